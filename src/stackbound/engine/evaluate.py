@@ -1,0 +1,82 @@
+"""Turn a scenario parameter into numbers for a block of samples.
+
+``evaluate(param, name, draws, months)`` returns an array that broadcasts to
+``(samples, len(months))``: a constant is ``(1, 1)``, an uncertain scalar ``(n, 1)``, a
+curve ``(n or 1, M)``. ``draws`` maps input names (see
+:mod:`stackbound.scenario.inputs`) to one value per sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stackbound.scenario.months import format_month
+from stackbound.scenario.values import Curve, Param, Scalar
+
+__all__ = ["Draws", "evaluate", "evaluate_scalar", "knot_weights"]
+
+FloatArray = NDArray[np.float64]
+Draws = Mapping[str, FloatArray]
+
+
+def _scalar(scalar: Scalar, name: str, draws: Draws) -> FloatArray:
+    if scalar.uncertain:
+        return draws[name][:, None]
+    return np.full((1, 1), scalar.value)
+
+
+def knot_weights(knot_months: list[int], months: NDArray[np.int64], step: bool) -> FloatArray:
+    """Weights ``W[k, m]`` with curve(m) = Σ_k value_k · W[k, m]: linear interpolation
+    between knots (or the last knot held, if ``step``), flat outside the knots."""
+    count = len(knot_months)
+    weights = np.zeros((count, len(months)))
+    position = np.searchsorted(np.asarray(knot_months), months, side="right") - 1
+    for k in range(count):
+        if step or count == 1:
+            weights[k] = position == k
+            if k == 0:
+                weights[k] += position < 0
+            continue
+        basis = np.zeros(count)
+        basis[k] = 1.0
+        weights[k] = np.interp(months, knot_months, basis)
+    return weights
+
+
+def _curve(curve: Curve, name: str, draws: Draws, months: NDArray[np.int64]) -> FloatArray:
+    shifts = None
+    if curve.shift is not None:
+        shift = _scalar(curve.shift, f"{name}@shift", draws)[:, 0]
+        shifts = np.rint(shift).astype(np.int64)
+    low = int(months.min()) - (int(shifts.max()) if shifts is not None else 0)
+    high = int(months.max()) - (int(shifts.min()) if shifts is not None else 0)
+    grid = np.arange(low, high + 1)
+    knot_months = [m for m, _ in curve.knots]
+    weights = knot_weights(knot_months, grid, curve.step)
+    total: FloatArray = np.zeros((1, len(grid)))
+    for k, (month, knot) in enumerate(curve.knots):
+        total = total + _scalar(knot, f"{name}@{format_month(month)}", draws) * weights[k]
+    if shifts is None:
+        return total[:, months - low]
+    index = (months[None, :] - shifts[:, None]) - low
+    return np.take_along_axis(np.broadcast_to(total, (len(shifts), len(grid))), index, axis=1)
+
+
+def evaluate(param: Param, name: str, draws: Draws, months: NDArray[np.int64]) -> FloatArray:
+    """``param`` over ``months`` (absolute month indices), clipped to its kind's range."""
+    value = param.value
+    result = _scalar(value, name, draws) if isinstance(value, Scalar) else _curve(value, name, draws, months)
+    kind = param.kind
+    if (kind.low is not None or kind.high is not None) and param.uncertain:
+        result = np.clip(result, kind.low, kind.high)
+    return result
+
+
+def evaluate_scalar(param: Param, name: str, draws: Draws) -> FloatArray:
+    """A scalar parameter as shape ``(n,)`` or ``(1,)``."""
+    if not isinstance(param.value, Scalar):
+        raise TypeError(f"{name} is a curve where a single number was expected")
+    return evaluate(param, name, draws, np.zeros(1, dtype=np.int64))[:, 0]

@@ -1,0 +1,61 @@
+"""The output metrics a run keeps, and how each is made from a block's outputs.
+
+``ANNUAL`` series are kept per sample (annual, and quarterly for totals) so analyses can
+pair samples; ``MONTHLY`` series are kept as mergeable histograms per month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["ANNUAL", "MONTHLY", "QUARTERLY", "Metric"]
+
+Level = Literal["product", "component", "stockpile", "total"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """``field`` of :class:`~stackbound.engine.outputs.BlockOutputs`; ``level`` says what it
+    is kept per; ``kinds`` restricts components; ``stock`` series are read at year end
+    (not summed); ``unit`` is for people."""
+
+    name: str
+    level: Level
+    field: str
+    unit: str
+    kinds: frozenset[str] = frozenset()
+    stock: bool = False
+
+
+ANNUAL: tuple[Metric, ...] = (
+    Metric("units", "product", "produced", "units"),
+    Metric("units_delivered", "product", "delivered", "units"),
+    Metric("compute_added_h100e", "product", "compute_added", "H100e"),
+    Metric("effective_compute_added_h100e", "product", "effective_added", "H100e"),
+    Metric("dies_consumed", "component", "consumed", "dies", frozenset({"logic_die"})),
+    Metric("hbm_stacks_consumed", "component", "consumed", "stacks", frozenset({"hbm_stack"})),
+    Metric("memory_consumed", "component", "consumed", "packages", frozenset({"memory", "other"})),
+    Metric("stranded_dies", "component", "stranded", "dies", frozenset({"logic_die"}), stock=True),
+    Metric("stranded_hbm_stacks", "component", "stranded", "stacks", frozenset({"hbm_stack"}), stock=True),
+    Metric("installed_h100e", "total", "installed_h100e", "H100e", stock=True),
+    Metric("effective_installed_h100e", "total", "effective_installed", "H100e", stock=True),
+    Metric("bandwidth_added_tbps", "total", "bandwidth_added", "TB/s"),
+    Metric("rental_h100e", "total", "rental", "H100e", stock=True),
+)
+
+QUARTERLY: tuple[str, ...] = ("units", "compute_added_h100e")
+"""Metrics also kept per sample per quarter, as totals."""
+
+MONTHLY: tuple[Metric, ...] = (
+    Metric("units", "product", "produced", "units"),
+    Metric("units_delivered", "total", "delivered", "units"),
+    Metric("compute_added_h100e", "total", "compute_added", "H100e"),
+    Metric("installed_h100e", "total", "installed_h100e", "H100e", stock=True),
+    Metric("effective_installed_h100e", "total", "effective_installed", "H100e", stock=True),
+    Metric("rental_h100e", "total", "rental", "H100e", stock=True),
+    Metric("consumed", "component", "consumed", "count"),
+    Metric("held", "component", "held", "count", stock=True),
+    Metric("stranded", "component", "stranded", "count", stock=True),
+    Metric("runway_months", "stockpile", "runway", "months", stock=True),
+)

@@ -1,0 +1,125 @@
+"""Run a scenario: draw inputs block by block, simulate chunk by chunk, keep results.
+
+``run(loaded, samples=..., seed=...)`` is the engine's one entry point. A chunk is a whole
+number of random blocks (:data:`~stackbound.engine.sampling.BLOCK_SIZE` samples each), so the
+result is bit-identical for any ``chunk_size``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stackbound.engine.accumulate import Accumulator
+from stackbound.engine.allocate import simulate
+from stackbound.engine.exact import EXACT_MAX_SAMPLES, lp_solver
+from stackbound.engine.outputs import derive
+from stackbound.engine.plan import Plan, build_plan
+from stackbound.engine.results import RunResult
+from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
+from stackbound.engine.supply import build_supply
+from stackbound.errors import SimulationError
+from stackbound.scenario.loader import LoadedScenario
+from stackbound.scenario.months import format_month
+from stackbound.scenario.values import Curve
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Progress", "new_seed", "run"]
+
+DEFAULT_SAMPLES = 10_000
+DEFAULT_CHUNK_SIZE = 16_384
+Progress = Callable[[int, int], None]
+
+
+def new_seed() -> int:
+    """A fresh seed from the operating system, to be recorded with the result."""
+    return int(np.random.SeedSequence().entropy % (2**63))
+
+
+def _draws(loaded: LoadedScenario, seed: int, first: int, blocks: list[tuple[int, int]],
+           uniforms: NDArray[np.float64] | None, correlate: bool) -> dict[str, NDArray[np.float64]]:
+    parts: list[dict[str, NDArray[np.float64]]] = []
+    for block, size in blocks:
+        if uniforms is None:
+            u = block_uniforms(seed, block, size, len(loaded.inputs))
+        else:
+            start = block * BLOCK_SIZE
+            u = uniforms[start : start + size]
+        parts.append(draws_from_uniforms(loaded.inputs, loaded.copula, u, correlate=correlate))
+    return {inp.name: np.concatenate([p[inp.name] for p in parts]) for inp in loaded.inputs}
+
+
+def _levers(loaded: LoadedScenario) -> dict[str, str]:
+    described = {}
+    for name, lever in loaded.scenario.levers.items():
+        value = lever.value.value
+        if isinstance(value, Curve):
+            described[name] = ", ".join(f"{format_month(m)}: {k.describe(lever.value.kind)}" for m, k in value.knots)
+        else:
+            described[name] = value.describe(lever.value.kind)
+    return described
+
+
+def _result(plan: Plan, acc: Accumulator, seed: int, samples: int, exact: bool, timings: dict[str, float]) -> RunResult:
+    scenario = plan.loaded.scenario
+    return RunResult(
+        scenario=scenario.name, digest=plan.loaded.digest, seed=seed, samples=samples, exact=exact,
+        months=plan.months, years=tuple(int(m // 12) for m in plan.months[acc.year_starts]),
+        quarters=tuple(f"{m // 12}-Q{m % 12 // 3 + 1}" for m in plan.months[acc.quarter_starts]),
+        products=plan.products,
+        vendors={p: scenario.products[p].vendor for p in plan.products},
+        origins={p: scenario.products[p].origin for p in plan.products},
+        components=plan.components, variants=tuple(v.name for v in plan.variants),
+        constraint_names=plan.constraint_names,
+        stockpiles=tuple(plan.pools[p].name for p in plan.stockpiles),
+        annual=acc.annual, quarterly=acc.quarterly, monthly_keys=tuple(acc.monthly_keys),
+        monthly_counts=acc.counts, monthly_sums=acc.sums, binding_counts=acc.binding,
+        starved_counts=acc.starved, runout=acc.runout, levers=_levers(plan.loaded), paths=acc.paths,
+        timings=timings,
+    )
+
+
+def run(
+    loaded: LoadedScenario,
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    exact: bool = False,
+    keep_paths: bool = False,
+    uniforms: NDArray[np.float64] | None = None,
+    correlate: bool = True,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Simulate ``samples`` Monte Carlo samples of a loaded scenario.
+
+    ``uniforms`` (samples × inputs, in (0, 1)) replaces the random draws: the seam for
+    Latin-hypercube and Sobol designs; ``correlate=False`` then skips the copula.
+    """
+    if samples < 1:
+        raise SimulationError(f"samples must be at least 1, got {samples}")
+    if chunk_size < 1:
+        raise SimulationError(f"chunk size must be at least 1, got {chunk_size}")
+    if exact and samples > EXACT_MAX_SAMPLES:
+        raise SimulationError(f"exact mode is capped at {EXACT_MAX_SAMPLES} samples, got {samples}")
+    if uniforms is not None and uniforms.shape != (samples, len(loaded.inputs)):
+        raise SimulationError(f"uniforms must have shape ({samples}, {len(loaded.inputs)}), got {uniforms.shape}")
+    seed = seed if seed is not None else new_seed()
+    started = time.perf_counter()
+    plan = build_plan(loaded)
+    acc = Accumulator(plan, samples, keep_paths)
+    per_chunk = math.ceil(chunk_size / BLOCK_SIZE) * BLOCK_SIZE
+    for first in range(0, samples, per_chunk):
+        n = min(per_chunk, samples - first)
+        blocks = [(first // BLOCK_SIZE + b, min(BLOCK_SIZE, n - b * BLOCK_SIZE)) for b in range(math.ceil(n / BLOCK_SIZE))]
+        draws = _draws(loaded, seed, first, blocks, uniforms, correlate)
+        supply = build_supply(plan, draws, n)
+        paths = simulate(plan, supply, n, lp_solver(plan, supply) if exact else None)
+        acc.add(first, derive(plan, supply, paths), [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)])
+        if progress is not None:
+            progress(first + n, samples)
+    timings = {"simulate_seconds": time.perf_counter() - started}
+    return _result(plan, acc, seed, samples, exact, timings)

@@ -1,0 +1,50 @@
+"""Random draws, one fixed-size block of samples at a time.
+
+Sample ``i`` lies in block ``i // BLOCK_SIZE``; each block has its own random stream,
+``SeedSequence(seed, spawn_key=(block,))``, so a sample's draws never depend on how a run
+is chunked or spread over processes. Uniform draws go through the Gaussian copula (if the
+scenario correlates inputs) and then each input's quantile function. The uniforms can be
+supplied from outside (Latin hypercube, Sobol designs): :func:`draws_from_uniforms`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+from stackbound.scenario.inputs import Copula, Input
+
+__all__ = ["BLOCK_SIZE", "block_uniforms", "draws_from_uniforms"]
+
+BLOCK_SIZE = 1024
+_EPS = 1e-12
+
+
+def block_uniforms(seed: int, block: int, size: int, count: int) -> NDArray[np.float64]:
+    """Uniforms in (0, 1) for the first ``size`` samples of ``block``, shape (size, count).
+    A full block is always drawn, so a partial last block matches a longer run's."""
+    generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+    return generator.random((BLOCK_SIZE, count))[:size]
+
+
+def _correlate(uniforms: NDArray[np.float64], copula: Copula) -> NDArray[np.float64]:
+    """Gaussian copula: normal scores of the correlated columns times the Cholesky factor."""
+    result = uniforms.copy()
+    columns = list(copula.members)
+    normal = special.ndtri(np.clip(uniforms[:, columns], _EPS, 1.0 - _EPS))
+    result[:, columns] = special.ndtr(normal @ copula.cholesky.T)
+    return result
+
+
+def draws_from_uniforms(
+    inputs: tuple[Input, ...], copula: Copula | None, uniforms: NDArray[np.float64], *, correlate: bool = True
+) -> dict[str, NDArray[np.float64]]:
+    """Map uniforms (samples × inputs) to input values by name. Call it on one block at a
+    time: the copula's matrix product is then the same whatever the chunking."""
+    if uniforms.shape[1] != len(inputs):
+        raise ValueError(f"expected uniforms with {len(inputs)} columns, got {uniforms.shape[1]}")
+    if copula is not None and correlate:
+        uniforms = _correlate(uniforms, copula)
+    clipped = np.clip(uniforms, _EPS, 1.0 - _EPS)
+    return {inp.name: inp.dist.ppf(clipped[:, j]) for j, inp in enumerate(inputs)}

@@ -1,0 +1,316 @@
+"""Everything that does not depend on allocation, for one block of samples.
+
+Arrivals into every pool, packaging capacity and yield, launch windows, demand caps,
+market demand, imports, rental, and per-unit compute are computed for all months at once
+(arrays shaped ``(months, samples)``, time first so one month is one contiguous row).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stackbound.engine.evaluate import Draws, evaluate, evaluate_scalar
+from stackbound.engine.plan import Plan
+from stackbound.scenario.months import format_month
+from stackbound.scenario.schema import DieOutput, FabLine, Flow, MemoryLine, Product, Stockpile
+from stackbound.scenario.values import Param
+from stackbound.scenario.yamlio import Path, format_path
+
+__all__ = ["Supply", "build_supply", "gross_dies_per_wafer", "murphy_yield", "poisson_yield"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+_METRIC_SPEC = {"dense_bf16": "dense_bf16", "dense_8bit": "dense_8bit", "memory_bandwidth": "bandwidth"}
+
+
+def gross_dies_per_wafer(die_area_mm2: FloatArray, wafer_diameter_mm: FloatArray) -> FloatArray:
+    """Gross dies per wafer with edge loss: π(d/2)²/A − πd/√(2A) (de Vries, *IEEE Trans.
+    Semicond. Manuf.* 18(1), 2005, eq. 1), floored at zero."""
+    d, a = wafer_diameter_mm, die_area_mm2
+    return np.maximum(math.pi * (d / 2.0) ** 2 / a - math.pi * d / np.sqrt(2.0 * a), 0.0)
+
+
+def poisson_yield(die_area_mm2: FloatArray, defects_per_cm2: FloatArray) -> FloatArray:
+    """Poisson die yield Y = exp(−A·D0), A in cm²."""
+    return np.exp(-(die_area_mm2 / 100.0) * defects_per_cm2)
+
+
+def murphy_yield(die_area_mm2: FloatArray, defects_per_cm2: FloatArray) -> FloatArray:
+    """Murphy die yield Y = ((1 − exp(−A·D0)) / (A·D0))², A in cm² (Murphy, *Proc. IEEE*
+    52, 1964); 1 when A·D0 = 0."""
+    ad = np.asarray((die_area_mm2 / 100.0) * defects_per_cm2, dtype=np.float64)
+    safe = np.where(ad > 0, ad, 1.0)
+    return np.where(ad > 0, ((1.0 - np.exp(-safe)) / safe) ** 2, 1.0)
+
+
+@dataclass
+class Supply:
+    """Exogenous inputs of one block. Shapes: T months, n samples."""
+
+    arrivals: FloatArray  # (pools, T, n)
+    max_draw: list[FloatArray | None]  # per pool (T, n)
+    capacity: FloatArray  # (lines, T, n)
+    packaging_yield: FloatArray  # (lines, T, n)
+    packaging_lag: IntArray  # (lines, n)
+    bill: FloatArray  # (variants, components, n)
+    slots: FloatArray  # (variants, n)
+    active: NDArray[np.bool_]  # (products, T, n)
+    demand_cap: FloatArray  # (products, T, n), inf where uncapped
+    market: FloatArray | None  # (T, n) left for domestic variants after imports
+    imports: FloatArray  # (products, T, n) units delivered
+    work_in_progress: FloatArray  # (products, T, n) units completing
+    installed_base: FloatArray  # (products, T, n) units of the starting base still in service
+    delivery_lag: IntArray  # (products, n)
+    service_life: IntArray  # (products, n); a huge number when nothing retires
+    h100e: FloatArray  # (products, n) H100-equivalents per unit, on the scenario metric
+    utilisation: FloatArray  # (products, T, n)
+    bandwidth: FloatArray  # (products, n) TB/s per unit
+    rental: FloatArray  # (T, n) H100e accessible offshore
+
+
+class _Builder:
+    def __init__(self, plan: Plan, draws: Draws, n: int) -> None:
+        self.plan, self.draws, self.n = plan, draws, n
+        self.scenario = plan.loaded.scenario
+        self.months = plan.months
+        self.T = len(plan.months)
+
+    def series(self, param: Param | None, path: Path, default: float, months: IntArray | None = None) -> FloatArray:
+        """``param`` over ``months`` (default: the horizon) as (n, M)."""
+        grid = self.months if months is None else months
+        if param is None:
+            return np.full((self.n, len(grid)), default)
+        return np.broadcast_to(evaluate(param, format_path(path), self.draws, grid), (self.n, len(grid)))
+
+    def scalar(self, param: Param | None, path: Path, default: float) -> FloatArray:
+        if param is None:
+            return np.full(self.n, default)
+        return np.broadcast_to(evaluate_scalar(param, format_path(path), self.draws), (self.n,)).copy()
+
+    def months_int(self, param: Param | None, path: Path, default: float) -> IntArray:
+        return np.rint(self.scalar(param, path, default)).astype(np.int64)
+
+    def window(self, obj: FabLine | MemoryLine | Flow | Product, path: Path, grid: IntArray) -> NDArray[np.bool_]:
+        start_name, end_name = ("launch", "end_of_life") if isinstance(obj, Product) else ("start", "end")
+        start = self.scalar(getattr(obj, start_name), (*path, start_name), -np.inf)
+        end = self.scalar(getattr(obj, end_name), (*path, end_name), np.inf)
+        return (grid[None, :] >= np.rint(start)[:, None]) & (grid[None, :] <= np.rint(end)[:, None])
+
+    def levers(self, names: list[str], grid: IntArray) -> FloatArray:
+        factor = np.ones((self.n, len(grid)))
+        for name in names:
+            factor = factor * self.series(self.scenario.levers[name].value, ("levers", name, "value"), 1.0, grid)
+        return factor
+
+    def lagged(self, make: FloatArray, lag: IntArray, grid_start: int) -> FloatArray:
+        """Output over the horizon of something made on a grid starting ``grid_start`` that
+        arrives ``lag`` months later, as (T, n)."""
+        index = (self.months[None, :] - lag[:, None]) - grid_start
+        return np.ascontiguousarray(np.take_along_axis(make, index, axis=1).T)
+
+    # ------------------------------------------------------------------ sources
+
+    def fab_die(self, name: str, line: FabLine, i: int, die: DieOutput) -> FloatArray:
+        path: Path = ("sources", name)
+        dpath: Path = (*path, "dies", i)
+        lag = self.months_int(line.cycle_time, (*path, "cycle_time"), 0.0)
+        grid = np.arange(self.months[0] - max(int(lag.max()), 0), self.months[-1] + 1)
+        if die.wafer_starts is not None:
+            starts = self.series(die.wafer_starts, (*dpath, "wafer_starts"), 0.0, grid)
+        else:
+            total = self.series(line.wafer_starts, (*path, "wafer_starts"), 0.0, grid)
+            starts = total * self.series(die.share, (*dpath, "share"), 0.0, grid)
+        starts = starts * self.window(line, path, grid) * self.levers(line.levers, grid)
+        area = self.scalar(die.die_area, (*dpath, "die_area"), 0.0)[:, None]
+        if die.dies_per_wafer is not None:
+            per_wafer = self.series(die.dies_per_wafer, (*dpath, "dies_per_wafer"), 0.0, grid)
+        else:
+            per_wafer = gross_dies_per_wafer(area, self.scalar(line.wafer_diameter, (*path, "wafer_diameter"), 300.0)[:, None])
+        if die.die_yield is not None:
+            good = self.series(die.die_yield, (*dpath, "yield"), 1.0, grid)
+        else:
+            density = self.series(die.defect_density, (*dpath, "defect_density"), 0.0, grid)
+            good = (poisson_yield if die.yield_model == "poisson" else murphy_yield)(area, density)
+        good = good * self.series(die.sellable, (*dpath, "sellable"), 1.0, grid)
+        return self.lagged(starts * per_wafer * good, lag, int(grid[0]))
+
+    def memory(self, name: str, line: MemoryLine) -> FloatArray:
+        path: Path = ("sources", name)
+        lag = self.months_int(line.lag, (*path, "lag"), 0.0)
+        grid = np.arange(self.months[0] - max(int(lag.max()), 0), self.months[-1] + 1)
+        if line.stacks is not None:
+            made = self.series(line.stacks, (*path, "stacks"), 0.0, grid)
+        else:
+            wafers = self.series(line.dram_wafer_starts, (*path, "dram_wafer_starts"), 0.0, grid)
+            dies = self.series(line.dies_per_wafer, (*path, "dies_per_wafer"), 0.0, grid)
+            per_stack = self.scalar(line.dies_per_stack, (*path, "dies_per_stack"), 1.0)[:, None]
+            made = wafers * dies / per_stack
+        made = made * self.series(line.stacking_yield, (*path, "stacking_yield"), 1.0, grid)
+        made = made * self.window(line, path, grid) * self.levers(line.levers, grid)
+        return self.lagged(made, lag, int(grid[0]))
+
+    def stockpile(self, name: str, pile: Stockpile) -> FloatArray:
+        path: Path = ("sources", name)
+        arrivals = np.zeros((self.T, self.n))
+        arrivals[0] += self.scalar(pile.initial, (*path, "initial"), 0.0)
+        for month, amount in pile.arrivals.items():
+            arrivals[month - self.months[0]] += self.scalar(amount, (*path, "arrivals", format_month(month)), 0.0)
+        return arrivals
+
+    def flow(self, name: str, flow: Flow) -> FloatArray:
+        path: Path = ("sources", name)
+        rate = self.series(flow.rate, (*path, "rate"), 0.0) * self.window(flow, path, self.months)
+        return np.ascontiguousarray((rate * self.levers(flow.levers, self.months)).T)
+
+    def arrivals(self) -> tuple[FloatArray, list[FloatArray | None]]:
+        result = np.zeros((len(self.plan.pools), self.T, self.n))
+        max_draw: list[FloatArray | None] = []
+        for p, pool in enumerate(self.plan.pools):
+            source = self.scenario.sources[pool.source]
+            limit = None
+            if isinstance(source, FabLine):
+                assert pool.die_index is not None
+                result[p] = self.fab_die(pool.source, source, pool.die_index, source.dies[pool.die_index])
+            elif isinstance(source, MemoryLine):
+                result[p] = self.memory(pool.source, source)
+            elif isinstance(source, Flow):
+                result[p] = self.flow(pool.source, source)
+            else:
+                result[p] = self.stockpile(pool.source, source)
+                if source.max_draw is not None:
+                    series = self.series(source.max_draw, ("sources", pool.source, "max_draw"), np.inf)
+                    limit = np.ascontiguousarray(series.T)
+            max_draw.append(limit)
+        return result, max_draw
+
+
+def _packaging(b: _Builder) -> tuple[FloatArray, FloatArray, IntArray]:
+    lines = b.scenario.packaging
+    capacity = np.zeros((len(lines), b.T, b.n))
+    pyield = np.ones((len(lines), b.T, b.n))
+    lag = np.zeros((len(lines), b.n), dtype=np.int64)
+    for i, (name, line) in enumerate(lines.items()):
+        path: Path = ("packaging", name)
+        capacity[i] = (b.series(line.capacity, (*path, "capacity"), 0.0) * b.levers(line.levers, b.months)).T
+        pyield[i] = b.series(line.packaging_yield, (*path, "yield"), 1.0).T
+        lag[i] = b.months_int(line.lag, (*path, "lag"), 0.0)
+    return capacity, pyield, lag
+
+
+def _variants(b: _Builder) -> tuple[FloatArray, FloatArray]:
+    plan = b.plan
+    bill = np.zeros((len(plan.variants), len(plan.components), b.n))
+    slots = np.ones((len(plan.variants), b.n))
+    for v, spec in enumerate(plan.variants):
+        pname = plan.products[spec.product]
+        variant = b.scenario.products[pname].variants[spec.key]
+        path: Path = ("products", pname, "variants", spec.key)
+        for cname, amount in variant.bill.items():
+            bill[v, plan.components.index(cname)] = b.scalar(amount, (*path, "bill", cname), 0.0)
+        slots[v] = b.scalar(variant.slots, (*path, "slots"), 1.0)
+    return bill, slots
+
+
+def _per_unit_compute(b: _Builder, name: str, product: Product) -> FloatArray:
+    metric = b.scenario.metric
+    specs, path = product.specs, ("products", name, "specs")
+    reference = b.scenario.reference
+    if metric == "dense_8bit":
+        spec = specs.dense_fp8 if specs.dense_fp8 is not None else specs.dense_int8
+        key = "dense_fp8" if specs.dense_fp8 is not None else "dense_int8"
+        ref = b.scalar(reference.dense_8bit, ("reference", "dense_8bit"), 1.0)
+    else:
+        key = _METRIC_SPEC[metric]
+        spec = getattr(specs, key)
+        ref = b.scalar(getattr(reference, key), ("reference", key), 1.0)
+    return b.scalar(spec, (*path, key), 0.0) / ref
+
+
+def _products(b: _Builder, supply: dict[str, object]) -> None:
+    P, T, n = len(b.plan.products), b.T, b.n
+    active = np.zeros((P, T, n), dtype=bool)
+    cap = np.full((P, T, n), np.inf)
+    delivery = np.zeros((P, n), dtype=np.int64)
+    life = np.full((P, n), 10**6, dtype=np.int64)
+    h100e, bandwidth = np.zeros((P, n)), np.zeros((P, n))
+    utilisation = np.ones((P, T, n))
+    for p, (name, product) in enumerate(b.scenario.products.items()):
+        path: Path = ("products", name)
+        active[p] = b.window(product, path, b.months).T
+        if product.demand_cap is not None:
+            cap[p] = b.series(product.demand_cap, (*path, "demand_cap"), np.inf).T
+        delivery[p] = b.months_int(product.delivery_lag, (*path, "delivery_lag"), 0.0)
+        if product.service_life is not None:
+            life[p] = np.maximum(b.months_int(product.service_life, (*path, "service_life"), 0.0), 1)
+        h100e[p] = _per_unit_compute(b, name, product)
+        bandwidth[p] = b.scalar(product.specs.bandwidth, (*path, "specs", "bandwidth"), 0.0)
+        if product.platform is not None:
+            platform = b.scenario.platforms[product.platform]
+            utilisation[p] = b.series(platform.utilisation, ("platforms", product.platform, "utilisation"), 1.0).T
+    supply.update(active=active, demand_cap=cap, delivery_lag=delivery, service_life=life)
+    supply.update(h100e=h100e, bandwidth=bandwidth, utilisation=utilisation)
+
+
+def _trade(b: _Builder, supply: dict[str, object]) -> None:
+    P, T, n = len(b.plan.products), b.T, b.n
+    imports = np.zeros((P, T, n))
+    for name, imp in b.scenario.imports.items():
+        path: Path = ("imports", name)
+        units = b.series(imp.units, (*path, "units"), 0.0) * b.window(imp, path, b.months)
+        imports[b.plan.products.index(imp.product)] += (units * b.levers(imp.levers, b.months)).T
+    rental = np.zeros((T, n))
+    for name, rent in b.scenario.offshore_rental.items():
+        path = ("offshore_rental", name)
+        level = b.series(rent.h100e, (*path, "h100e"), 0.0) * b.window(rent, path, b.months)
+        rental += (level * b.levers(rent.levers, b.months)).T
+    market = None
+    if b.scenario.market_demand is not None and b.scenario.market_demand.cap_domestic:
+        demand = b.series(b.scenario.market_demand.units, ("market_demand", "units"), np.inf).T
+        market = np.maximum(demand - imports.sum(axis=0), 0.0)
+    supply.update(imports=imports, rental=rental, market=market)
+
+
+def _initial(b: _Builder, supply: dict[str, object]) -> None:
+    P, T, n = len(b.plan.products), b.T, b.n
+    wip = np.zeros((P, T, n))
+    base = np.zeros((P, T, n))
+    life = supply["service_life"]
+    assert isinstance(life, np.ndarray)
+    for i, entry in enumerate(b.scenario.initial.work_in_progress):
+        month = entry.completes - int(b.months[0])
+        if 0 <= month < T:
+            units = b.scalar(entry.units, ("initial", "work_in_progress", i, "units"), 0.0)
+            wip[b.plan.products.index(entry.product), month] += units
+    for i, entry in enumerate(b.scenario.initial.installed_base):
+        p = b.plan.products.index(entry.product)
+        units = b.scalar(entry.units, ("initial", "installed_base", i, "units"), 0.0)
+        in_service = b.months[:, None] < entry.installed + life[p][None, :]
+        base[p] += units[None, :] * in_service
+    supply.update(work_in_progress=wip, installed_base=base)
+
+
+def build_supply(plan: Plan, draws: Draws, n: int) -> Supply:
+    """All exogenous arrays for ``n`` samples whose inputs are ``draws``."""
+    b = _Builder(plan, draws, n)
+    arrivals, max_draw = b.arrivals()
+    capacity, pyield, plag = _packaging(b)
+    bill, slots = _variants(b)
+    fields: dict[str, object] = {}
+    _products(b, fields)
+    _trade(b, fields)
+    _initial(b, fields)
+    return Supply(
+        arrivals=arrivals,
+        max_draw=max_draw,
+        capacity=capacity,
+        packaging_yield=pyield,
+        packaging_lag=plag,
+        bill=bill,
+        slots=slots,
+        **fields,  # type: ignore[arg-type]
+    )

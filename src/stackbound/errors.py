@@ -1,0 +1,53 @@
+"""The exception tree of stackbound.
+
+::
+
+    StackboundError            root; the CLI catches it, prints one line each, exits 2
+    ├── ScenarioError          a scenario file is wrong; carries every Problem found
+    ├── SimulationError        the engine was asked for something it cannot do
+    └── OutputError            results could not be written where asked
+
+Anything else that escapes is a bug (exit status 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["OutputError", "Problem", "ScenarioError", "SimulationError", "StackboundError"]
+
+
+class StackboundError(Exception):
+    """Root of every error stackbound raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a scenario file, located as precisely as the loader can."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        field = f" {self.path}:" if self.path else ""
+        return f"{where}:{field} {self.message}"
+
+
+class ScenarioError(StackboundError):
+    """A scenario is invalid. ``problems`` lists every problem found in the file."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.path))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SimulationError(StackboundError):
+    """The engine cannot run what was asked (e.g. too many samples for exact mode)."""
+
+
+class OutputError(StackboundError):
+    """Results could not be written."""

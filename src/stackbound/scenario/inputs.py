@@ -1,0 +1,136 @@
+"""The uncertain inputs of a scenario, and their rank correlations.
+
+Every uncertain number in a scenario is one :class:`Input`, named by its field path
+(``sources.smic.wafer_starts@2025-12`` for a curve knot, ``...@shift`` for a curve's shift);
+inputs of one curve share a ``group`` (the curve's path), which sensitivity analysis treats
+as one factor and correlations may name as a whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from stackbound.scenario.correlation import is_valid_correlation, nearest_correlation, spearman_to_pearson
+from stackbound.scenario.distributions import Distribution
+from stackbound.scenario.months import format_month
+from stackbound.scenario.schema import Scenario
+from stackbound.scenario.units import Kind
+from stackbound.scenario.values import Curve, Param, Provenance, Scalar
+from stackbound.scenario.yamlio import Path, format_path
+
+__all__ = ["Copula", "Input", "collect_inputs", "copula", "walk_params"]
+
+
+@dataclass(frozen=True)
+class Input:
+    """One uncertain number: where it is, how it is distributed, where it comes from."""
+
+    name: str
+    group: str
+    dist: Distribution
+    kind: Kind
+    provenance: Provenance | None
+
+
+@dataclass(frozen=True)
+class Copula:
+    """A Gaussian copula over the correlated inputs ``members`` (indices into the input
+    list): Pearson correlation of normal scores, its Cholesky factor, and whether the
+    requested rank matrix had to be repaired."""
+
+    members: tuple[int, ...]
+    pearson: np.ndarray
+    cholesky: np.ndarray
+    repaired: bool
+
+
+def walk_params(node: Any, path: Path = ()) -> Iterator[tuple[Path, Param]]:
+    """Every :class:`Param` in a scenario tree with its path (field aliases, as in files)."""
+    if isinstance(node, Param):
+        yield path, node
+    elif isinstance(node, BaseModel):
+        for name, info in type(node).model_fields.items():
+            yield from walk_params(getattr(node, name), (*path, info.alias or name))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from walk_params(value, (*path, format_month(key) if isinstance(key, int) else key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from walk_params(value, (*path, i))
+
+
+def _scalar_inputs(name: str, group: str, scalar: Scalar, param: Param) -> Iterator[Input]:
+    if scalar.uncertain:
+        assert scalar.dist is not None  # uncertain implies a distribution
+        yield Input(name, group, scalar.dist, param.kind, param.provenance)
+
+
+def param_inputs(path: Path, param: Param) -> Iterator[Input]:
+    """The uncertain inputs of one parameter."""
+    group = format_path(path)
+    value = param.value
+    if isinstance(value, Scalar):
+        yield from _scalar_inputs(group, group, value, param)
+        return
+    for month, knot in value.knots:
+        yield from _scalar_inputs(f"{group}@{format_month(month)}", group, knot, param)
+    if value.shift is not None:
+        yield from _scalar_inputs(f"{group}@shift", group, value.shift, param)
+
+
+def collect_inputs(scenario: Scenario) -> list[Input]:
+    """All uncertain inputs, in file order."""
+    return [i for path, param in walk_params(scenario) for i in param_inputs(path, param)]
+
+
+def _knot_pairs(scenario: Scenario, index: dict[str, list[int]]) -> Iterator[tuple[int, int, float]]:
+    for path, param in walk_params(scenario):
+        if isinstance(param.value, Curve) and param.value.knot_correlation is not None:
+            members = [i for i in index.get(format_path(path), [])]
+            for a in members:
+                for b in members:
+                    if a < b:
+                        yield a, b, param.value.knot_correlation
+
+
+def copula(scenario: Scenario, inputs: list[Input]) -> tuple[Copula | None, list[tuple[Path, str]]]:
+    """The scenario's Gaussian copula (None when nothing is correlated) and any findings."""
+    names = {inp.name: [i] for i, inp in enumerate(inputs)}
+    groups: dict[str, list[int]] = {}
+    for i, inp in enumerate(inputs):
+        groups.setdefault(inp.group, []).append(i)
+    index = {**groups, **names}
+    findings: list[tuple[Path, str]] = []
+    rank = np.eye(len(inputs))
+    for a, b, rho in _knot_pairs(scenario, groups):
+        rank[a, b] = rank[b, a] = rho
+    for n, corr in enumerate(scenario.correlations):
+        sides = []
+        for k, ref in enumerate(corr.between):
+            if ref not in index:
+                findings.append((("correlations", n, "between", k), f"{ref!r} is not an uncertain input of this scenario"))
+            sides.append(index.get(ref, []))
+        if set(sides[0]) & set(sides[1]):
+            findings.append((("correlations", n), "an input cannot be correlated with itself"))
+            continue
+        for a in sides[0]:
+            for b in sides[1]:
+                rank[a, b] = rank[b, a] = corr.rank
+    if findings or np.array_equal(rank, np.eye(len(inputs))):
+        return None, findings
+    members = tuple(int(i) for i in np.flatnonzero((rank != np.eye(len(inputs))).any(axis=1)))
+    pearson = spearman_to_pearson(rank[np.ix_(members, members)])
+    np.fill_diagonal(pearson, 1.0)
+    repaired = not is_valid_correlation(pearson)
+    if repaired:
+        if scenario.correlation_repair == "error":
+            findings.append((("correlations",), "the correlations are inconsistent (the matrix is not positive semi-definite)"))
+            return None, findings
+        pearson = nearest_correlation(pearson)
+    cholesky = np.linalg.cholesky(pearson + 1e-12 * np.eye(len(members)))
+    return Copula(members, pearson, cholesky, repaired), findings

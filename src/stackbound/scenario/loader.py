@@ -1,0 +1,111 @@
+"""Load a scenario: read (safely), resolve overlays, validate, check references.
+
+:func:`load_scenario` is the only way scenario files enter stackbound. Every problem in a
+file is collected and raised together as one :class:`~stackbound.errors.ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path as FilePath
+from typing import Any
+
+from pydantic import ValidationError
+
+from stackbound.errors import Problem, ScenarioError
+from stackbound.scenario.checks import check_references
+from stackbound.scenario.inputs import Copula, Input, collect_inputs, copula
+from stackbound.scenario.overlay import resolve
+from stackbound.scenario.schema import Scenario
+from stackbound.scenario.yamlio import Path, Positions
+
+__all__ = ["LoadedScenario", "load_scenario"]
+
+_UNION_TAGS = frozenset({"fab_line", "memory_line", "stockpile", "flow"})
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with everything the engine and the reports need about it."""
+
+    scenario: Scenario
+    data: dict[str, Any]
+    positions: Positions
+    files: tuple[str, ...]
+    inputs: tuple[Input, ...]
+    copula: Copula | None
+    warnings: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the resolved scenario data: two runs with equal digests ran the same inputs."""
+        text = json.dumps(self.data, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
+    """Pydantic's error location to a path in the file (dropping union tags it inserts)."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, dict) and str(part) in node:
+            part = str(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif part in _UNION_TAGS or (isinstance(part, str) and part.startswith("function-")):
+            continue
+        else:
+            node = None
+        path.append(part)
+    return tuple(path)
+
+
+def _message(error: Any) -> str:
+    kind, msg, received = error["type"], error["msg"], error.get("input")
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "value_error":
+        return str(msg).removeprefix("Value error, ")
+    if kind == "union_tag_invalid":
+        return f"kind must be one of fab_line, memory_line, stockpile, flow; got {received!r}"
+    if kind == "union_tag_not_found":
+        return "a source needs a kind: fab_line, memory_line, stockpile or flow"
+    shown = repr(received)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return f"{msg}; got {shown}"
+
+
+def _validate(data: dict[str, Any], positions: Positions) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        problems = [positions.problem(_data_path(data, e["loc"]), _message(e)) for e in error.errors()]
+        raise ScenarioError(problems) from None
+
+
+def load_scenario(ref: str | FilePath) -> LoadedScenario:
+    """Load a scenario by path or built-in name; ScenarioError lists every problem."""
+    resolved = resolve(str(ref))
+    scenario = _validate(resolved.data, resolved.positions)
+    findings = check_references(scenario)
+    inputs = collect_inputs(scenario)
+    cop, copula_findings = copula(scenario, inputs)
+    problems: list[Problem] = [resolved.positions.problem(path, msg) for path, msg in (*findings, *copula_findings)]
+    if problems:
+        raise ScenarioError(problems)
+    warnings = ()
+    if cop is not None and cop.repaired:
+        warnings = ("the rank correlations were inconsistent and were replaced by the nearest valid matrix",)
+    return LoadedScenario(scenario, resolved.data, resolved.positions, resolved.files, tuple(inputs), cop, warnings)

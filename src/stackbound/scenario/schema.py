@@ -1,0 +1,271 @@
+"""The scenario schema: frozen pydantic models, validated once at load.
+
+Numeric fields hold :class:`~stackbound.scenario.values.Param` (a constant, distribution or
+curve in engine units, with provenance). ``docs/scenario-format.md`` documents every key.
+Cross-references (a bill naming a component, a source naming a lever) are checked by
+:mod:`stackbound.scenario.checks` once the shapes are right.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+
+from stackbound.scenario import units as u
+from stackbound.scenario.months import parse_month
+from stackbound.scenario.values import MONTH, Param, parse_param
+
+__all__ = ["Scenario", "Source"]
+
+
+def _param(kind: u.Kind, *, curve: bool = True) -> Any:
+    return Annotated[Param, BeforeValidator(lambda raw: parse_param(raw, kind, curve=curve))]
+
+
+def _fixed(raw: object) -> Param:
+    return parse_param(raw, u.MULTIPLIER, curve=False)
+
+
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=80)]
+Month = Annotated[int, BeforeValidator(parse_month)]
+WaferRate = _param(u.WAFER_RATE)
+CountRate = _param(u.COUNT_RATE)
+Count = _param(u.COUNT, curve=False)
+Fraction = _param(u.FRACTION)
+FixedFraction = _param(u.FRACTION, curve=False)
+Duration = _param(u.DURATION, curve=False)
+MonthParam = _param(MONTH, curve=False)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, populate_by_name=True)
+
+
+class Horizon(Model):
+    start: Month
+    end: Month
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Horizon:
+        if not self.start < self.end:
+            raise ValueError("horizon end must come after start")
+        if self.end - self.start >= 12 * 50:
+            raise ValueError("horizon must be shorter than 50 years")
+        return self
+
+
+class Lever(Model):
+    value: _param(u.MULTIPLIER)  # type: ignore[valid-type]
+    description: str = ""
+
+
+class Component(Model):
+    kind: Literal["logic_die", "hbm_stack", "memory", "other"]
+    generation: str | None = None
+    description: str = ""
+    draw_order: list[Name] | None = None
+
+
+class DieOutput(Model):
+    """One die type made on a fab line: its wafers, its gross dies and its yield."""
+
+    component: Name
+    share: Fraction | None = None  # type: ignore[valid-type]
+    wafer_starts: WaferRate | None = None  # type: ignore[valid-type]
+    die_area: _param(u.AREA, curve=False) | None = None  # type: ignore[valid-type]
+    dies_per_wafer: _param(u.PER_WAFER) | None = None  # type: ignore[valid-type]
+    die_yield: Fraction | None = Field(default=None, alias="yield")  # type: ignore[valid-type]
+    defect_density: _param(u.DEFECT_DENSITY) | None = None  # type: ignore[valid-type]
+    yield_model: Literal["poisson", "murphy"] = "murphy"
+    sellable: Fraction | None = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _complete(self) -> DieOutput:
+        if (self.share is None) == (self.wafer_starts is None):
+            raise ValueError("give exactly one of share (of the line's wafer starts) or wafer_starts")
+        if (self.die_yield is None) == (self.defect_density is None):
+            raise ValueError("give exactly one of yield or defect_density")
+        if self.dies_per_wafer is None and self.die_area is None:
+            raise ValueError("give die_area (gross dies per wafer are computed) or dies_per_wafer")
+        if self.defect_density is not None and self.die_area is None:
+            raise ValueError("a yield from defect_density needs die_area")
+        return self
+
+
+class _Window(Model):
+    start: MonthParam | None = None  # type: ignore[valid-type]
+    end: MonthParam | None = None  # type: ignore[valid-type]
+    levers: list[Name] = []
+    description: str = ""
+
+
+class FabLine(_Window):
+    kind: Literal["fab_line"]
+    wafer_starts: WaferRate | None = None  # type: ignore[valid-type]
+    wafer_diameter: _param(u.LENGTH, curve=False) = Field(default_factory=lambda: parse_param("300 mm", u.LENGTH))  # type: ignore[valid-type]
+    cycle_time: Duration = Field(default_factory=lambda: parse_param("3 month", u.DURATION))  # type: ignore[valid-type]
+    dies: list[DieOutput] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _starts(self) -> FabLine:
+        if self.wafer_starts is None and any(d.share is not None for d in self.dies):
+            raise ValueError("a die given as a share of wafer starts needs the line's wafer_starts")
+        return self
+
+
+class MemoryLine(_Window):
+    kind: Literal["memory_line"]
+    component: Name
+    stacks: CountRate | None = None  # type: ignore[valid-type]
+    dram_wafer_starts: WaferRate | None = None  # type: ignore[valid-type]
+    dies_per_wafer: _param(u.PER_WAFER) | None = None  # type: ignore[valid-type]
+    dies_per_stack: _param(u.PER_STACK, curve=False) | None = None  # type: ignore[valid-type]
+    stacking_yield: Fraction | None = None  # type: ignore[valid-type]
+    lag: Duration | None = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _one_way(self) -> MemoryLine:
+        derived = (self.dram_wafer_starts, self.dies_per_wafer, self.dies_per_stack)
+        if self.stacks is None and any(x is None for x in derived):
+            raise ValueError("give stacks, or all of dram_wafer_starts, dies_per_wafer and dies_per_stack")
+        if self.stacks is not None and any(x is not None for x in derived):
+            raise ValueError("give stacks or dram_wafer_starts with dies_per_wafer and dies_per_stack, not both")
+        return self
+
+
+class Stockpile(Model):
+    kind: Literal["stockpile"]
+    component: Name
+    initial: Count = Field(default_factory=lambda: parse_param(0, u.COUNT))  # type: ignore[valid-type]
+    arrivals: dict[Month, Count] = {}  # type: ignore[valid-type]
+    max_draw: CountRate | None = None  # type: ignore[valid-type]
+    description: str = ""
+
+
+class Flow(_Window):
+    kind: Literal["flow"]
+    component: Name
+    rate: CountRate  # type: ignore[valid-type]
+
+
+Source = Annotated[FabLine | MemoryLine | Stockpile | Flow, Field(discriminator="kind")]
+
+
+class PackagingLine(Model):
+    capacity: CountRate  # type: ignore[valid-type]
+    packaging_yield: Fraction | None = Field(default=None, alias="yield")  # type: ignore[valid-type]
+    lag: Duration | None = None  # type: ignore[valid-type]
+    levers: list[Name] = []
+    description: str = ""
+
+
+class Variant(Model):
+    priority: int = Field(ge=1)
+    bill: dict[Name, _param(u.COUNT, curve=False)] = Field(min_length=1)  # type: ignore[valid-type]
+    packaging: Name | None = None
+    slots: _param(u.COUNT, curve=False) | None = None  # type: ignore[valid-type]
+    description: str = ""
+
+
+class Specs(Model):
+    dense_bf16: _param(u.COMPUTE, curve=False) | None = None  # type: ignore[valid-type]
+    dense_fp8: _param(u.COMPUTE, curve=False) | None = None  # type: ignore[valid-type]
+    dense_int8: _param(u.COMPUTE, curve=False) | None = None  # type: ignore[valid-type]
+    memory: _param(u.MEMORY, curve=False) | None = None  # type: ignore[valid-type]
+    bandwidth: _param(u.BANDWIDTH, curve=False) | None = None  # type: ignore[valid-type]
+    power: _param(u.POWER, curve=False) | None = None  # type: ignore[valid-type]
+    price: _param(u.MONEY, curve=False) | None = None  # type: ignore[valid-type]
+
+
+class Product(Model):
+    vendor: str
+    origin: Literal["domestic", "imported"]
+    platform: Name | None = None
+    specs: Specs = Specs()
+    launch: MonthParam | None = None  # type: ignore[valid-type]
+    end_of_life: MonthParam | None = None  # type: ignore[valid-type]
+    demand_cap: CountRate | None = None  # type: ignore[valid-type]
+    delivery_lag: Duration | None = None  # type: ignore[valid-type]
+    service_life: Duration | None = None  # type: ignore[valid-type]
+    variants: dict[Name, Variant] = {}
+    description: str = ""
+
+
+class Platform(Model):
+    utilisation: Fraction  # type: ignore[valid-type]
+    description: str = ""
+
+
+class Import(_Window):
+    product: Name
+    units: CountRate  # type: ignore[valid-type]
+
+
+class Rental(_Window):
+    h100e: _param(u.H100E)  # type: ignore[valid-type]
+
+
+class MarketDemand(Model):
+    units: CountRate  # type: ignore[valid-type]
+    cap_domestic: bool = True
+    description: str = ""
+
+
+class InstalledBase(Model):
+    product: Name
+    units: Count  # type: ignore[valid-type]
+    installed: Month
+
+
+class WorkInProgress(Model):
+    product: Name
+    units: Count  # type: ignore[valid-type]
+    completes: Month
+
+
+class Initial(Model):
+    installed_base: list[InstalledBase] = []
+    work_in_progress: list[WorkInProgress] = []
+
+
+def _h100(field: str, text: str) -> Any:
+    source = "https://www.nvidia.com/en-us/data-center/h100/ (H100 SXM5 datasheet, dense, no sparsity)"
+    raw = {"value": text, "source": source, "date": "2023-09", "grade": "A"}
+    kind = u.BANDWIDTH if field == "bandwidth" else u.COMPUTE
+    return Field(default_factory=lambda: parse_param(raw, kind, curve=False))
+
+
+class Reference(Model):
+    """The H100-equivalent: the unit compute is counted in."""
+
+    dense_bf16: _param(u.COMPUTE, curve=False) = _h100("dense_bf16", "989.4 TFLOPS")  # type: ignore[valid-type]
+    dense_8bit: _param(u.COMPUTE, curve=False) = _h100("dense_8bit", "1978.9 TFLOPS")  # type: ignore[valid-type]
+    bandwidth: _param(u.BANDWIDTH, curve=False) = _h100("bandwidth", "3.35 TB/s")  # type: ignore[valid-type]
+
+
+class Correlation(Model):
+    between: list[str] = Field(min_length=2, max_length=2)
+    rank: float = Field(gt=-1.0, lt=1.0)
+
+
+class Scenario(Model):
+    stackbound: Literal[1]
+    name: str = Field(min_length=1)
+    description: str = ""
+    notes: list[str] = []
+    horizon: Horizon
+    metric: Literal["dense_bf16", "dense_8bit", "memory_bandwidth"] = "dense_bf16"
+    reference: Reference = Reference()
+    levers: dict[Name, Lever] = {}
+    components: dict[Name, Component] = Field(min_length=1)
+    sources: dict[Name, Source] = Field(min_length=1)
+    packaging: dict[Name, PackagingLine] = {}
+    products: dict[Name, Product] = Field(min_length=1)
+    platforms: dict[Name, Platform] = {}
+    imports: dict[Name, Import] = {}
+    offshore_rental: dict[Name, Rental] = {}
+    market_demand: MarketDemand | None = None
+    initial: Initial = Initial()
+    correlations: list[Correlation] = []
+    correlation_repair: Literal["nearest", "error"] = "nearest"

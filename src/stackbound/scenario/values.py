@@ -1,0 +1,202 @@
+"""Scenario values: a number, a distribution, or a curve over months, with provenance.
+
+A value in a scenario file is one of::
+
+    45k wafer/month                                  a constant
+    {to: [20k, 45k], unit: wafer/month}              a distribution (any of distributions.PARSERS)
+    {2024-01: 20k wafer/month, 2025-12: 45k wafer/month}          a curve: linear, flat outside
+    {knots: {...}, step: true, shift: {uniform: [0, 6]}, unit: ..., knot_correlation: 0.8}
+    {value: <any of the above>, source: URL, date: 2025-09-08, grade: A, note: ...}
+    {value: <any of the above>, assumption: why there is no source}
+
+:func:`parse_param` reads one into a :class:`Param` in the engine's units.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from stackbound.scenario.distributions import PARSERS, Distribution, Reader
+from stackbound.scenario.months import format_month, is_month, parse_month
+from stackbound.scenario.units import DURATION, SIGNED, Kind, parse_quantity
+
+__all__ = ["MONTH", "Curve", "Param", "Provenance", "Scalar", "parse_param"]
+
+PROVENANCE_KEYS = frozenset({"source", "date", "grade", "note", "assumption"})
+GRADES = frozenset({"A", "B", "C"})
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+MONTH = Kind("a month", ("month",), low=None)
+"""Pseudo-kind for month-valued fields (launch dates, step dates); values are month indices."""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a value comes from: a cited source, or an assumption with its reason."""
+
+    source: str | None = None
+    date: str | None = None
+    grade: str | None = None
+    note: str | None = None
+    assumption: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """One number: fixed (``dist`` is None) or drawn from ``dist``."""
+
+    value: float
+    dist: Distribution | None = None
+
+    @property
+    def uncertain(self) -> bool:
+        return self.dist is not None and not self.dist.is_fixed
+
+    def describe(self, kind: Kind) -> str:
+        if self.dist is not None and not self.dist.is_fixed:
+            return self.dist.describe()
+        if kind is MONTH:
+            return format_month(int(self.value))
+        return f"{self.value:.6g}"
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Knots ``(month index, Scalar)``, linear between knots (or held, if ``step``), flat
+    outside; ``shift`` moves the whole curve later by a number of months (rounded)."""
+
+    knots: tuple[tuple[int, Scalar], ...]
+    step: bool = False
+    shift: Scalar | None = None
+    knot_correlation: float | None = None
+
+    @property
+    def uncertain(self) -> bool:
+        return any(s.uncertain for _, s in self.knots) or (self.shift is not None and self.shift.uncertain)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parsed value of one field: its ``value``, its ``kind`` (unit and range), its
+    provenance, and the raw text it was read from (shown back to the user)."""
+
+    value: Scalar | Curve
+    kind: Kind
+    provenance: Provenance | None = None
+    raw: Any = field(default=None, compare=False)
+
+    @property
+    def uncertain(self) -> bool:
+        return self.value.uncertain
+
+    def median(self) -> float:
+        """A representative number: the median of a scalar, or of a curve's first knot."""
+        scalar = self.value if isinstance(self.value, Scalar) else self.value.knots[0][1]
+        return scalar.dist.median() if scalar.dist is not None else scalar.value
+
+
+def _reader(kind: Kind, unit: str | None) -> Reader:
+    if kind is MONTH:
+        return lambda raw: float(parse_month(raw))
+    return lambda raw: parse_quantity(raw, kind, unit)
+
+
+def _scale_reader(kind: Kind, unit: str | None) -> Reader:
+    """How a distribution's spread (normal sd) is read: months for month fields, else the
+    field's unit without its lower bound."""
+    if kind is MONTH:
+        return lambda raw: parse_quantity(raw, DURATION)
+    spread = Kind(kind.name, kind.targets, low=None)
+    return lambda raw: parse_quantity(raw, spread, unit)
+
+
+def _parse_scalar(raw: object, kind: Kind, unit: str | None) -> Scalar:
+    if isinstance(raw, dict):
+        keys = set(raw) - {"unit"}
+        family = next(iter(keys)) if len(keys) == 1 else None
+        if family not in PARSERS:
+            names = ", ".join(sorted(PARSERS))
+            raise ValueError(f"expected {kind.describe()} or a distribution ({names}), got {raw!r}")
+        assert family is not None  # narrowed above
+        unit = _unit(raw.get("unit", unit))
+        dist = PARSERS[family](raw[family], _reader(kind, unit), _scale_reader(kind, unit))
+        return Scalar(dist.median(), dist)
+    if raw is None:
+        raise ValueError(f"expected {kind.describe()}, got nothing")
+    return Scalar(_reader(kind, unit)(raw))
+
+
+def _unit(raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise ValueError(f"unit must be text such as 'wafer/month', got {raw!r}")
+    return raw
+
+
+def _parse_curve(raw: dict[Any, Any], kind: Kind, unit: str | None) -> Curve:
+    options = raw if "knots" in raw else {"knots": raw}
+    unknown = set(options) - {"knots", "step", "shift", "unit", "knot_correlation"}
+    if unknown:
+        raise ValueError(f"unknown curve option(s) {sorted(map(str, unknown))}")
+    unit = _unit(options.get("unit", unit))
+    knots_raw = options["knots"]
+    if not isinstance(knots_raw, dict) or not knots_raw:
+        raise ValueError(f"curve knots must be a mapping of YYYY-MM to values, got {knots_raw!r}")
+    knots = sorted((parse_month(m), _parse_scalar(v, kind, unit)) for m, v in knots_raw.items())
+    step = options.get("step", False)
+    if not isinstance(step, bool):
+        raise ValueError(f"curve step must be true or false, got {step!r}")
+    shift = _parse_scalar(options["shift"], Kind("a shift", ("month",), low=None), None) if "shift" in options else None
+    rho = options.get("knot_correlation")
+    rho_value = None if rho is None else parse_quantity(rho, SIGNED)
+    if rho_value is not None and not -1.0 < rho_value < 1.0:
+        raise ValueError(f"knot_correlation must be between -1 and 1 (exclusive), got {rho_value:g}")
+    return Curve(tuple(knots), step, shift, rho_value)
+
+
+def _is_curve(raw: object) -> bool:
+    return isinstance(raw, dict) and bool(raw) and ("knots" in raw or all(is_month(k) for k in raw))
+
+
+def parse_provenance(raw: dict[Any, Any]) -> Provenance:
+    """The provenance keys of a ``{value: ..., source: ...}`` wrapper, checked."""
+    unknown = set(raw) - PROVENANCE_KEYS - {"value"}
+    if unknown:
+        raise ValueError(f"unknown key(s) {sorted(map(str, unknown))} beside value (allowed: {sorted(PROVENANCE_KEYS)})")
+    fields = {}
+    for key in PROVENANCE_KEYS & set(raw):
+        text = raw[key]
+        if isinstance(text, dt.date):
+            text = text.isoformat()
+        if not isinstance(text, str | int) or not str(text).strip():
+            raise ValueError(f"{key} must be non-empty text, got {text!r}")
+        fields[key] = str(text).strip()
+    if "grade" in fields and fields["grade"] not in GRADES:
+        raise ValueError(f"grade must be A, B or C, got {fields['grade']!r}")
+    if "date" in fields and not _DATE.match(fields["date"]):
+        raise ValueError(f"date must be YYYY, YYYY-MM or YYYY-MM-DD, got {fields['date']!r}")
+    if "source" not in fields and "assumption" not in fields:
+        raise ValueError("a value with provenance needs a source or an assumption")
+    return Provenance(**fields)
+
+
+def parse_param(raw: object, kind: Kind, *, curve: bool = True) -> Param:
+    """Read a raw scenario value into a :class:`Param`; ValueError says what is wrong."""
+    provenance = None
+    inner = raw
+    if isinstance(raw, dict) and "value" in raw:
+        provenance = parse_provenance(raw)
+        inner = raw["value"]
+    if _is_curve(inner):
+        if not curve:
+            raise ValueError(f"expected {kind.describe()}, not a curve over time")
+        assert isinstance(inner, dict)
+        return Param(_parse_curve(inner, kind, None), kind, provenance, raw)
+    return Param(_parse_scalar(inner, kind, None), kind, provenance, raw)
