@@ -58,10 +58,10 @@ def _groups(plan: Plan, metric: Metric) -> list[str]:
 
 def _periodic(values: FloatArray, starts: NDArray[np.int64], stock: bool) -> FloatArray:
     """(T, n) to (periods, n): sums, or the last month's level for stocks."""
+    ends = np.r_[starts[1:], values.shape[0]]
     if stock:
-        ends = np.r_[starts[1:], values.shape[0]] - 1
-        return values[ends]
-    return np.add.reduceat(values, starts, axis=0)
+        return values[ends - 1]
+    return np.stack([values[a:b].sum(axis=0) for a, b in zip(starts, ends, strict=True)])
 
 
 class Accumulator:

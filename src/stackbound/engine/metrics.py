@@ -38,9 +38,9 @@ ANNUAL: tuple[Metric, ...] = (
     Metric("memory_consumed", "component", "consumed", "packages", frozenset({"memory", "other"})),
     Metric("stranded_dies", "component", "stranded", "dies", frozenset({"logic_die"}), stock=True),
     Metric("stranded_hbm_stacks", "component", "stranded", "stacks", frozenset({"hbm_stack"}), stock=True),
-    Metric("installed_h100e", "total", "installed_h100e", "H100e", stock=True),
-    Metric("effective_installed_h100e", "total", "effective_installed", "H100e", stock=True),
-    Metric("bandwidth_added_tbps", "total", "bandwidth_added", "TB/s"),
+    Metric("installed_h100e", "total", "installed_total", "H100e", stock=True),
+    Metric("effective_installed_h100e", "total", "effective_installed_total", "H100e", stock=True),
+    Metric("bandwidth_added_tbps", "total", "bandwidth_total", "TB/s"),
     Metric("rental_h100e", "total", "rental", "H100e", stock=True),
 )
 
@@ -51,11 +51,10 @@ MONTHLY: tuple[Metric, ...] = (
     Metric("units", "product", "produced", "units"),
     Metric("units_delivered", "total", "delivered", "units"),
     Metric("compute_added_h100e", "total", "compute_added", "H100e"),
-    Metric("installed_h100e", "total", "installed_h100e", "H100e", stock=True),
-    Metric("effective_installed_h100e", "total", "effective_installed", "H100e", stock=True),
+    Metric("installed_h100e", "total", "installed_total", "H100e", stock=True),
+    Metric("effective_installed_h100e", "total", "effective_installed_total", "H100e", stock=True),
     Metric("rental_h100e", "total", "rental", "H100e", stock=True),
-    Metric("consumed", "component", "consumed", "count"),
-    Metric("held", "component", "held", "count", stock=True),
     Metric("stranded", "component", "stranded", "count", stock=True),
+    Metric("stock", "stockpile", "stock", "count", stock=True),
     Metric("runway_months", "stockpile", "runway", "months", stock=True),
 )

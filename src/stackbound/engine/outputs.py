@@ -26,9 +26,15 @@ EMPTY = 1e-6
 def lag(series: FloatArray, months: NDArray[np.int64]) -> FloatArray:
     """``series`` (T, n) delayed by ``months`` (n,) per sample; zero before the delay."""
     T = series.shape[0]
+    if months.size and (months == months[0]).all():
+        shift = int(months[0])
+        shifted = np.zeros_like(series)
+        if 0 <= shift < T:
+            shifted[shift:] = series[: T - shift]
+        return shifted
     index = np.arange(T)[:, None] - months[None, :]
-    shifted = np.take_along_axis(series, np.clip(index, 0, T - 1), axis=0)
-    return np.where(index >= 0, shifted, 0.0)
+    taken = np.take_along_axis(series, np.clip(index, 0, T - 1), axis=0)
+    return np.where(index >= 0, taken, 0.0)
 
 
 def runway(closing: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:
@@ -48,24 +54,32 @@ def runway(closing: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:
 
 @dataclass
 class BlockOutputs:
-    """Per-product, per-component and per-stockpile monthly series of one block."""
+    """Per-product, per-component and per-stockpile monthly series of one block; the
+    ``*_total`` series are summed over products."""
 
-    produced: FloatArray  # (products, T, n)
-    delivered: FloatArray  # (products, T, n)
-    installed: FloatArray  # (products, T, n) units in service
-    compute_added: FloatArray  # (products, T, n) H100e, raw
-    effective_added: FloatArray  # (products, T, n) H100e, times platform utilisation
-    installed_h100e: FloatArray  # (products, T, n)
-    effective_installed: FloatArray  # (products, T, n)
-    bandwidth_added: FloatArray  # (products, T, n) TB/s
+    produced: FloatArray  # (products, T, n) units made (imports included for imported products)
+    delivered: FloatArray  # (products, T, n) units installed
+    compute_added: FloatArray  # (products, T, n) H100e delivered, raw
+    effective_added: FloatArray  # (products, T, n) times platform utilisation
+    installed_total: FloatArray  # (T, n) H100e in service
+    effective_installed_total: FloatArray  # (T, n)
+    bandwidth_total: FloatArray  # (T, n) TB/s delivered
     consumed: FloatArray  # (components, T, n)
-    held: FloatArray  # (components, T, n)
     stranded: FloatArray  # (components, T, n)
+    stock: FloatArray  # (stockpiles, T, n) held at month end
     runway: FloatArray  # (stockpiles, T, n)
     runout: NDArray[np.int64]  # (stockpiles, n) first empty month index, T if never
     rental: FloatArray  # (T, n) H100e accessible offshore
     binding: NDArray[np.int8]  # (variants, T, n)
     starved: NDArray[np.bool_]  # (variants, T, n)
+
+
+def _running_total(series: FloatArray) -> FloatArray:
+    """Cumulative sum over months (row by row: much faster than ``cumsum(axis=0)``)."""
+    total = series.copy()
+    for t in range(1, total.shape[0]):
+        total[t] += total[t - 1]
+    return total
 
 
 def _by_component(plan: Plan, pools: FloatArray) -> FloatArray:
@@ -76,34 +90,45 @@ def _by_component(plan: Plan, pools: FloatArray) -> FloatArray:
     return result
 
 
+def _made(plan: Plan, supply: Supply, paths: Paths) -> FloatArray:
+    """Good units out of packaging per product and month (work in progress included)."""
+    made = supply.work_in_progress.copy()
+    no_lag = np.zeros(made.shape[2], np.int64)
+    for v, spec in enumerate(plan.variants):
+        line_lag = supply.packaging_lag[spec.packaging] if spec.packaging is not None else no_lag
+        made[spec.product] += lag(paths.good[v], line_lag)
+    return made
+
+
 def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
     """Everything the results keep, from one block's monthly paths."""
-    P = len(plan.products)
-    made = supply.work_in_progress.copy()
-    for v, spec in enumerate(plan.variants):
-        line_lag = supply.packaging_lag[spec.packaging] if spec.packaging is not None else np.zeros(made.shape[2], np.int64)
-        made[spec.product] += lag(paths.good[v], line_lag)
-    produced = made + supply.imports
-    delivered = np.stack([lag(made[p], supply.delivery_lag[p]) for p in range(P)]) + supply.imports
-    arrived = np.cumsum(delivered, axis=1)
-    retired = np.stack([lag(arrived[p], supply.service_life[p]) for p in range(P)])
-    installed = supply.installed_base + arrived - retired
-    h100e = supply.h100e[:, None, :]
-    stockpiles = plan.stockpiles
+    made = _made(plan, supply, paths)
+    delivered = supply.imports.copy()
+    installed_total = np.zeros(made.shape[1:])
+    effective_installed = np.zeros(made.shape[1:])
+    bandwidth = np.zeros(made.shape[1:])
+    for p in range(len(plan.products)):
+        delivered[p] += lag(made[p], supply.delivery_lag[p])
+        arrived = _running_total(delivered[p])
+        in_service = (supply.installed_base[p] + arrived - lag(arrived, supply.service_life[p])) * supply.h100e[p]
+        installed_total += in_service
+        effective_installed += in_service * supply.utilisation[p]
+        bandwidth += delivered[p] * supply.bandwidth[p]
+    compute_added = delivered * supply.h100e[:, None, :]
+    stockpiles = list(plan.stockpiles)
     runways = [runway(paths.closing[p]) for p in stockpiles]
-    n = paths.closing.shape[2]
+    n = made.shape[2]
     return BlockOutputs(
-        produced=produced,
+        produced=made + supply.imports,
         delivered=delivered,
-        installed=installed,
-        compute_added=delivered * h100e,
-        effective_added=delivered * h100e * supply.utilisation,
-        installed_h100e=installed * h100e,
-        effective_installed=installed * h100e * supply.utilisation,
-        bandwidth_added=delivered * supply.bandwidth[:, None, :],
+        compute_added=compute_added,
+        effective_added=compute_added * supply.utilisation,
+        installed_total=installed_total,
+        effective_installed_total=effective_installed,
+        bandwidth_total=bandwidth,
         consumed=_by_component(plan, paths.consumed),
-        held=_by_component(plan, paths.closing),
         stranded=paths.stranded,
+        stock=paths.closing[stockpiles],
         runway=np.stack([r for r, _ in runways]) if runways else np.zeros((0, len(plan.months), n)),
         runout=np.stack([f for _, f in runways]) if runways else np.zeros((0, n), np.int64),
         rental=supply.rental,

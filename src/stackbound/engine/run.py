@@ -8,8 +8,10 @@ result is bit-identical for any ``chunk_size``.
 from __future__ import annotations
 
 import math
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,7 +19,7 @@ from numpy.typing import NDArray
 from stackbound.engine.accumulate import Accumulator
 from stackbound.engine.allocate import simulate
 from stackbound.engine.exact import EXACT_MAX_SAMPLES, lp_solver
-from stackbound.engine.outputs import derive
+from stackbound.engine.outputs import BlockOutputs, derive
 from stackbound.engine.plan import Plan, build_plan
 from stackbound.engine.results import RunResult
 from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
@@ -30,7 +32,8 @@ from stackbound.scenario.values import Curve
 __all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Progress", "new_seed", "run"]
 
 DEFAULT_SAMPLES = 10_000
-DEFAULT_CHUNK_SIZE = 16_384
+DEFAULT_CHUNK_SIZE = 4_096
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 Progress = Callable[[int, int], None]
 
 
@@ -39,7 +42,7 @@ def new_seed() -> int:
     return int(np.random.SeedSequence().entropy % (2**63))
 
 
-def _draws(loaded: LoadedScenario, seed: int, first: int, blocks: list[tuple[int, int]],
+def _draws(loaded: LoadedScenario, seed: int, blocks: list[tuple[int, int]],
            uniforms: NDArray[np.float64] | None, correlate: bool) -> dict[str, NDArray[np.float64]]:
     parts: list[dict[str, NDArray[np.float64]]] = []
     for block, size in blocks:
@@ -82,12 +85,43 @@ def _result(plan: Plan, acc: Accumulator, seed: int, samples: int, exact: bool, 
     )
 
 
+Chunk = tuple[int, list[tuple[int, int]]]
+"""First sample of a chunk, and its random blocks as (block index, size)."""
+
+
+def _chunks(samples: int, chunk_size: int) -> list[Chunk]:
+    per_chunk = math.ceil(chunk_size / BLOCK_SIZE) * BLOCK_SIZE
+    chunks = []
+    for first in range(0, samples, per_chunk):
+        n = min(per_chunk, samples - first)
+        count = math.ceil(n / BLOCK_SIZE)
+        chunks.append((first, [(first // BLOCK_SIZE + b, min(BLOCK_SIZE, n - b * BLOCK_SIZE)) for b in range(count)]))
+    return chunks
+
+
+def _in_order(work: Callable[[Chunk], BlockOutputs], chunks: list[Chunk], workers: int) -> Iterator[BlockOutputs]:
+    """Chunk outputs in chunk order, computed by up to ``workers`` threads (the kernels and
+    numpy release the GIL); at most ``workers + 1`` chunks are held at once."""
+    if workers <= 1:
+        yield from map(work, chunks)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: list[Future[BlockOutputs]] = []
+        for chunk in chunks:
+            pending.append(pool.submit(work, chunk))
+            if len(pending) > workers:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
 def run(
     loaded: LoadedScenario,
     *,
     samples: int = DEFAULT_SAMPLES,
     seed: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: int = DEFAULT_WORKERS,
     exact: bool = False,
     keep_paths: bool = False,
     uniforms: NDArray[np.float64] | None = None,
@@ -96,13 +130,15 @@ def run(
 ) -> RunResult:
     """Simulate ``samples`` Monte Carlo samples of a loaded scenario.
 
-    ``uniforms`` (samples × inputs, in (0, 1)) replaces the random draws: the seam for
-    Latin-hypercube and Sobol designs; ``correlate=False`` then skips the copula.
+    Chunks of ``chunk_size`` samples (rounded up to whole random blocks) are simulated by up
+    to ``workers`` threads and reduced in sample order, so neither setting changes a bit of
+    the result. ``uniforms`` (samples × inputs, in (0, 1)) replaces the random draws: the
+    seam for Latin-hypercube and Sobol designs; ``correlate=False`` then skips the copula.
     """
     if samples < 1:
         raise SimulationError(f"samples must be at least 1, got {samples}")
-    if chunk_size < 1:
-        raise SimulationError(f"chunk size must be at least 1, got {chunk_size}")
+    if chunk_size < 1 or workers < 1:
+        raise SimulationError(f"chunk size and workers must be at least 1, got {chunk_size} and {workers}")
     if exact and samples > EXACT_MAX_SAMPLES:
         raise SimulationError(f"exact mode is capped at {EXACT_MAX_SAMPLES} samples, got {samples}")
     if uniforms is not None and uniforms.shape != (samples, len(loaded.inputs)):
@@ -111,15 +147,18 @@ def run(
     started = time.perf_counter()
     plan = build_plan(loaded)
     acc = Accumulator(plan, samples, keep_paths)
-    per_chunk = math.ceil(chunk_size / BLOCK_SIZE) * BLOCK_SIZE
-    for first in range(0, samples, per_chunk):
-        n = min(per_chunk, samples - first)
-        blocks = [(first // BLOCK_SIZE + b, min(BLOCK_SIZE, n - b * BLOCK_SIZE)) for b in range(math.ceil(n / BLOCK_SIZE))]
-        draws = _draws(loaded, seed, first, blocks, uniforms, correlate)
-        supply = build_supply(plan, draws, n)
+
+    def work(chunk: Chunk) -> BlockOutputs:
+        first, blocks = chunk
+        n = sum(size for _, size in blocks)
+        supply = build_supply(plan, _draws(loaded, seed, blocks, uniforms, correlate), n)
         paths = simulate(plan, supply, n, lp_solver(plan, supply) if exact else None)
-        acc.add(first, derive(plan, supply, paths), [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)])
+        return derive(plan, supply, paths)
+
+    chunks = _chunks(samples, chunk_size)
+    for (first, blocks), outputs in zip(chunks, _in_order(work, chunks, workers), strict=True):
+        acc.add(first, outputs, [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)])
         if progress is not None:
-            progress(first + n, samples)
+            progress(first + outputs.produced.shape[2], samples)
     timings = {"simulate_seconds": time.perf_counter() - started}
     return _result(plan, acc, seed, samples, exact, timings)

@@ -122,7 +122,8 @@ def _as_list(raw: object, n: int, form: str) -> list[object]:
 
 def _ordered(values: list[float], form: str) -> None:
     if any(a > b for a, b in zip(values, values[1:], strict=False)):
-        raise ValueError(f"expected {form} in increasing order, got {values}")
+        shown = ", ".join(f"{v:g}" for v in values)
+        raise ValueError(f"expected {form} in increasing order, got [{shown}]")
 
 
 def _parse_fixed(raw: object, read: Reader, scale: Reader) -> Distribution:
@@ -166,8 +167,8 @@ def _parse_lognormal(raw: object, read: Reader, scale: Reader) -> Distribution:
     if not (isinstance(raw, dict) and raw.keys() == {"median", "sigma"}):
         raise ValueError(f"expected {{median, sigma}} (sigma of the log), got {raw!r}")
     median, sigma = read(raw["median"]), float(str(raw["sigma"]))
-    if median <= 0 or sigma <= 0:
-        raise ValueError(f"lognormal median and sigma must be > 0, got {median:g} and {sigma:g}")
+    if not (median > 0 and 0 < sigma < math.inf):
+        raise ValueError(f"lognormal median and sigma must be finite and > 0, got {median:g} and {sigma:g}")
     return Distribution("lognormal", (median, sigma))
 
 
@@ -207,7 +208,7 @@ def _parse_choice(raw: object, read: Reader, scale: Reader) -> Distribution:
     outcomes = [read(v) for v in values_raw]
     weights_raw = raw.get("weights", [1.0] * len(outcomes))
     weights = [float(str(w)) for w in _as_list(weights_raw, len(outcomes), f"{len(outcomes)} weights")]
-    if any(w < 0 for w in weights) or sum(weights) <= 0:
+    if not all(0 <= w < math.inf for w in weights) or sum(weights) <= 0:
         raise ValueError(f"choice weights must be >= 0 with a positive sum, got {weights}")
     cumulative = np.cumsum(weights) / sum(weights)
     return Distribution("discrete", tuple(float(c) for c in cumulative), tuple(outcomes))

@@ -44,13 +44,21 @@ class Resolved:
 def locate(ref: str, relative_to: FilePath | None = None) -> tuple[FilePath, str]:
     """A scenario reference to (file, display name): an existing path, else a built-in name."""
     candidate = FilePath(ref) if relative_to is None else relative_to / ref
-    if candidate.is_file():
+    if _is_file(candidate):
         return candidate, str(ref) if relative_to is None else str(candidate)
     builtin = builtin_dir() / f"{ref}.yaml"
-    if "/" not in ref and builtin.is_file():
+    if "/" not in ref and _is_file(builtin):
         return builtin, f"{ref} (built-in)"
     known = ", ".join(builtin_names())
     raise ScenarioError([Problem(str(ref), 0, 0, "", f"no such scenario file or built-in scenario (built-in: {known})")])
+
+
+def _is_file(path: FilePath) -> bool:
+    """Whether ``path`` is a readable file; a name the OS rejects (too long, say) is not."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _split(dotted: str) -> list[str | int]:

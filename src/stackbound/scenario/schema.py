@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from stackbound.scenario import units as u
-from stackbound.scenario.months import parse_month
+from stackbound.scenario.months import format_month, parse_month
 from stackbound.scenario.values import MONTH, Param, parse_param
 
 __all__ = ["Scenario", "Source"]
@@ -49,7 +49,8 @@ class Horizon(Model):
     @model_validator(mode="after")
     def _ordered(self) -> Horizon:
         if not self.start < self.end:
-            raise ValueError("horizon end must come after start")
+            start, end = format_month(self.start), format_month(self.end)
+            raise ValueError(f"horizon end ({end}) must come after start ({start})")
         if self.end - self.start >= 12 * 50:
             raise ValueError("horizon must be shorter than 50 years")
         return self

@@ -155,7 +155,7 @@ def parse_quantity(raw: object, kind: Kind, unit: str | None = None) -> float:
         raise ValueError(f"expected {kind.describe()}, got {raw!r}")
     try:
         value, unit_text = (float(raw), "") if not isinstance(raw, str) else _split(raw)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(f"expected {kind.describe()}, got {raw!r}") from None
     unit_text = unit_text or (unit or "")
     result = value if not unit_text else _convert(value, unit_text, kind, raw)

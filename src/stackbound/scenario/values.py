@@ -5,6 +5,7 @@ A value in a scenario file is one of::
     45k wafer/month                                  a constant
     {to: [20k, 45k], unit: wafer/month}              a distribution (any of distributions.PARSERS)
     {2024-01: 20k wafer/month, 2025-12: 45k wafer/month}          a curve: linear, flat outside
+    {2024-01: 20k, 2025-12: {to: [30k, 60k]}, unit: wafer/month, step: true}   options beside knots
     {knots: {...}, step: true, shift: {uniform: [0, 6]}, unit: ..., knot_correlation: 0.8}
     {value: <any of the above>, source: URL, date: 2025-09-08, grade: A, note: ...}
     {value: <any of the above>, assumption: why there is no source}
@@ -28,6 +29,7 @@ __all__ = ["MONTH", "Curve", "Param", "Provenance", "Scalar", "parse_param"]
 PROVENANCE_KEYS = frozenset({"source", "date", "grade", "note", "assumption"})
 GRADES = frozenset({"A", "B", "C"})
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_MONTHISH = re.compile(r"^\s*\d{4}-\d{1,2}\s*$")
 
 MONTH = Kind("a month", ("month",), low=None)
 """Pseudo-kind for month-valued fields (launch dates, step dates); values are month indices."""
@@ -122,6 +124,10 @@ def _parse_scalar(raw: object, kind: Kind, unit: str | None) -> Scalar:
         family = next(iter(keys)) if len(keys) == 1 else None
         if family not in PARSERS:
             names = ", ".join(sorted(PARSERS))
+            if family is not None and _MONTHISH.match(str(family)):
+                parse_month(family)  # a one-knot curve whose month is not a month: say why
+            if family is not None:
+                raise ValueError(f"unknown distribution {family!r}; expected one of {names}")
             raise ValueError(f"expected {kind.describe()} or a distribution ({names}), got {raw!r}")
         assert family is not None  # narrowed above
         unit = _unit(raw.get("unit", unit))
@@ -141,15 +147,24 @@ def _unit(raw: object) -> str | None:
 
 
 def _parse_curve(raw: dict[Any, Any], kind: Kind, unit: str | None) -> Curve:
-    options = raw if "knots" in raw else {"knots": raw}
+    if "knots" in raw:
+        options = raw
+    else:
+        options = {k: v for k, v in raw.items() if not is_month(k)}
+        options["knots"] = {k: v for k, v in raw.items() if is_month(k)}
     unknown = set(options) - {"knots", "step", "shift", "unit", "knot_correlation"}
+    for key in unknown:
+        if _MONTHISH.match(str(key)):
+            parse_month(key)  # meant as a knot's month but is not one: say why
     if unknown:
         raise ValueError(f"unknown curve option(s) {sorted(map(str, unknown))}")
     unit = _unit(options.get("unit", unit))
     knots_raw = options["knots"]
     if not isinstance(knots_raw, dict) or not knots_raw:
         raise ValueError(f"curve knots must be a mapping of YYYY-MM to values, got {knots_raw!r}")
-    knots = sorted((parse_month(m), _parse_scalar(v, kind, unit)) for m, v in knots_raw.items())
+    knots = sorted(((parse_month(m), _parse_scalar(v, kind, unit)) for m, v in knots_raw.items()), key=_month_of)
+    if len({month for month, _ in knots}) < len(knots):
+        raise ValueError(f"curve knots must be distinct months, got {sorted(map(str, knots_raw))}")
     step = options.get("step", False)
     if not isinstance(step, bool):
         raise ValueError(f"curve step must be true or false, got {step!r}")
@@ -161,8 +176,13 @@ def _parse_curve(raw: dict[Any, Any], kind: Kind, unit: str | None) -> Curve:
     return Curve(tuple(knots), step, shift, rho_value)
 
 
+def _month_of(knot: tuple[int, Scalar]) -> int:
+    return knot[0]
+
+
 def _is_curve(raw: object) -> bool:
-    return isinstance(raw, dict) and bool(raw) and ("knots" in raw or all(is_month(k) for k in raw))
+    """A mapping with ``knots``, or with month keys (curve options may stand beside them)."""
+    return isinstance(raw, dict) and ("knots" in raw or any(is_month(k) for k in raw))
 
 
 def parse_provenance(raw: dict[Any, Any]) -> Provenance:

@@ -19,6 +19,12 @@ __all__ = ["Path", "Positions", "format_path", "read_yaml"]
 Path = tuple[str | int, ...]
 MAX_NODES = 200_000
 """Aliases can make a small file expand enormously; refuse past this many values."""
+MAX_DEPTH = 64
+"""Deeper nesting than this is a mistake (or an alias that contains itself)."""
+_PLAIN_TAGS: dict[type[yaml.Node], str] = {
+    yaml.MappingNode: yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    yaml.SequenceNode: yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+}
 
 
 def format_path(path: Path) -> str:
@@ -66,22 +72,50 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             raise ScenarioError([Problem(self.file, 0, 0, "", f"file expands to more than {MAX_NODES} values")])
+        if len(path) > MAX_DEPTH:
+            mark = node.start_mark
+            message = f"values nested more than {MAX_DEPTH} deep (does an alias contain itself?)"
+            where = format_path(path[:4]) + "..."
+            raise ScenarioError([Problem(self.file, mark.line + 1, mark.column + 1, where, message)])
         self.positions.at[path] = (self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+        plain = _PLAIN_TAGS.get(type(node))
+        if node.tag != plain and (plain is not None or node.tag not in self.loader.yaml_constructors):
+            self._problem(node, path, f"tag {node.tag!r} is not allowed: a scenario file holds plain data only")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.Node, path: Path) -> Any:
+        """A scalar through the safe constructor; a value its tag cannot hold is a problem."""
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as error:
+            self._problem(node, path, f"YAML: {error.problem}")
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            self._problem(node, path, f"{node.value!r} cannot be read as {node.tag!r}")
+        return None
+
+    def _key(self, node: yaml.Node, path: Path) -> str | None:
+        """A mapping key as text; None (after noting the problem) if it cannot be a name."""
+        if not isinstance(node, yaml.ScalarNode):
+            self._problem(node, path, "a key must be a name, not a list or a mapping")
+            return None
+        before = len(self.problems)
+        key = self._scalar(node, path)
+        if key is None and len(self.problems) == before:
+            self._problem(node, path, "a key must be a name, got nothing (null)")
+        return None if key is None else str(key)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
         self.loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = self.loader.construct_object(key_node, deep=True)
-            if isinstance(key, list | dict) or key is None:
-                self._problem(key_node, path, f"a key must be a name, got {key!r}")
+            key = self._key(key_node, path)
+            if key is None:
                 continue
-            key = str(key) if not isinstance(key, str) else key
             if key in result:
                 self._problem(key_node, (*path, key), f"duplicate key {key!r}")
                 continue
@@ -93,9 +127,32 @@ class _Builder:
         self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, format_path(path), message))
 
 
+def _syntax_problem(error: yaml.MarkedYAMLError, file: str) -> Problem:
+    """Where YAML gave up, and what it was reading (``while parsing a flow mapping ...``)."""
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    message = f"YAML syntax: {error.problem}"
+    if error.context and error.context_mark is not None:
+        message += f" ({error.context} at line {error.context_mark.line + 1})"
+    if "'\\t'" in message:
+        message += "; indent with spaces, not tabs"
+    return Problem(file, line, column, "", message)
+
+
+def _character_problem(text: str, error: yaml.reader.ReaderError, file: str) -> Problem:
+    """A character YAML does not allow (a control character, say), located in ``text``."""
+    before = text[: error.position]
+    line, column = before.count("\n") + 1, error.position - (before.rfind("\n") + 1) + 1
+    message = f"YAML: character U+{error.character:04X} is not allowed in a YAML file"
+    return Problem(file, line, column, "", message)
+
+
 def read_yaml(text: str, file: str) -> tuple[Any, Positions]:
     """Parse ``text`` (named ``file`` in errors) safely; ScenarioError on any YAML problem."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as error:
+        raise ScenarioError([_character_problem(text, error, file)]) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -103,9 +160,9 @@ def read_yaml(text: str, file: str) -> tuple[Any, Positions]:
         builder = _Builder(file, loader)
         data = builder.build(node, ())
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise ScenarioError([Problem(file, line, column, "", f"YAML syntax: {error.problem}")]) from None
+        raise ScenarioError([_syntax_problem(error, file)]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(file, 0, 0, "", "YAML: values nested too deeply")]) from None
     except yaml.YAMLError as error:
         raise ScenarioError([Problem(file, 0, 0, "", f"YAML: {error}")]) from None
     finally:

@@ -1,0 +1,167 @@
+"""The ``stackbound`` command: a thin adapter over the library.
+
+Exit status: 0 success, 2 bad input (every problem printed, no traceback), 1 internal
+error (traceback only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+from stackbound.cli.render import render_run, render_scenario
+from stackbound.engine.results import RunResult
+from stackbound.engine.run import DEFAULT_CHUNK_SIZE, DEFAULT_SAMPLES, new_seed, run
+from stackbound.errors import ScenarioError, StackboundError
+from stackbound.report.export import write_run
+from stackbound.report.summary import HEADLINE_METRICS, summary_document
+from stackbound.scenario.loader import LoadedScenario, load_scenario
+from stackbound.scenario.overlay import builtin_names
+
+__all__ = ["DEFAULT_SCENARIO", "app", "main"]
+
+DEFAULT_SCENARIO = "example"
+err = Console(stderr=True)
+out = Console()
+_DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+
+
+def _load(refs: list[str]) -> list[LoadedScenario]:
+    """Load every scenario, gathering all problems of all files before failing."""
+    loaded, problems = [], []
+    for ref in refs:
+        try:
+            loaded.append(load_scenario(ref))
+        except ScenarioError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ScenarioError(problems)
+    for scenario in loaded:
+        for warning in scenario.warnings:
+            err.print(f"[yellow]warning[/yellow] {scenario.name}: {warning}")
+    return loaded
+
+
+class _LazyProgress:
+    """A progress bar that appears only once a run has taken more than a second."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self.started = label, time.perf_counter()
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None and time.perf_counter() - self.started > 1.0 and err.is_terminal:
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                TextColumn("{task.completed:,}/{task.total:,}"), TimeRemainingColumn(),
+                                console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@click.group(help="How many AI accelerators can be built, month by month, and which input binds.")
+@click.version_option(package_name="stackbound")
+def app() -> None:
+    """The command group."""
+
+
+@app.command("run")
+@click.argument("scenarios", nargs=-1)
+@click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True,
+              help="Monte Carlo samples.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: a fresh one, printed).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
+              help="Samples simulated at once (bounds memory); results do not depend on it.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Write tables, the resolved scenario and a manifest to this directory (atomically).")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--exact", is_flag=True, help="Solve each month as a lexicographic LP (reference mode, few samples).")
+@_DEBUG
+def run_command(scenarios: tuple[str, ...], samples: int, seed: int | None, chunk_size: int, out_dir: Path | None,
+                output_format: str, exact: bool, debug: bool) -> None:
+    """Simulate SCENARIOS (files or built-in names; default: the embedded default) and print
+    annual units, compute and the binding constraints."""
+    loaded = _load(list(scenarios) or [DEFAULT_SCENARIO])
+    seed = seed if seed is not None else new_seed()
+    results: list[tuple[LoadedScenario, RunResult]] = []
+    for scenario in loaded:
+        progress = _LazyProgress(scenario.name)
+        try:
+            result = run(scenario, samples=samples, seed=seed, chunk_size=chunk_size, exact=exact, progress=progress)
+        finally:
+            progress.close()
+        results.append((scenario, result))
+    if output_format == "json":
+        documents = [summary_document(r, HEADLINE_METRICS) for _, r in results]
+        sys.stdout.write(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2) + "\n")
+    else:
+        for _, result in results:
+            render_run(out, result)
+    if out_dir is not None:
+        written = write_run(out_dir, results, {"chunk_size": chunk_size})
+        err.print(f"wrote {written}")
+
+
+@app.command("check")
+@click.argument("files", nargs=-1, required=True)
+@_DEBUG
+def check_command(files: tuple[str, ...], debug: bool) -> None:
+    """Validate scenario FILES (or built-in names) without running them."""
+    for scenario in _load(list(files)):
+        out.print(f"ok  {' <- '.join(reversed(scenario.files))}: {scenario.name} "
+                  f"({len(scenario.inputs)} uncertain inputs)", highlight=False)
+
+
+@app.command("show")
+@click.argument("scenario")
+@_DEBUG
+def show_command(scenario: str, debug: bool) -> None:
+    """Print the resolved SCENARIO: every value with its unit and source."""
+    render_scenario(out, _load([scenario])[0])
+
+
+@app.command("scenarios")
+def scenarios_command() -> None:
+    """List the built-in scenarios."""
+    for name in builtin_names():
+        out.print(name)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: maps errors to exit statuses."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        err.print("interrupted")
+        sys.exit(130)
+    except StackboundError as error:
+        for line in str(error).splitlines():
+            err.print(line, markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - the one place that turns bugs into exit status 1
+        if "--debug" in args:
+            raise
+        err.print(f"stackbound: internal error: {type(error).__name__}: {error} (rerun with --debug for details)",
+                  markup=False)
+        sys.exit(1)

@@ -1,0 +1,87 @@
+"""Rich tables for the terminal: the readable face of a run."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from stackbound.engine.results import RunResult
+from stackbound.scenario.loader import LoadedScenario
+
+__all__ = ["render_run", "render_scenario", "short_number"]
+
+
+def short_number(value: float) -> str:
+    """12_345_678 -> '12.3M'."""
+    magnitude = abs(value)
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= threshold:
+            return f"{value / threshold:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def _cell(values: tuple[float, float, float]) -> str:
+    p5, p50, p95 = values
+    return f"{short_number(p50)} [dim]({short_number(p5)}–{short_number(p95)})[/dim]"
+
+
+def _annual(result: RunResult) -> Table:
+    table = Table(title=f"{result.scenario}: annual output, P50 (P5–P95)", title_justify="left")
+    table.add_column("metric")
+    table.add_column("group")
+    for year in result.years:
+        table.add_column(str(year), justify="right")
+    annual = result.annual_table().set_index(["metric", "group", "year"])
+    rows = [("units", g) for g in result.groups("units")]
+    rows += [("compute_added_h100e", "total"), ("effective_compute_added_h100e", "total")]
+    for metric, group in rows:
+        cells = [_cell(tuple(annual.loc[(metric, group, y), ["p5", "p50", "p95"]])) for y in result.years]
+        label = {"units": "units produced", "compute_added_h100e": "compute added (H100e)",
+                 "effective_compute_added_h100e": "effective compute (H100e)"}[metric]
+        table.add_row(label, group, *cells, end_section=group == "total")
+    return table
+
+
+def _binding(result: RunResult) -> Table:
+    table = Table(title="most likely binding constraint (share of active sample-months)", title_justify="left")
+    table.add_column("variant")
+    for year in result.years:
+        table.add_column(str(year))
+    best = result.most_likely_binding().set_index(["variant", "year"])
+    for variant in result.variants:
+        cells = []
+        for year in result.years:
+            row = best.loc[(variant, year)]
+            if row["probability"] == 0:
+                cells.append("[dim]inactive[/dim]")
+                continue
+            text = f"{row['constraint']} {row['probability']:.0%}"
+            if row["starved_by_priority"] > 0.005:
+                text += f" [dim](starved {row['starved_by_priority']:.0%})[/dim]"
+            cells.append(text)
+        table.add_row(variant, *cells)
+    return table
+
+
+def render_run(console: Console, result: RunResult) -> None:
+    console.print(f"[bold]{result.scenario}[/bold]  samples {result.samples:,}  seed {result.seed}  "
+                  f"scenario {result.digest[:12]}" + ("  exact LP" if result.exact else ""))
+    console.print(_annual(result))
+    console.print(_binding(result))
+
+
+def render_scenario(console: Console, loaded: LoadedScenario) -> None:
+    """The resolved scenario: every value with its unit and source."""
+    from stackbound.report.export import inputs_table
+
+    scenario = loaded.scenario
+    console.print(f"[bold]{scenario.name}[/bold]: {scenario.description.strip()}")
+    console.print(f"files: {' <- '.join(reversed(loaded.files))}   horizon {len(range(scenario.horizon.start, scenario.horizon.end + 1))} months"
+                  f"   uncertain inputs {len(loaded.inputs)}   digest {loaded.digest[:12]}")
+    table = Table(show_lines=False)
+    for column in ("field", "value", "unit", "source / assumption", "grade", "date"):
+        table.add_column(column, overflow="fold")
+    for row in inputs_table(loaded).itertuples(index=False):
+        origin = row.source or (f"assumption: {row.assumption}" if row.assumption else "[red]no provenance[/red]")
+        table.add_row(row.field, row.value, row.unit, origin, row.grade, row.date)
+    console.print(table)

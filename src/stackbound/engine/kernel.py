@@ -1,0 +1,171 @@
+"""The compiled inner loop of one month (numba), over the samples of a block.
+
+:func:`open_month` adds month ``t``'s arrivals and works out what each pool can give;
+:func:`close_month` allocates by priority, draws consumption from pools in draw order and
+marks stranded inventory. Both loop over samples inside compiled code and read and write
+the block's (things, months, samples) arrays in place at month ``t``. Sample ``i`` only
+ever touches column ``i``, so results do not depend on how samples are grouped.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["SLACK", "TINY", "ZERO", "close_month", "open_month"]
+
+TINY = 1e-12
+"""Floor on a divisor (a bill quantity, slots, a yield)."""
+ZERO = 1e-9
+"""Limits below this many attempts are rounding residue and count as zero."""
+SLACK = 1e-7
+"""An exact solver's answer above the limit by less than this (relative) is trimmed to it."""
+
+
+@numba.njit(cache=True, nogil=True)
+def open_month(t, inventory, arrivals, max_draw, pool_component, drawable, available):  # type: ignore[no-untyped-def]
+    """inventory += arrivals; drawable = min(inventory, ration); available = Σ drawable per component."""
+    pools, n = inventory.shape
+    available[:] = 0.0
+    for p in range(pools):
+        c = pool_component[p]
+        for i in range(n):
+            held = inventory[p, i] + arrivals[p, t, i]
+            inventory[p, i] = held
+            take = min(held, max_draw[p, t, i])
+            drawable[p, i] = take
+            available[c, i] += take
+
+
+@numba.njit(cache=True, nogil=True)
+def close_month(  # type: ignore[no-untyped-def]
+    t, available, drawable, inventory, draw_order, capacity, packaging_yield, demand_cap, market, has_market,
+    active, bill, bill_components, slots, variant_product, variant_line, variant_domestic, given, use_given,
+    codes, left, line_left, cap_left, market_left,
+    attempts, good, binding, starved, consumed, closing, stranded,
+):
+    """Allocate month ``t`` for every sample: variants in priority order each start the
+    most package attempts every limit allows (or, with ``use_given``, the exact solver's
+    answer), then draw consumption from pools in draw order and mark stranded stock.
+    ``bill_components[v]`` lists the components in variant v's bill (padded with -1);
+    ``codes`` = (packaging, demand cap, market demand) binding codes; ``left``,
+    ``line_left``, ``cap_left``, ``market_left`` are work arrays."""
+    variants, components, n = bill.shape
+    code_packaging, code_demand, code_market = codes[0], codes[1], codes[2]
+    left[:, :] = available
+    line_left[:, :] = capacity[:, t, :]
+    cap_left[:, :] = demand_cap[:, t, :]
+    market_left[:] = market[t, :]
+    width = bill_components.shape[1]
+    for v in range(variants):
+        product = variant_product[v]
+        line = variant_line[v]
+        domestic_market = has_market and variant_domestic[v]
+        for i in range(n):
+            if not active[product, t, i]:
+                attempts[v, t, i] = 0.0
+                good[v, t, i] = 0.0
+                binding[v, t, i] = 0
+                starved[v, t, i] = False
+                continue
+            best = np.inf
+            full = np.inf
+            code = 0
+            for k in range(width):
+                c = bill_components[v, k]
+                if c < 0:
+                    break
+                amount = max(bill[v, c, i], TINY)
+                candidate = left[c, i] / amount
+                if candidate < best:
+                    best = candidate
+                    code = c + 1
+                full = min(full, available[c, i] / amount)
+            per_attempt = 1.0
+            if line >= 0:
+                per_attempt = packaging_yield[line, t, i]
+                room = max(slots[v, i], TINY)
+                candidate = line_left[line, i] / room
+                if candidate < best:
+                    best = candidate
+                    code = code_packaging
+                full = min(full, capacity[line, t, i] / room)
+            yield_floor = max(per_attempt, TINY)
+            candidate = cap_left[product, i] / yield_floor
+            if candidate < best:
+                best = candidate
+                code = code_demand
+            full = min(full, demand_cap[product, t, i] / yield_floor)
+            if domestic_market:
+                candidate = market_left[i] / yield_floor
+                if candidate < best:
+                    best = candidate
+                    code = code_market
+                full = min(full, market[t, i] / yield_floor)
+            x = best if best > ZERO else 0.0
+            if use_given:
+                wanted = given[v, i]
+                if x < wanted <= x * (1.0 + SLACK) + SLACK:
+                    wanted = x
+                x = max(wanted, 0.0)
+            made = x * per_attempt
+            attempts[v, t, i] = x
+            good[v, t, i] = made
+            binding[v, t, i] = code
+            starved[v, t, i] = x < full * (1.0 - 1e-9) - 1e-9
+            for k in range(width):
+                c = bill_components[v, k]
+                if c < 0:
+                    break
+                left[c, i] -= x * bill[v, c, i]
+            if line >= 0:
+                line_left[line, i] -= x * slots[v, i]
+            cap_left[product, i] -= made
+            if domestic_market:
+                market_left[i] -= made
+    _draw_and_strand(t, available, drawable, inventory, draw_order, active, bill_components, variant_product,
+                     code_packaging, left, binding, consumed, closing, stranded)
+
+
+@numba.njit(cache=True, nogil=True)
+def _draw_and_strand(  # type: ignore[no-untyped-def]
+    t, available, drawable, inventory, draw_order, active, bill_components, variant_product, code_packaging,
+    left, binding, consumed, closing, stranded,
+):
+    """Draw each component's consumption from its pools in draw order; mark as stranded
+    what is held of a component none of whose active users it bound while one was bound
+    by another component or by packaging."""
+    components, n = left.shape
+    pools = inventory.shape[0]
+    binds = np.zeros((components, n), dtype=np.bool_)
+    elsewhere = np.zeros((components, n), dtype=np.bool_)
+    for v in range(bill_components.shape[0]):
+        product = variant_product[v]
+        for k in range(bill_components.shape[1]):
+            c = bill_components[v, k]
+            if c < 0:
+                break
+            for i in range(n):
+                if active[product, t, i]:
+                    bound = binding[v, t, i]
+                    if bound == c + 1:
+                        binds[c, i] = True
+                    elif (1 <= bound <= components) or bound == code_packaging:
+                        elsewhere[c, i] = True
+    for c in range(components):
+        for i in range(n):
+            need = max(available[c, i] - left[c, i], 0.0)
+            held = 0.0
+            for k in range(draw_order.shape[1]):
+                p = draw_order[c, k]
+                if p < 0:
+                    break
+                taken = min(need, drawable[p, i])
+                inventory[p, i] -= taken
+                consumed[p, t, i] = taken
+                need -= taken
+                held += inventory[p, i]
+            stranded[c, t, i] = held if (elsewhere[c, i] and not binds[c, i]) else 0.0
+    for p in range(pools):
+        for i in range(n):
+            closing[p, t, i] = inventory[p, i]

@@ -1,0 +1,1 @@
+"""Report writers: turn results into tables, documents and files."""

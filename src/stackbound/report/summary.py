@@ -1,0 +1,59 @@
+"""Summaries of a run as plain data: the JSON document of ``stackbound run --format json``.
+
+::
+
+    {"scenario": str, "seed": int, "samples": int, "digest": str,
+     "annual": [{"year", "metric", "group", "mean", "p5", "p50", "p95"}, ...],
+     "binding": [{"variant", "year", "constraint", "probability", "starved_by_priority"}, ...]}
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from stackbound.engine.results import RunResult
+
+__all__ = ["HEADLINE_METRICS", "summary_document"]
+
+HEADLINE_METRICS = (
+    "units",
+    "units_delivered",
+    "dies_consumed",
+    "hbm_stacks_consumed",
+    "compute_added_h100e",
+    "effective_compute_added_h100e",
+    "stranded_dies",
+    "stranded_hbm_stacks",
+)
+
+
+def _clean(value: float) -> float | None:
+    return None if math.isnan(value) else round(float(value), 6)
+
+
+def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The run as one JSON-ready document; ``metrics`` defaults to every annual metric."""
+    table = result.annual_table()
+    if metrics is not None:
+        table = table[table["metric"].isin(metrics)]
+    annual = [
+        {"year": int(r.year), "metric": str(r.metric), "group": str(r.group), "mean": _clean(r.mean),
+         "p5": _clean(r.p5), "p50": _clean(r.p50), "p95": _clean(r.p95)}
+        for r in table.itertuples(index=False)
+    ]
+    binding = [
+        {"variant": str(r.variant), "year": int(r.year), "constraint": str(r.constraint),
+         "probability": _clean(r.probability), "starved_by_priority": _clean(r.starved_by_priority)}
+        for r in result.binding_table().itertuples(index=False)
+    ]
+    return {
+        "scenario": result.scenario,
+        "seed": result.seed,
+        "samples": result.samples,
+        "digest": result.digest,
+        "exact": result.exact,
+        "levers": result.levers,
+        "annual": annual,
+        "binding": binding,
+    }
