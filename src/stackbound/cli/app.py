@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    except Exception as error:  # noqa: BLE001 - the one place that turns bugs into exit status 1
+    except Exception as error:  # the one place that turns bugs into exit status 1
         if "--debug" in args:
             raise
         err.print(f"stackbound: internal error: {type(error).__name__}: {error} (rerun with --debug for details)",

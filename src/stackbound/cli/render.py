@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from stackbound.engine.results import RunResult
+from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.scenario.loader import LoadedScenario
 
 __all__ = ["render_run", "render_scenario", "short_number"]
@@ -20,8 +21,7 @@ def short_number(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _cell(values: tuple[float, float, float]) -> str:
-    p5, p50, p95 = values
+def _cell(p5: float, p50: float, p95: float) -> str:
     return f"{short_number(p50)} [dim]({short_number(p5)}–{short_number(p95)})[/dim]"
 
 
@@ -31,14 +31,13 @@ def _annual(result: RunResult) -> Table:
     table.add_column("group")
     for year in result.years:
         table.add_column(str(year), justify="right")
-    annual = result.annual_table().set_index(["metric", "group", "year"])
     rows = [("units", g) for g in result.groups("units")]
     rows += [("compute_added_h100e", "total"), ("effective_compute_added_h100e", "total")]
+    labels = {"units": "units", "compute_added_h100e": "H100e added", "effective_compute_added_h100e": "effective H100e"}
     for metric, group in rows:
-        cells = [_cell(tuple(annual.loc[(metric, group, y), ["p5", "p50", "p95"]])) for y in result.years]
-        label = {"units": "units produced", "compute_added_h100e": "compute added (H100e)",
-                 "effective_compute_added_h100e": "effective compute (H100e)"}[metric]
-        table.add_row(label, group, *cells, end_section=group == "total")
+        pct = np.percentile(result.annual_values(metric, group), PERCENTILES, axis=0)
+        cells = [_cell(*pct[:, y]) for y in range(len(result.years))]
+        table.add_row(labels[metric], group, *cells, end_section=group == "total")
     return table
 
 
@@ -47,11 +46,11 @@ def _binding(result: RunResult) -> Table:
     table.add_column("variant")
     for year in result.years:
         table.add_column(str(year))
-    best = result.most_likely_binding().set_index(["variant", "year"])
+    best = {(r["variant"], r["year"]): r for r in result.most_likely_binding().to_dict("records")}
     for variant in result.variants:
         cells = []
         for year in result.years:
-            row = best.loc[(variant, year)]
+            row = best[(variant, year)]
             if row["probability"] == 0:
                 cells.append("[dim]inactive[/dim]")
                 continue
@@ -81,7 +80,7 @@ def render_scenario(console: Console, loaded: LoadedScenario) -> None:
     table = Table(show_lines=False)
     for column in ("field", "value", "unit", "source / assumption", "grade", "date"):
         table.add_column(column, overflow="fold")
-    for row in inputs_table(loaded).itertuples(index=False):
-        origin = row.source or (f"assumption: {row.assumption}" if row.assumption else "[red]no provenance[/red]")
-        table.add_row(row.field, row.value, row.unit, origin, row.grade, row.date)
+    for row in inputs_table(loaded).to_dict("records"):
+        origin = row["source"] or (f"assumption: {row['assumption']}" if row["assumption"] else "[red]no provenance[/red]")
+        table.add_row(*(str(row[k]) for k in ("field", "value", "unit")), str(origin), str(row["grade"]), str(row["date"]))
     console.print(table)

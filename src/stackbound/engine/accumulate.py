@@ -60,7 +60,7 @@ def _periodic(values: FloatArray, starts: NDArray[np.int64], stock: bool) -> Flo
     """(T, n) to (periods, n): sums, or the last month's level for stocks."""
     ends = np.r_[starts[1:], values.shape[0]]
     if stock:
-        return values[ends - 1]
+        return np.asarray(values[ends - 1], dtype=np.float64)
     return np.stack([values[a:b].sum(axis=0) for a, b in zip(starts, ends, strict=True)])
 
 
@@ -124,7 +124,7 @@ class Accumulator:
 
     def _binding(self, out: BlockOutputs) -> None:
         K = len(self.plan.constraint_names)
-        T, n = out.binding.shape[1:]
+        T = out.binding.shape[1]
         offsets = (np.arange(T) * K)[:, None]
         for v in range(len(self.plan.variants)):
             flat = (out.binding[v].astype(np.int64) + offsets).ravel()

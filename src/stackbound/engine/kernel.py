@@ -50,7 +50,7 @@ def close_month(  # type: ignore[no-untyped-def]
     ``bill_components[v]`` lists the components in variant v's bill (padded with -1);
     ``codes`` = (packaging, demand cap, market demand) binding codes; ``left``,
     ``line_left``, ``cap_left``, ``market_left`` are work arrays."""
-    variants, components, n = bill.shape
+    variants, _, n = bill.shape
     code_packaging, code_demand, code_market = codes[0], codes[1], codes[2]
     left[:, :] = available
     line_left[:, :] = capacity[:, t, :]

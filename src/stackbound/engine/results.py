@@ -63,7 +63,7 @@ class RunResult:
             return base
         extra: list[str] = []
         if set(base) <= set(self.products):
-            extra = sorted(set(self.vendors[p] for p in base)) + sorted(set(self.origins[p] for p in base))
+            extra = sorted({self.vendors[p] for p in base}) + sorted({self.origins[p] for p in base})
         return [*base, *[g for g in extra if g not in base], "total"]
 
     def annual_values(self, metric: str, group: str = "total") -> NDArray[np.float64]:

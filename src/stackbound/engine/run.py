@@ -39,7 +39,9 @@ Progress = Callable[[int, int], None]
 
 def new_seed() -> int:
     """A fresh seed from the operating system, to be recorded with the result."""
-    return int(np.random.SeedSequence().entropy % (2**63))
+    entropy = np.random.SeedSequence().entropy
+    assert isinstance(entropy, int)  # a fresh SeedSequence draws an int from the OS
+    return entropy % (2**63)
 
 
 def _draws(loaded: LoadedScenario, seed: int, blocks: list[tuple[int, int]],
@@ -156,9 +158,9 @@ def run(
         return derive(plan, supply, paths)
 
     chunks = _chunks(samples, chunk_size)
-    for (first, blocks), outputs in zip(chunks, _in_order(work, chunks, workers), strict=True):
-        acc.add(first, outputs, [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)])
+    for (start, blocks), outputs in zip(chunks, _in_order(work, chunks, workers), strict=True):
+        acc.add(start, outputs, [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)])
         if progress is not None:
-            progress(first + outputs.produced.shape[2], samples)
+            progress(start + outputs.produced.shape[2], samples)
     timings = {"simulate_seconds": time.perf_counter() - started}
     return _result(plan, acc, seed, samples, exact, timings)

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from stackbound.engine.evaluate import Draws, evaluate, evaluate_scalar
 from stackbound.engine.plan import Plan
 from stackbound.scenario.months import format_month
-from stackbound.scenario.schema import DieOutput, FabLine, Flow, MemoryLine, Product, Stockpile
+from stackbound.scenario.schema import DieOutput, FabLine, Flow, MemoryLine, Product, Stockpile, _Window
 from stackbound.scenario.values import Param
 from stackbound.scenario.yamlio import Path, format_path
 
@@ -95,7 +95,7 @@ class _Builder:
     def months_int(self, param: Param | None, path: Path, default: float) -> IntArray:
         return np.rint(self.scalar(param, path, default)).astype(np.int64)
 
-    def window(self, obj: FabLine | MemoryLine | Flow | Product, path: Path, grid: IntArray) -> NDArray[np.bool_]:
+    def window(self, obj: _Window | Product, path: Path, grid: IntArray) -> NDArray[np.bool_]:
         start_name, end_name = ("launch", "end_of_life") if isinstance(obj, Product) else ("start", "end")
         start = self.scalar(getattr(obj, start_name), (*path, start_name), -np.inf)
         end = self.scalar(getattr(obj, end_name), (*path, end_name), np.inf)
@@ -286,10 +286,10 @@ def _initial(b: _Builder, supply: dict[str, object]) -> None:
         if 0 <= month < T:
             units = b.scalar(entry.units, ("initial", "work_in_progress", i, "units"), 0.0)
             wip[b.plan.products.index(entry.product), month] += units
-    for i, entry in enumerate(b.scenario.initial.installed_base):
-        p = b.plan.products.index(entry.product)
-        units = b.scalar(entry.units, ("initial", "installed_base", i, "units"), 0.0)
-        in_service = b.months[:, None] < entry.installed + life[p][None, :]
+    for i, base_entry in enumerate(b.scenario.initial.installed_base):
+        p = b.plan.products.index(base_entry.product)
+        units = b.scalar(base_entry.units, ("initial", "installed_base", i, "units"), 0.0)
+        in_service = b.months[:, None] < base_entry.installed + life[p][None, :]
         base[p] += units[None, :] * in_service
     supply.update(work_in_progress=wip, installed_base=base)
 

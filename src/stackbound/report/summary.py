@@ -28,8 +28,9 @@ HEADLINE_METRICS = (
 )
 
 
-def _clean(value: float) -> float | None:
-    return None if math.isnan(value) else round(float(value), 6)
+def _clean(value: object) -> float | None:
+    number = float(value)  # type: ignore[arg-type]  # pandas cells are typed loosely
+    return None if math.isnan(number) else round(number, 6)
 
 
 def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -38,14 +39,14 @@ def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) 
     if metrics is not None:
         table = table[table["metric"].isin(metrics)]
     annual = [
-        {"year": int(r.year), "metric": str(r.metric), "group": str(r.group), "mean": _clean(r.mean),
-         "p5": _clean(r.p5), "p50": _clean(r.p50), "p95": _clean(r.p95)}
-        for r in table.itertuples(index=False)
+        {"year": int(r["year"]), "metric": str(r["metric"]), "group": str(r["group"]),
+         **{k: _clean(r[k]) for k in ("mean", "p5", "p50", "p95")}}
+        for r in table.to_dict("records")
     ]
     binding = [
-        {"variant": str(r.variant), "year": int(r.year), "constraint": str(r.constraint),
-         "probability": _clean(r.probability), "starved_by_priority": _clean(r.starved_by_priority)}
-        for r in result.binding_table().itertuples(index=False)
+        {"variant": str(r["variant"]), "year": int(r["year"]), "constraint": str(r["constraint"]),
+         "probability": _clean(r["probability"]), "starved_by_priority": _clean(r["starved_by_priority"])}
+        for r in result.binding_table().to_dict("records")
     ]
     return {
         "scenario": result.scenario,

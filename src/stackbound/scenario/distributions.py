@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special
 
 __all__ = ["PARSERS", "Distribution", "Reader"]
 
@@ -77,7 +77,7 @@ def _ppf_pert(d: Distribution, u: FloatArray) -> FloatArray:
         return np.full(u.shape, lo)
     alpha = 1.0 + 4.0 * (mode - lo) / (hi - lo)
     beta = 1.0 + 4.0 * (hi - mode) / (hi - lo)
-    return lo + (hi - lo) * np.asarray(stats.beta.ppf(u, alpha, beta), dtype=np.float64)
+    return lo + (hi - lo) * np.asarray(special.betaincinv(alpha, beta, u), dtype=np.float64)
 
 
 def _ppf_normal(d: Distribution, u: FloatArray) -> FloatArray:

@@ -1,0 +1,5 @@
+"""``python -m stackbound`` is the ``stackbound`` command."""
+
+from stackbound.cli.app import main
+
+main()
