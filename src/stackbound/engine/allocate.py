@@ -16,8 +16,7 @@ month:
 
 The binding constraint of an active variant is the limit that set its attempts (ties go
 to the first in :class:`~stackbound.engine.plan.Plan` precedence); it is "starved by
-priority" when it started fewer attempts than the month's opening stock would have
-allowed. Stranded inventory of a component is what is held at month end while no active
+priority" when that limit had been drawn down by higher-priority variants that month. Stranded inventory of a component is what is held at month end while no active
 variant using it was bound by it and at least one was bound by another component or by
 packaging (dies waiting for HBM, HBM waiting for dies).
 """

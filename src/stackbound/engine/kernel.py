@@ -22,7 +22,7 @@ SLACK = 1e-7
 """An exact solver's answer above the limit by less than this (relative) is trimmed to it."""
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def open_month(t, inventory, arrivals, max_draw, pool_component, drawable, available):  # type: ignore[no-untyped-def]
     """inventory += arrivals; drawable = min(inventory, ration); available = Σ drawable per component."""
     pools, n = inventory.shape
@@ -37,7 +37,7 @@ def open_month(t, inventory, arrivals, max_draw, pool_component, drawable, avail
             available[c, i] += take
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def close_month(  # type: ignore[no-untyped-def]
     t, available, drawable, inventory, draw_order, capacity, packaging_yield, demand_cap, market, has_market,
     active, bill, bill_components, slots, variant_product, variant_line, variant_domestic, given, use_given,
@@ -69,8 +69,8 @@ def close_month(  # type: ignore[no-untyped-def]
                 starved[v, t, i] = False
                 continue
             best = np.inf
-            full = np.inf
             code = 0
+            reduced = False
             for k in range(width):
                 c = bill_components[v, k]
                 if c < 0:
@@ -80,7 +80,7 @@ def close_month(  # type: ignore[no-untyped-def]
                 if candidate < best:
                     best = candidate
                     code = c + 1
-                full = min(full, available[c, i] / amount)
+                    reduced = left[c, i] < available[c, i] * (1.0 - 1e-12)
             per_attempt = 1.0
             if line >= 0:
                 per_attempt = packaging_yield[line, t, i]
@@ -89,19 +89,19 @@ def close_month(  # type: ignore[no-untyped-def]
                 if candidate < best:
                     best = candidate
                     code = code_packaging
-                full = min(full, capacity[line, t, i] / room)
+                    reduced = line_left[line, i] < capacity[line, t, i] * (1.0 - 1e-12)
             yield_floor = max(per_attempt, TINY)
             candidate = cap_left[product, i] / yield_floor
             if candidate < best:
                 best = candidate
                 code = code_demand
-            full = min(full, demand_cap[product, t, i] / yield_floor)
+                reduced = cap_left[product, i] < demand_cap[product, t, i] * (1.0 - 1e-12)
             if domestic_market:
                 candidate = market_left[i] / yield_floor
                 if candidate < best:
                     best = candidate
                     code = code_market
-                full = min(full, market[t, i] / yield_floor)
+                    reduced = market_left[i] < market[t, i] * (1.0 - 1e-12)
             x = best if best > ZERO else 0.0
             if use_given:
                 wanted = given[v, i]
@@ -112,7 +112,7 @@ def close_month(  # type: ignore[no-untyped-def]
             attempts[v, t, i] = x
             good[v, t, i] = made
             binding[v, t, i] = code
-            starved[v, t, i] = x < full * (1.0 - 1e-9) - 1e-9
+            starved[v, t, i] = reduced
             for k in range(width):
                 c = bill_components[v, k]
                 if c < 0:
@@ -127,7 +127,7 @@ def close_month(  # type: ignore[no-untyped-def]
                      code_packaging, left, binding, consumed, closing, stranded)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _draw_and_strand(  # type: ignore[no-untyped-def]
     t, available, drawable, inventory, draw_order, active, bill_components, variant_product, code_packaging,
     left, binding, consumed, closing, stranded,
