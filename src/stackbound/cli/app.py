@@ -87,19 +87,23 @@ def app() -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Write tables, the resolved scenario and a manifest to this directory (atomically).")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--keep-paths", is_flag=True, help="Also write every sample's monthly paths (paths.parquet; needs --out).")
 @click.option("--exact", is_flag=True, help="Solve each month as a lexicographic LP (reference mode, few samples).")
 @_DEBUG
 def run_command(scenarios: tuple[str, ...], samples: int, seed: int | None, chunk_size: int, out_dir: Path | None,
-                output_format: str, exact: bool, debug: bool) -> None:
+                output_format: str, keep_paths: bool, exact: bool, debug: bool) -> None:
     """Simulate SCENARIOS (files or built-in names; default: the embedded default) and print
     annual units, compute and the binding constraints."""
+    if keep_paths and out_dir is None:
+        raise click.UsageError("--keep-paths needs --out")
     loaded = _load(list(scenarios) or [DEFAULT_SCENARIO])
     seed = seed if seed is not None else new_seed()
     results: list[tuple[LoadedScenario, RunResult]] = []
     for scenario in loaded:
         progress = _LazyProgress(scenario.name)
         try:
-            result = run(scenario, samples=samples, seed=seed, chunk_size=chunk_size, exact=exact, progress=progress)
+            result = run(scenario, samples=samples, seed=seed, chunk_size=chunk_size, exact=exact,
+                         keep_paths=keep_paths, progress=progress)
         finally:
             progress.close()
         results.append((scenario, result))

@@ -35,6 +35,8 @@ def series(plan: Plan, metric: Metric, out: BlockOutputs) -> Iterator[tuple[str,
     data = getattr(out, metric.field)
     if metric.level == "product":
         yield from zip(plan.products, data, strict=True)
+    elif metric.level == "variant":
+        yield from zip((v.name for v in plan.variants), data, strict=True)
     elif metric.level == "component":
         for c, name in enumerate(plan.components):
             if not metric.kinds or plan.component_kinds[c] in metric.kinds:
@@ -48,6 +50,8 @@ def series(plan: Plan, metric: Metric, out: BlockOutputs) -> Iterator[tuple[str,
 def _groups(plan: Plan, metric: Metric) -> list[str]:
     if metric.level == "product":
         return list(plan.products)
+    if metric.level == "variant":
+        return [v.name for v in plan.variants]
     if metric.level == "component":
         kinds = metric.kinds
         return [c for i, c in enumerate(plan.components) if not kinds or plan.component_kinds[i] in kinds]

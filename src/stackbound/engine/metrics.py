@@ -11,7 +11,7 @@ from typing import Literal
 
 __all__ = ["ANNUAL", "MONTHLY", "QUARTERLY", "Metric"]
 
-Level = Literal["product", "component", "stockpile", "total"]
+Level = Literal["product", "variant", "component", "stockpile", "total"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ QUARTERLY: tuple[str, ...] = ("units", "compute_added_h100e")
 
 MONTHLY: tuple[Metric, ...] = (
     Metric("units", "product", "produced", "units"),
+    Metric("units_by_variant", "variant", "produced_by_variant", "units"),
     Metric("units_delivered", "total", "delivered", "units"),
     Metric("compute_added_h100e", "total", "compute_added", "H100e"),
     Metric("installed_h100e", "total", "installed_total", "H100e", stock=True),

@@ -58,6 +58,7 @@ class BlockOutputs:
     ``*_total`` series are summed over products."""
 
     produced: FloatArray  # (products, T, n) units made (imports included for imported products)
+    produced_by_variant: FloatArray  # (variants, T, n) good units out of packaging
     delivered: FloatArray  # (products, T, n) units installed
     compute_added: FloatArray  # (products, T, n) H100e delivered, raw
     effective_added: FloatArray  # (products, T, n) times platform utilisation
@@ -90,19 +91,21 @@ def _by_component(plan: Plan, pools: FloatArray) -> FloatArray:
     return result
 
 
-def _made(plan: Plan, supply: Supply, paths: Paths) -> FloatArray:
-    """Good units out of packaging per product and month (work in progress included)."""
+def _made(plan: Plan, supply: Supply, paths: Paths) -> tuple[FloatArray, FloatArray]:
+    """Good units out of packaging per variant, and per product with work in progress."""
     made = supply.work_in_progress.copy()
+    by_variant = np.empty_like(paths.good)
     no_lag = np.zeros(made.shape[2], np.int64)
     for v, spec in enumerate(plan.variants):
         line_lag = supply.packaging_lag[spec.packaging] if spec.packaging is not None else no_lag
-        made[spec.product] += lag(paths.good[v], line_lag)
-    return made
+        by_variant[v] = lag(paths.good[v], line_lag)
+        made[spec.product] += by_variant[v]
+    return made, by_variant
 
 
 def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
     """Everything the results keep, from one block's monthly paths."""
-    made = _made(plan, supply, paths)
+    made, by_variant = _made(plan, supply, paths)
     delivered = supply.imports.copy()
     installed_total = np.zeros(made.shape[1:])
     effective_installed = np.zeros(made.shape[1:])
@@ -120,6 +123,7 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
     n = made.shape[2]
     return BlockOutputs(
         produced=made + supply.imports,
+        produced_by_variant=by_variant,
         delivered=delivered,
         compute_added=compute_added,
         effective_added=compute_added * supply.utilisation,

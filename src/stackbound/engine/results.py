@@ -51,13 +51,28 @@ class RunResult:
     starved_counts: NDArray[np.int64]
     runout: NDArray[np.int32]
     levers: dict[str, str]
+    reference: tuple[str, float]
+    """The H100's figure on the scenario metric: ("TFLOPS", 1978.9) or ("TB/s", 3.35)."""
     paths: dict[Key, NDArray[np.float32]] | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- annual, per sample
 
+    @property
+    def native_metrics(self) -> dict[str, str]:
+        """Compute metrics in the reference unit (TFLOPS or TB/s) instead of H100e: name ->
+        the H100e metric they scale."""
+        unit = "tflops" if self.reference[0] == "TFLOPS" else "tbps"
+        h100e = [m for m in dict.fromkeys(m for m, _ in self.annual) if m.endswith("_h100e")]
+        return {m.removesuffix("_h100e") + f"_{unit}": m for m in h100e}
+
+    def metrics(self) -> list[str]:
+        """Every annual metric, H100e ones also in the reference unit."""
+        return [*dict.fromkeys(m for m, _ in self.annual), *self.native_metrics]
+
     def groups(self, metric: str) -> list[str]:
         """Every group an annual metric can be read for."""
+        metric = self.native_metrics.get(metric, metric)
         base = [g for (m, g) in self.annual if m == metric]
         if base == ["total"]:
             return base
@@ -69,6 +84,8 @@ class RunResult:
     def annual_values(self, metric: str, group: str = "total") -> NDArray[np.float64]:
         """Per-sample annual values (samples × years) of a metric for a product, component,
         vendor, origin or the total."""
+        if metric in self.native_metrics:
+            return self.annual_values(self.native_metrics[metric], group) * self.reference[1]
         if (metric, group) in self.annual:
             return self.annual[(metric, group)].astype(np.float64)
         members = [g for (m, g) in self.annual if m == metric and self._in_group(g, group)]
@@ -85,7 +102,7 @@ class RunResult:
     def annual_table(self) -> pd.DataFrame:
         """One row per year, metric and group: mean, P5, P50, P95."""
         rows = []
-        for metric in dict.fromkeys(m for m, _ in self.annual):
+        for metric in self.metrics():
             for group in self.groups(metric):
                 values = self.annual_values(metric, group)
                 pct = np.percentile(values, PERCENTILES, axis=0)

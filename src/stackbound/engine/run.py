@@ -29,7 +29,7 @@ from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
 from stackbound.scenario.values import Curve
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Progress", "new_seed", "run"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Progress", "new_seed", "run", "run_deterministic"]
 
 DEFAULT_SAMPLES = 10_000
 DEFAULT_CHUNK_SIZE = 4_096
@@ -68,6 +68,19 @@ def _levers(loaded: LoadedScenario) -> dict[str, str]:
     return described
 
 
+def _reference(loaded: LoadedScenario) -> tuple[str, float]:
+    reference = loaded.scenario.reference
+    param = {"dense_bf16": reference.dense_bf16, "dense_8bit": reference.dense_8bit,
+             "memory_bandwidth": reference.bandwidth}[loaded.scenario.metric]
+    return ("TB/s" if loaded.scenario.metric == "memory_bandwidth" else "TFLOPS", param.median())
+
+
+def run_deterministic(loaded: LoadedScenario) -> RunResult:
+    """One sample with every uncertain input at its median and no correlation: the
+    deterministic run that a run without uncertainty must equal."""
+    return run(loaded, samples=1, seed=0, uniforms=np.full((1, len(loaded.inputs)), 0.5), correlate=False)
+
+
 def _result(plan: Plan, acc: Accumulator, seed: int, samples: int, exact: bool, timings: dict[str, float]) -> RunResult:
     scenario = plan.loaded.scenario
     return RunResult(
@@ -82,7 +95,8 @@ def _result(plan: Plan, acc: Accumulator, seed: int, samples: int, exact: bool, 
         stockpiles=tuple(plan.pools[p].name for p in plan.stockpiles),
         annual=acc.annual, quarterly=acc.quarterly, monthly_keys=tuple(acc.monthly_keys),
         monthly_counts=acc.counts, monthly_sums=acc.sums, binding_counts=acc.binding,
-        starved_counts=acc.starved, runout=acc.runout, levers=_levers(plan.loaded), paths=acc.paths,
+        starved_counts=acc.starved, runout=acc.runout, levers=_levers(plan.loaded), reference=_reference(plan.loaded),
+        paths=acc.paths,
         timings=timings,
     )
 

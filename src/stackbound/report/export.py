@@ -103,6 +103,18 @@ def _quarterly_table(result: RunResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _paths_table(result: RunResult) -> pd.DataFrame:
+    """Every kept monthly path, long: sample, month, metric, group, value."""
+    assert result.paths is not None
+    months = [format_month(m) for m in result.months]
+    frames = []
+    for (metric, group), values in result.paths.items():
+        samples, count = values.shape
+        frames.append(pd.DataFrame({"sample": np.repeat(np.arange(samples), count), "month": months * samples,
+                                    "metric": metric, "group": group, "value": values.ravel()}))
+    return pd.concat(frames, ignore_index=True)
+
+
 def _write_table(table: pd.DataFrame, folder: Path, name: str) -> list[str]:
     table.to_csv(folder / f"{name}.csv", index=False)
     table.to_parquet(folder / f"{name}.parquet", index=False)
@@ -124,6 +136,9 @@ def _write_one(folder: Path, loaded: LoadedScenario, result: RunResult, settings
     }
     for name, make in tables.items():
         files += _write_table(make(), folder, name)
+    if result.paths is not None:
+        _paths_table(result).to_parquet(folder / "paths.parquet", index=False)
+        files.append("paths.parquet")
     _write_json(folder / "summary.json", summary_document(result))
     files.append("summary.json")
     return {"scenario": result.scenario, "digest": result.digest, "files_read": list(loaded.files),
@@ -135,8 +150,11 @@ def write_run(target: Path, runs: list[tuple[LoadedScenario, RunResult]], settin
     """Write every run (a folder per scenario when there are several) and a manifest."""
     with atomic_directory(target) as staging:
         entries = []
+        names: list[str] = []
         for loaded, result in runs:
-            folder = staging if len(runs) == 1 else staging / result.scenario
+            name = result.scenario if result.scenario not in names else f"{result.scenario}-{len(names) + 1}"
+            names.append(name)
+            folder = staging if len(runs) == 1 else staging / name
             entries.append(_write_one(folder, loaded, result, settings))
         manifest = {"stackbound": package_version(), "created": datetime.now(UTC).isoformat(timespec="seconds"),
                     "python": platform.python_version(), "numpy": np.__version__, "runs": entries}
