@@ -66,6 +66,8 @@ class BlockOutputs:
     effective_installed_total: FloatArray  # (T, n)
     bandwidth_total: FloatArray  # (T, n) TB/s delivered
     consumed: FloatArray  # (components, T, n)
+    made: FloatArray  # (components, T, n) good dies and stacks from fab and memory lines
+    value: FloatArray  # (products, T, n) USD of units produced
     stranded: FloatArray  # (components, T, n)
     stock: FloatArray  # (stockpiles, T, n) held at month end
     runway: FloatArray  # (stockpiles, T, n)
@@ -131,6 +133,8 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
         effective_installed_total=effective_installed,
         bandwidth_total=bandwidth,
         consumed=_by_component(plan, paths.consumed),
+        made=_by_component(plan, supply.arrivals * np.isin(np.arange(len(plan.pools)), plan.lines)[:, None, None]),
+        value=(made + supply.imports) * supply.price[:, None, :],
         stranded=paths.stranded,
         stock=paths.closing[stockpiles],
         runway=np.stack([r for r, _ in runways]) if runways else np.zeros((0, len(plan.months), n)),

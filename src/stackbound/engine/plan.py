@@ -77,6 +77,12 @@ class Plan:
         return len(self.components) + 3
 
     @property
+    def lines(self) -> tuple[int, ...]:
+        """Pools filled by production (fab and memory lines), not by stock or flows."""
+        sources = self.loaded.scenario.sources
+        return tuple(i for i, p in enumerate(self.pools) if sources[p.source].kind in ("fab_line", "memory_line"))
+
+    @property
     def stockpiles(self) -> tuple[int, ...]:
         return tuple(i for i, p in enumerate(self.pools) if p.stockpile)
 

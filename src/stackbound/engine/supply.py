@@ -70,6 +70,7 @@ class Supply:
     h100e: FloatArray  # (products, n) H100-equivalents per unit, on the scenario metric
     utilisation: FloatArray  # (products, T, n)
     bandwidth: FloatArray  # (products, n) TB/s per unit
+    price: FloatArray  # (products, n) USD per unit, 0 where not given
     rental: FloatArray  # (T, n) H100e accessible offshore
 
 
@@ -237,7 +238,7 @@ def _products(b: _Builder, supply: dict[str, object]) -> None:
     cap = np.full((P, T, n), np.inf)
     delivery = np.zeros((P, n), dtype=np.int64)
     life = np.full((P, n), 10**6, dtype=np.int64)
-    h100e, bandwidth = np.zeros((P, n)), np.zeros((P, n))
+    h100e, bandwidth, price = np.zeros((P, n)), np.zeros((P, n)), np.zeros((P, n))
     utilisation = np.ones((P, T, n))
     for p, (name, product) in enumerate(b.scenario.products.items()):
         path: Path = ("products", name)
@@ -249,11 +250,12 @@ def _products(b: _Builder, supply: dict[str, object]) -> None:
             life[p] = np.maximum(b.months_int(product.service_life, (*path, "service_life"), 0.0), 1)
         h100e[p] = _per_unit_compute(b, name, product)
         bandwidth[p] = b.scalar(product.specs.bandwidth, (*path, "specs", "bandwidth"), 0.0)
+        price[p] = b.scalar(product.specs.price, (*path, "specs", "price"), 0.0)
         if product.platform is not None:
             platform = b.scenario.platforms[product.platform]
             utilisation[p] = b.series(platform.utilisation, ("platforms", product.platform, "utilisation"), 1.0).T
     supply.update(active=active, demand_cap=cap, delivery_lag=delivery, service_life=life)
-    supply.update(h100e=h100e, bandwidth=bandwidth, utilisation=utilisation)
+    supply.update(h100e=h100e, bandwidth=bandwidth, price=price, utilisation=utilisation)
 
 
 def _trade(b: _Builder, supply: dict[str, object]) -> None:

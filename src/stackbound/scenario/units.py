@@ -169,7 +169,7 @@ def _convert(value: float, unit_text: str, kind: Kind, raw: object) -> float:
         unit_text = "1" + unit_text
     try:
         quantity = ureg.Quantity(value, ureg.parse_units(unit_text))
-    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError):
+    except Exception:  # pint's parser raises many types on malformed text (TokenError, KeyError, ...)
         raise ValueError(f"expected {kind.describe()}, got {raw!r} (unknown unit {unit_text!r})") from None
     for target in kind.targets:
         target_units = ureg.parse_units(target) if target else ureg.dimensionless
