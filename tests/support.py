@@ -332,7 +332,10 @@ def _fab(draw: st.DrawFn, months: int, correlated: bool, gen: Generated) -> dict
     if start is not None:
         fab["start"] = start
     die: dict[str, Any] = {"component": "logic", "share": draw(nums(20, 100, scale=0.01, fraction=True))}
-    gen.supply_inputs += [(("sources", "fab", "wafer_starts"), "scale"), (("sources", "fab", "dies", 0, "share"), "toward_one")]
+    gen.supply_inputs += [
+        (("sources", "fab", "wafer_starts"), "scale"),
+        (("sources", "fab", "dies", 0, "share"), "toward_one"),
+    ]
     if draw(st.booleans()):
         die["dies_per_wafer"] = draw(nums(20, 120))
         die["yield"] = draw(nums(30, 100, scale=0.01, fraction=True))

@@ -43,7 +43,8 @@ def instance(seed: int) -> dict[str, Any]:
         "hbm2e_stock": {"kind": "stockpile", "component": "hbm2e", "initial": spread(between(1e5, 2e6)),
                         "max_draw": spread(between(2e4, 2e5))},
         "hbm3_line": {"kind": "memory_line", "component": "hbm3", "lag": int(rng.integers(0, 3)),
-                      "stacks": {month(int(rng.integers(0, 6))): 0, month(int(rng.integers(6, 12))): between(5e4, 4e5)}},
+                      "stacks": {month(int(rng.integers(0, 6))): 0,
+                                 month(int(rng.integers(6, 12))): between(5e4, 4e5)}},
         "lpddr_flow": {"kind": "flow", "component": "lpddr", "rate": spread(between(1e4, 1e5))},
     }
     packaging = {"cowos": {"capacity": spread(between(1e4, 6e4)), "yield": between(0.7, 0.98)},

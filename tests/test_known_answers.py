@@ -16,7 +16,7 @@ import pytest
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import run
 from stackbound.engine.supply import gross_dies_per_wafer, murphy_yield, poisson_yield
-from support import AMPLE, block, load, month, product, scenario
+from support import AMPLE, block, load, product, scenario
 
 SAMPLES = 16
 RTOL = 1e-6
@@ -64,7 +64,8 @@ def test_constant_capacity_gives_starts_times_dies_times_yield_per_bill(tmp_path
     result = go(tmp_path, data)
     np.testing.assert_allclose(path(result, "units", "accel"), per_month, rtol=RTOL)
     np.testing.assert_allclose(result.annual_values("units", "accel"), 12 * per_month, rtol=RTOL)
-    np.testing.assert_allclose(result.annual_values("dies_consumed", "logic"), 12 * per_month * dies_per_unit, rtol=RTOL)
+    used = 12 * per_month * dies_per_unit
+    np.testing.assert_allclose(result.annual_values("dies_consumed", "logic"), used, rtol=RTOL)
     np.testing.assert_allclose(result.annual_values("hbm_stacks_consumed", "hbm"), 12 * per_month * 8, rtol=RTOL)
     assert np.all(binding_share(result, "accel/main", "logic") == 1.0)
 
@@ -137,7 +138,8 @@ def test_fab_line_yield_from_defect_density(tmp_path: Path, model: str) -> None:
     sources = {"fab": {"kind": "fab_line", "cycle_time": 0, "dies": [die]}, **AMPLE_HBM}
     data = scenario(components=LOGIC_HBM, sources=sources, packaging=AMPLE_PACKAGING,
                     products={"accel": product({"logic": 1, "hbm": 1})})
-    np.testing.assert_allclose(path(go(tmp_path, data, samples=2), "units", "accel"), starts * gross * die_yield, rtol=RTOL)
+    units = path(go(tmp_path, data, samples=2), "units", "accel")
+    np.testing.assert_allclose(units, starts * gross * die_yield, rtol=RTOL)
 
 
 # ------------------------------------------------------------------ stockpiles
@@ -152,7 +154,8 @@ def test_die_bank_alone_is_used_up_in_the_first_month(tmp_path: Path) -> None:
     units = path(result, "units", "accel")
     np.testing.assert_allclose(units[:, 0], bank / dies_per_unit, rtol=RTOL)
     assert np.all(units[:, 1:] == 0.0)
-    np.testing.assert_allclose(result.annual_values("units", "accel"), [[bank / dies_per_unit, 0.0]] * SAMPLES, rtol=RTOL)
+    annual = result.annual_values("units", "accel")
+    np.testing.assert_allclose(annual, [[bank / dies_per_unit, 0.0]] * SAMPLES, rtol=RTOL)
     assert np.all(result.runout == 0)
 
 
@@ -168,28 +171,29 @@ def test_rationed_die_bank_runs_down_with_its_runway(tmp_path: Path) -> None:
     runway = np.ceil(left / max_draw)  # months until the bank is empty: 4, 3, 2, 1, 0, …
     np.testing.assert_allclose(path(result, "units", "accel"), np.broadcast_to(drawn / dies_per_unit, (SAMPLES, 12)),
                                rtol=RTOL)
-    np.testing.assert_allclose(path(result, "held", "logic"), np.broadcast_to(left, (SAMPLES, 12)), rtol=RTOL)
+    np.testing.assert_allclose(path(result, "stock", "bank"), np.broadcast_to(left, (SAMPLES, 12)), rtol=RTOL)
     np.testing.assert_array_equal(path(result, "runway_months", "bank"), np.broadcast_to(runway, (SAMPLES, 12)))
     assert np.all(result.runout[:, 0] == math.ceil(bank / max_draw) - 1)
     assert np.all(binding_share(result, "accel/main", "logic") == 1.0)
 
 
 def test_hbm_stockpile_ration_binds_with_probability_one(tmp_path: Path) -> None:
-    max_draw, stacks_per_unit = 80_000.0, 8.0
+    max_draw, stacks_per_unit, dies = 80_000.0, 8.0, 5e6
     pile = {"kind": "stockpile", "component": "hbm", "initial": "1B stack", "max_draw": max_draw}
-    logic = logic_flow({"uniform": ["5M", "6M"], "unit": "die/month"})
-    data = scenario(components=LOGIC_HBM, sources={**logic, "hbm_stock": pile}, packaging=AMPLE_PACKAGING,
+    packaging = {"pkg": {"capacity": {"uniform": ["1B", "2B"]}, "yield": {"uniform": [0.999, 1.0]}}}
+    data = scenario(components=LOGIC_HBM, sources={**logic_flow(dies), "hbm_stock": pile}, packaging=packaging,
                     products={"accel": product({"logic": 1, "hbm": stacks_per_unit})})
     result = go(tmp_path, data, samples=64)
-    np.testing.assert_allclose(path(result, "units", "accel"), max_draw / stacks_per_unit, rtol=RTOL)
+    attempts = max_draw / stacks_per_unit
+    units = path(result, "units", "accel")
+    assert np.all((units <= attempts * (1 + RTOL)) & (units >= 0.999 * attempts * (1 - RTOL)))
     table = result.binding_table()
     hbm = table[(table["variant"] == "accel/main") & (table["constraint"] == "hbm")]
     assert list(hbm["probability"]) == [1.0]
     assert np.all(binding_share(result, "accel/main", "hbm") == 1.0)
     # dies pile up waiting for HBM: all of them are stranded
-    held = path(result, "held", "logic")
-    assert np.all(held > 0)
-    np.testing.assert_array_equal(path(result, "stranded", "logic"), held)
+    held = (dies - attempts) * (np.arange(12) + 1)
+    np.testing.assert_allclose(path(result, "stranded", "logic"), np.broadcast_to(held, (64, 12)), rtol=RTOL)
     assert np.all(path(result, "stranded", "hbm") == 0.0)
 
 
@@ -228,7 +232,8 @@ def test_demand_cap_binds_on_good_units(tmp_path: Path) -> None:
                     products={"accel": product({"logic": dies_per_unit, "hbm": 8}, demand_cap=f"{cap} unit/month")})
     result = go(tmp_path, data)
     np.testing.assert_allclose(path(result, "units", "accel"), cap, rtol=RTOL)
-    np.testing.assert_allclose(path(result, "consumed", "logic"), cap * dies_per_unit / packaging_yield, rtol=RTOL)
+    used = 12 * cap * dies_per_unit / packaging_yield
+    np.testing.assert_allclose(result.annual_values("dies_consumed", "logic"), used, rtol=RTOL)
     assert np.all(binding_share(result, "accel/main", "demand cap") == 1.0)
 
 
@@ -323,9 +328,12 @@ def test_fallback_variant_of_one_product_uses_the_dies_the_first_cannot(tmp_path
     data = scenario(components=components, sources=sources, packaging=AMPLE_PACKAGING, products={"accel": accel})
     result = go(tmp_path, data)
     # the HBM2E variant makes 4 000 a month, the HBM3 fallback the other 6 000 dies' worth
+    first = hbm2e_ration / hbm2e_per_unit
     np.testing.assert_allclose(path(result, "units", "accel"), dies, rtol=RTOL)
-    np.testing.assert_allclose(path(result, "consumed", "hbm"), hbm2e_ration, rtol=RTOL)
-    np.testing.assert_allclose(path(result, "consumed", "hbm3"), (dies - hbm2e_ration / hbm2e_per_unit) * 4, rtol=RTOL)
+    np.testing.assert_allclose(path(result, "units_by_variant", "accel/hbm2e"), first, rtol=RTOL)
+    np.testing.assert_allclose(path(result, "units_by_variant", "accel/hbm3"), dies - first, rtol=RTOL)
+    np.testing.assert_allclose(result.annual_values("hbm_stacks_consumed", "hbm"), 12 * hbm2e_ration, rtol=RTOL)
+    np.testing.assert_allclose(result.annual_values("hbm_stacks_consumed", "hbm3"), 12 * (dies - first) * 4, rtol=RTOL)
     assert np.all(binding_share(result, "accel/hbm2e", "hbm") == 1.0)
     assert np.all(binding_share(result, "accel/hbm3", "logic") == 1.0)
 
@@ -353,7 +361,7 @@ def test_packaging_lag_delays_good_units_after_components_are_used(tmp_path: Pat
     data = scenario(components=LOGIC_HBM, sources={**logic_flow(dies), **AMPLE_HBM}, packaging=packaging,
                     products={"accel": product({"logic": 1, "hbm": 1})})
     result = go(tmp_path, data)
-    np.testing.assert_allclose(path(result, "consumed", "logic"), dies, rtol=RTOL)
+    np.testing.assert_allclose(result.annual_values("dies_consumed", "logic"), 12 * dies, rtol=RTOL)
     expected = np.where(np.arange(12) < lag, 0.0, dies)
     np.testing.assert_allclose(path(result, "units", "accel"), np.broadcast_to(expected, (SAMPLES, 12)), rtol=RTOL)
 

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stackbound.engine.results import RunResult
-from stackbound.engine.run import run
+from stackbound.engine.run import run, run_deterministic
+from stackbound.scenario.loader import load_scenario
 from support import Generated, available, load, opening, product, scenario, scenarios, simulate_block
 
 SAMPLES = 16
@@ -63,7 +64,8 @@ def test_no_variant_exceeds_a_limit_or_goes_negative(gen: Generated) -> None:
         assert np.all(close_or_below(slots, supply.capacity[line], supply.capacity[line]))
     domestic = np.zeros(paths.good.shape[1:])
     for p, name in enumerate(plan.products):
-        good = sum((paths.good[v] for v, spec in enumerate(plan.variants) if spec.product == p), np.zeros_like(domestic))
+        own = [v for v, spec in enumerate(plan.variants) if spec.product == p]
+        good = sum((paths.good[v] for v in own), np.zeros_like(domestic))
         cap = supply.demand_cap[p]
         assert np.all(close_or_below(good, cap, np.where(np.isfinite(cap), cap, 1.0)))
         if plan.loaded.scenario.products[name].origin == "domestic":
@@ -102,7 +104,9 @@ def top_cumulative(gen: Generated) -> np.ndarray:
 
 @settings(max_examples=60, deadline=None)
 @given(scenarios(), st.data(), st.sampled_from([1.01, 1.5, 4.0]))
-def test_more_supply_never_gives_the_top_variant_fewer_units(gen: Generated, data: st.DataObject, factor: float) -> None:
+def test_more_supply_never_gives_the_top_variant_fewer_units(
+    gen: Generated, data: st.DataObject, factor: float
+) -> None:
     gen = isolate_top(gen)
     where, change = data.draw(st.sampled_from(gen.supply_inputs))
     base = top_cumulative(gen)
@@ -151,23 +155,20 @@ CHUNKED_SAMPLES = 3_100  # four random blocks, the last one partial
 def test_results_are_bit_identical_whatever_the_chunk_size(gen: Generated) -> None:
     loaded = gen.loaded()
     assert loaded.copula is not None
-    results = [run(loaded, samples=CHUNKED_SAMPLES, seed=11, chunk_size=size) for size in (1, 7, 1_024, 3_000, 5_000)]
+    sizes_and_workers = [(1, 1), (7, 2), (1_024, 1), (3_000, 2), (5_000, 1)]
+    results = [run(loaded, samples=CHUNKED_SAMPLES, seed=11, chunk_size=size, workers=workers)
+               for size, workers in sizes_and_workers]
     for other in results[1:]:
         same_result(results[0], other)
 
 
 def test_builtin_example_is_bit_identical_whatever_the_chunk_size() -> None:
-    loaded = load_builtin("example")
+    loaded = load_scenario("example")
     assert loaded.copula is not None
-    first, *others = (run(loaded, samples=2_100, seed=3, chunk_size=size) for size in (7, 2_048, 4_096))
+    first, *others = (run(loaded, samples=2_100, seed=3, chunk_size=size, workers=workers)
+                      for size, workers in ((7, 1), (2_048, 2), (4_096, 2)))
     for other in others:
         same_result(first, other)
-
-
-def load_builtin(name: str) -> Any:
-    from stackbound.scenario.loader import load_scenario
-
-    return load_scenario(name)
 
 
 @settings(max_examples=3, deadline=None)
@@ -189,5 +190,6 @@ def test_zero_width_distributions_equal_constants(gen: Generated) -> None:
     fixed = run(gen.loaded("constant"), samples=5, seed=2)
     zero = run(gen.loaded("zero_width"), samples=5, seed=2)
     same_result(fixed, zero)
-    for values in zero.annual.values():
-        assert np.array_equal(values, np.broadcast_to(values[0], values.shape))
+    deterministic = run_deterministic(gen.loaded("constant"))
+    for key, values in zero.annual.items():
+        assert np.array_equal(values, np.broadcast_to(deterministic.annual[key], values.shape)), key

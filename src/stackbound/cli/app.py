@@ -15,7 +15,8 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from stackbound.cli.render import render_run, render_scenario
+from stackbound.analysis.validate import validate, validation_table
+from stackbound.cli.render import render_run, render_scenario, render_validation
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import DEFAULT_CHUNK_SIZE, DEFAULT_SAMPLES, new_seed, run
 from stackbound.errors import ScenarioError, StackboundError
@@ -23,6 +24,7 @@ from stackbound.report.export import write_run
 from stackbound.report.summary import HEADLINE_METRICS, summary_document
 from stackbound.scenario.loader import LoadedScenario, load_scenario
 from stackbound.scenario.overlay import builtin_names
+from stackbound.scenario.validation import builtin_validation, load_validation
 
 __all__ = ["DEFAULT_SCENARIO", "app", "main"]
 
@@ -116,6 +118,38 @@ def run_command(scenarios: tuple[str, ...], samples: int, seed: int | None, chun
     if out_dir is not None:
         written = write_run(out_dir, results, {"chunk_size": chunk_size})
         err.print(f"wrote {written}")
+
+
+@app.command("validate")
+@click.argument("scenario", required=False)
+@click.option("--cases", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Validation file (default: the one shipped for the scenario).")
+@click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@_DEBUG
+def validate_command(scenario: str | None, cases: Path | None, samples: int, seed: int, output_format: str,
+                     debug: bool) -> None:
+    """Check SCENARIO against published estimates: each case with the model's P5–P50–P95."""
+    loaded = _load([scenario or DEFAULT_SCENARIO])[0]
+    path = cases or _shipped_cases(loaded)
+    result = run(loaded, samples=samples, seed=seed, progress=_LazyProgress(loaded.name))
+    outcomes = validate(result, load_validation(path))
+    if output_format == "json":
+        table = validation_table(outcomes)
+        document = {"scenario": loaded.name, "seed": seed, "samples": samples, "cases": table.to_dict("records"),
+                    "inside": int(table["inside"].sum()), "total": len(table)}
+        sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    else:
+        render_validation(out, loaded.name, outcomes)
+
+
+def _shipped_cases(loaded: LoadedScenario) -> Path:
+    for name in (loaded.name, *(Path(f.split(" ")[0]).stem for f in loaded.files)):
+        found = builtin_validation(name)
+        if found is not None:
+            return found
+    raise StackboundError(f"no validation file is shipped for {loaded.name!r}; give one with --cases")
 
 
 @app.command("check")

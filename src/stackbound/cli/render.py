@@ -6,6 +6,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from stackbound.analysis.validate import CaseResult
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.scenario.loader import LoadedScenario
 
@@ -67,6 +68,22 @@ def render_run(console: Console, result: RunResult) -> None:
                   f"scenario {result.digest[:12]}" + ("  exact LP" if result.exact else ""))
     console.print(_annual(result))
     console.print(_binding(result))
+
+
+def render_validation(console: Console, scenario: str, outcomes: list[CaseResult]) -> None:
+    """Each published estimate beside the model's P5–P50–P95, and how many fall inside."""
+    table = Table(title=f"{scenario}: model against published estimates", title_justify="left")
+    for column in ("case", "published", "model P50 (P5–P95)", "inside", "what is compared"):
+        table.add_column(column, overflow="fold")
+    for o in outcomes:
+        low, high = o.case.estimate.bounds
+        published = short_number(low) if low == high else f"{short_number(low)}–{short_number(high)}"
+        mark = "[green]inside[/green]" if o.inside else "[red]missed[/red]"
+        table.add_row(f"{o.case.id}\n[dim]{o.case.claim}[/dim]", f"{published} {o.case.unit}",
+                      _cell(o.p5, o.p50, o.p95), mark, f"{o.case.definition} [dim]({o.case.grade})[/dim]")
+    console.print(table)
+    inside = sum(o.inside for o in outcomes)
+    console.print(f"{inside} of {len(outcomes)} published estimates fall inside the model's P5–P95 range")
 
 
 def render_scenario(console: Console, loaded: LoadedScenario) -> None:

@@ -1,0 +1,1 @@
+"""Analyses built on the engine: validation, bottlenecks, sensitivity, comparison."""
