@@ -112,7 +112,7 @@ def test_exact_run_matches_fast_run() -> None:
                                atol=REL * max(float(fast.monthly_sums.max()), 1.0))
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(scenarios(max_months=10))
 def test_greedy_equals_exact_lp_on_generated_scenarios(gen: Generated) -> None:
     loaded = gen.loaded()

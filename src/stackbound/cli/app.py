@@ -16,14 +16,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from stackbound.analysis.validate import validate, validation_table
-from stackbound.cli.render import render_run, render_scenario, render_validation
+from stackbound.cli.render import render_comparison, render_run, render_scenario, render_validation
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import DEFAULT_CHUNK_SIZE, DEFAULT_SAMPLES, new_seed, run
 from stackbound.errors import ScenarioError, StackboundError
-from stackbound.report.export import write_run
+from stackbound.report.export import write_run, write_text_atomically
+from stackbound.report.register import register_markdown
 from stackbound.report.summary import HEADLINE_METRICS, summary_document
 from stackbound.scenario.loader import LoadedScenario, load_scenario
-from stackbound.scenario.overlay import builtin_names
+from stackbound.scenario.overlay import builtin_names, overlays_of
 from stackbound.scenario.validation import builtin_validation, load_validation
 
 __all__ = ["DEFAULT_SCENARIO", "app", "main"]
@@ -89,16 +90,23 @@ def app() -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Write tables, the resolved scenario and a manifest to this directory (atomically).")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--all-scenarios", is_flag=True,
+              help="Also run every built-in overlay of the scenario, same seed, and print a comparison.")
 @click.option("--keep-paths", is_flag=True, help="Also write every sample's monthly paths (paths.parquet; needs --out).")
 @click.option("--exact", is_flag=True, help="Solve each month as a lexicographic LP (reference mode, few samples).")
 @_DEBUG
 def run_command(scenarios: tuple[str, ...], samples: int, seed: int | None, chunk_size: int, out_dir: Path | None,
-                output_format: str, keep_paths: bool, exact: bool, debug: bool) -> None:
+                output_format: str, all_scenarios: bool, keep_paths: bool, exact: bool, debug: bool) -> None:
     """Simulate SCENARIOS (files or built-in names; default: the embedded default) and print
     annual units, compute and the binding constraints."""
     if keep_paths and out_dir is None:
         raise click.UsageError("--keep-paths needs --out")
-    loaded = _load(list(scenarios) or [DEFAULT_SCENARIO])
+    refs = list(scenarios) or [DEFAULT_SCENARIO]
+    if all_scenarios:
+        if len(refs) != 1:
+            raise click.UsageError("--all-scenarios takes one base scenario")
+        refs += overlays_of(refs[0])
+    loaded = _load(refs)
     seed = seed if seed is not None else new_seed()
     results: list[tuple[LoadedScenario, RunResult]] = []
     for scenario in loaded:
@@ -112,6 +120,9 @@ def run_command(scenarios: tuple[str, ...], samples: int, seed: int | None, chun
     if output_format == "json":
         documents = [summary_document(r, HEADLINE_METRICS) for _, r in results]
         sys.stdout.write(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2) + "\n")
+    elif all_scenarios:
+        render_run(out, results[0][1])
+        render_comparison(out, [r for _, r in results])
     else:
         for _, result in results:
             render_run(out, result)
@@ -168,6 +179,22 @@ def check_command(files: tuple[str, ...], debug: bool) -> None:
 def show_command(scenario: str, debug: bool) -> None:
     """Print the resolved SCENARIO: every value with its unit and source."""
     render_scenario(out, _load([scenario])[0])
+
+
+@app.command("register")
+@click.argument("scenario")
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the Markdown here (atomically) instead of printing it.")
+@_DEBUG
+def register_command(scenario: str, out_file: Path | None, debug: bool) -> None:
+    """Print the assumptions register of SCENARIO: every input, its value or distribution,
+    unit, source, date and grade, as Markdown."""
+    text = register_markdown(_load([scenario])[0])
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomically(out_file, text)
+        err.print(f"wrote {out_file}")
 
 
 @app.command("scenarios")

@@ -70,6 +70,29 @@ def render_run(console: Console, result: RunResult) -> None:
     console.print(_binding(result))
 
 
+def render_comparison(console: Console, results: list[RunResult]) -> None:
+    """Annual domestic units and compute added by scenario, P50 (P5–P95); every scenario
+    ran with the same seed, so differences are not sampling noise."""
+    first = results[0]
+    table = Table(title=f"scenarios compared (seed {first.seed}, common random numbers), P50 (P5–P95)",
+                  title_justify="left")
+    table.add_column("metric")
+    table.add_column("scenario")
+    for year in first.years:
+        table.add_column(str(year), justify="right")
+    rows = (("units", "domestic", "domestic units"), ("units", "imported", "imported units"),
+            ("compute_added_h100e", "total", "H100e added"), ("effective_compute_added_h100e", "total",
+                                                              "effective H100e"))
+    for metric, group, label in rows:
+        for i, result in enumerate(results):
+            if group not in result.groups(metric):
+                continue
+            pct = np.percentile(result.annual_values(metric, group), PERCENTILES, axis=0)
+            cells = [_cell(*pct[:, y]) for y in range(len(result.years))]
+            table.add_row(label if i == 0 else "", result.scenario, *cells, end_section=i == len(results) - 1)
+    console.print(table)
+
+
 def render_validation(console: Console, scenario: str, outcomes: list[CaseResult]) -> None:
     """Each published estimate beside the model's P5–P50–P95, and how many fall inside."""
     table = Table(title=f"{scenario}: model against published estimates", title_justify="left")

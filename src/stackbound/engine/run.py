@@ -49,7 +49,7 @@ def _draws(loaded: LoadedScenario, seed: int, blocks: list[tuple[int, int]],
     parts: list[dict[str, NDArray[np.float64]]] = []
     for block, size in blocks:
         if uniforms is None:
-            u = block_uniforms(seed, block, size, len(loaded.inputs))
+            u = block_uniforms(seed, block, size, [inp.name for inp in loaded.inputs])
         else:
             start = block * BLOCK_SIZE
             u = uniforms[start : start + size]

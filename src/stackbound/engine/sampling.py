@@ -1,13 +1,18 @@
 """Random draws, one fixed-size block of samples at a time.
 
-Sample ``i`` lies in block ``i // BLOCK_SIZE``; each block has its own random stream,
-``SeedSequence(seed, spawn_key=(block,))``, so a sample's draws never depend on how a run
-is chunked or spread over processes. Uniform draws go through the Gaussian copula (if the
+Sample ``i`` lies in block ``i // BLOCK_SIZE``; each input of each block has its own
+random stream, ``SeedSequence(seed, spawn_key=(block, crc32(input name)))``, so a sample's
+draws never depend on how a run is chunked or spread over threads, and two scenarios run
+with one seed draw the same numbers for every input they share (common random numbers:
+their differences are not sampling noise). Uniform draws go through the Gaussian copula (if the
 scenario correlates inputs) and then each input's quantile function. The uniforms can be
 supplied from outside (Latin hypercube, Sobol designs): :func:`draws_from_uniforms`.
 """
 
 from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,11 +26,14 @@ BLOCK_SIZE = 1024
 _EPS = 1e-12
 
 
-def block_uniforms(seed: int, block: int, size: int, count: int) -> NDArray[np.float64]:
-    """Uniforms in (0, 1) for the first ``size`` samples of ``block``, shape (size, count).
-    A full block is always drawn, so a partial last block matches a longer run's."""
-    generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
-    return generator.random((BLOCK_SIZE, count))[:size]
+def block_uniforms(seed: int, block: int, size: int, names: Sequence[str]) -> NDArray[np.float64]:
+    """Uniforms in [0, 1) for the first ``size`` samples of ``block``, one column per input
+    name. A full block is always drawn, so a partial last block matches a longer run's."""
+    uniforms = np.empty((size, len(names)))
+    for j, name in enumerate(names):
+        sequence = np.random.SeedSequence(seed, spawn_key=(block, zlib.crc32(name.encode())))
+        uniforms[:, j] = np.random.Generator(np.random.PCG64(sequence)).random(BLOCK_SIZE)[:size]
+    return uniforms
 
 
 def _correlate(uniforms: NDArray[np.float64], copula: Copula) -> NDArray[np.float64]:

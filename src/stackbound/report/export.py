@@ -29,7 +29,7 @@ from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
 from stackbound.scenario.values import Param
 
-__all__ = ["atomic_directory", "inputs_table", "write_run"]
+__all__ = ["atomic_directory", "inputs_table", "write_run", "write_text_atomically"]
 
 
 def package_version() -> str:
@@ -66,6 +66,18 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_text_atomically(target: Path, text: str) -> None:
+    """Write a file through a temporary sibling and a rename."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise OutputError(f"cannot write {target}: {error}") from None
 
 
 def _describe(param: Param) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from stackbound.errors import Problem, ScenarioError
 from stackbound.scenario.yamlio import Path, Positions, read_yaml
 
-__all__ = ["OVERLAY_KEYS", "Resolved", "builtin_dir", "builtin_names", "locate", "resolve"]
+__all__ = ["OVERLAY_KEYS", "Resolved", "builtin_dir", "builtin_names", "locate", "overlays_of", "resolve"]
 
 OVERLAY_KEYS = frozenset({"stackbound", "extends", "name", "description", "notes", "overrides", "add", "remove"})
 MAX_DEPTH = 20
@@ -29,6 +29,29 @@ def builtin_dir() -> FilePath:
 
 def builtin_names() -> list[str]:
     return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
+
+
+def overlays_of(base: str) -> list[str]:
+    """Built-in scenarios that extend ``base`` (directly or through another overlay)."""
+    parents: dict[str, str | None] = {}
+    for name in builtin_names():
+        try:
+            data, _ = read_yaml((builtin_dir() / f"{name}.yaml").read_text(encoding="utf-8"), name)
+        except ScenarioError:
+            continue
+        parent = data.get("extends") if isinstance(data, dict) else None
+        parents[name] = parent if isinstance(parent, str) else None
+
+    def descends(name: str) -> bool:
+        seen: set[str] = set()
+        while (parent := parents.get(name)) is not None and name not in seen:
+            seen.add(name)
+            if parent == base:
+                return True
+            name = parent
+        return False
+
+    return [name for name in parents if name != base and descends(name)]
 
 
 @dataclass(frozen=True)
