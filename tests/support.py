@@ -103,7 +103,7 @@ def product(
 
 def block(loaded: LoadedScenario, n: int, seed: int = 0) -> tuple[Plan, Supply]:
     """Plan and supply of the first ``n`` (≤ one block) samples of ``seed``."""
-    uniforms = block_uniforms(seed, 0, n, len(loaded.inputs))
+    uniforms = block_uniforms(seed, 0, n, [inp.name for inp in loaded.inputs])
     draws = draws_from_uniforms(loaded.inputs, loaded.copula, uniforms)
     plan = build_plan(loaded)
     return plan, build_supply(plan, draws, n)

@@ -36,7 +36,9 @@ def test_run_json_document_shape() -> None:
     done = stackbound("run", EXAMPLE, "--samples", "1500", "--seed", "11", "--format", "json")
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
-    assert doc["scenario"] == "example" and doc["seed"] == 11 and doc["samples"] == 1500
+    assert doc["scenario"] == "example"
+    assert doc["seed"] == 11
+    assert doc["samples"] == 1500
     metrics = {row["metric"] for row in doc["annual"]}
     assert metrics == {"units", "units_delivered", "dies_consumed", "hbm_stacks_consumed", "compute_added_h100e",
                        "effective_compute_added_h100e", "stranded_dies", "stranded_hbm_stacks"}
@@ -73,7 +75,8 @@ def test_out_directory_is_complete(tmp_path: Path) -> None:
     done = stackbound("run", "--samples", "1024", "--seed", "9", "--out", str(out))
     assert done.returncode == 0, done.stderr
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["runs"][0]["seed"] == 9 and manifest["runs"][0]["samples"] == 1024
+    assert manifest["runs"][0]["seed"] == 9
+    assert manifest["runs"][0]["samples"] == 1024
     assert len(manifest["runs"][0]["digest"]) == 64
     for name in ("annual", "quarterly", "monthly", "binding", "inputs"):
         csv = pd.read_csv(out / f"{name}.csv")
@@ -107,14 +110,16 @@ def test_interrupted_run_leaves_no_output(tmp_path: Path) -> None:
 
 def test_check_ok_and_bad(tmp_path: Path) -> None:
     ok = stackbound("check", EXAMPLE)
-    assert ok.returncode == 0 and "ok" in ok.stdout
+    assert ok.returncode == 0
+    assert "ok" in ok.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("stackbound: 1\nname: bad\nhorizon: {start: 2024-01, end: 2023-01}\n")
     done = stackbound("check", str(bad))
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert f"{bad}:" in done.stderr
-    assert "components" in done.stderr and "horizon" in done.stderr
+    assert "components" in done.stderr
+    assert "horizon" in done.stderr
 
 
 def test_bad_units_error_names_file_line_field(tmp_path: Path) -> None:
@@ -131,7 +136,8 @@ def test_bad_units_error_names_file_line_field(tmp_path: Path) -> None:
 
 def test_missing_scenario_and_bad_options() -> None:
     missing = stackbound("run", "no-such-scenario")
-    assert missing.returncode == 2 and "no such scenario" in missing.stderr
+    assert missing.returncode == 2
+    assert "no such scenario" in missing.stderr
     assert stackbound("run", "--samples", "0").returncode == 2
     assert stackbound("run", "--format", "xml").returncode == 2
     assert stackbound("run", "--samples", "5000", "--exact").returncode == 2

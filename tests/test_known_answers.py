@@ -409,14 +409,11 @@ def test_curve_shift_moves_it_later(tmp_path: Path) -> None:
     np.testing.assert_allclose(units, np.broadcast_to(expected, units.shape), rtol=RTOL)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="engine bug: a curve with a fixed shift and an uncertain knot fails to broadcast "
-                          "in stackbound.engine.evaluate._curve")
 def test_fixed_shift_of_uncertain_curve(tmp_path: Path) -> None:
     knots = {"2025-03": {"uniform": [900, 1_100]}, "2025-07": 5_000}
     data = scenario(components=LOGIC_HBM, sources={**logic_flow({"knots": knots, "shift": 2}), **AMPLE_HBM},
                     packaging=AMPLE_PACKAGING, products={"accel": product({"logic": 1, "hbm": 1})})
-    block(load(data, tmp_path), 4)
+    block(load(data, tmp_path), 4)  # regression: a fixed shift of a curve with uncertain knots used to crash
 
 
 def test_to_interval_is_a_90_percent_interval(tmp_path: Path) -> None:

@@ -61,8 +61,9 @@ def _curve(curve: Curve, name: str, draws: Draws, months: NDArray[np.int64]) -> 
         total = total + _scalar(knot, f"{name}@{format_month(month)}", draws) * weights[k]
     if shifts is None:
         return total[:, months - low]
-    index = (months[None, :] - shifts[:, None]) - low
-    return np.take_along_axis(np.broadcast_to(total, (len(shifts), len(grid))), index, axis=1)
+    rows = max(total.shape[0], len(shifts))
+    index = np.broadcast_to((months[None, :] - shifts[:, None]) - low, (rows, len(months)))
+    return np.take_along_axis(np.broadcast_to(total, (rows, len(grid))), index, axis=1)
 
 
 def evaluate(param: Param, name: str, draws: Draws, months: NDArray[np.int64]) -> FloatArray:
