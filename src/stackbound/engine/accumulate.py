@@ -89,6 +89,7 @@ class Accumulator:
         V, K = len(plan.variants), len(plan.constraint_names)
         self.binding = np.zeros((V, K, T), np.int64)
         self.starved = np.zeros((V, T), np.int64)
+        self.relief = np.zeros((V, K, T))
         self.runout = np.zeros((samples, len(plan.stockpiles)), np.int32)
         self.paths: dict[Key, NDArray[np.float32]] | None = None
         if keep_paths:
@@ -101,7 +102,7 @@ class Accumulator:
         rows = slice(start, start + n)
         self._per_sample(out, rows)
         self._monthly(out, rows, blocks)
-        self._binding(out)
+        self._binding(out, blocks)
         self.runout[rows] = out.runout.T
 
     def _per_sample(self, out: BlockOutputs, rows: slice) -> None:
@@ -126,11 +127,16 @@ class Accumulator:
                     self.paths[(metric.name, group)][rows] = values.T
                 s += 1
 
-    def _binding(self, out: BlockOutputs) -> None:
+    def _binding(self, out: BlockOutputs, blocks: list[tuple[int, int]]) -> None:
         K = len(self.plan.constraint_names)
         T = out.binding.shape[1]
         offsets = (np.arange(T) * K)[:, None]
         for v in range(len(self.plan.variants)):
-            flat = (out.binding[v].astype(np.int64) + offsets).ravel()
-            self.binding[v] += np.bincount(flat, minlength=T * K).reshape(T, K).T
+            codes = out.binding[v].astype(np.int64) + offsets
+            self.binding[v] += np.bincount(codes.ravel(), minlength=T * K).reshape(T, K).T
             self.starved[v] += out.starved[v].sum(axis=1)
+            for offset, size in blocks:  # float sums block by block, in block order
+                part = slice(offset, offset + size)
+                weights = np.ascontiguousarray(out.relief[v][:, part]).ravel()
+                flat = np.ascontiguousarray(codes[:, part]).ravel()
+                self.relief[v] += np.bincount(flat, weights=weights, minlength=T * K).reshape(T, K).T

@@ -63,6 +63,7 @@ class Paths:
     good: FloatArray
     binding: NDArray[np.int8]
     starved: NDArray[np.bool_]
+    relief: FloatArray
     consumed: FloatArray
     closing: FloatArray
     stranded: FloatArray
@@ -121,7 +122,7 @@ def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -
     static = _Static.of(plan)
     paths = Paths(  # every element is written by the kernels
         attempts=np.empty((V, T, n)), good=np.empty((V, T, n)),
-        binding=np.empty((V, T, n), dtype=np.int8), starved=np.empty((V, T, n), dtype=bool),
+        binding=np.empty((V, T, n), dtype=np.int8), starved=np.empty((V, T, n), dtype=bool), relief=np.empty((V, T, n)),
         consumed=np.empty((P, T, n)), closing=np.empty((P, T, n)), stranded=np.empty((C, T, n)),
     )
     inventory, drawable, available = np.zeros((P, n)), np.zeros((P, n)), np.zeros((C, n))
@@ -141,6 +142,6 @@ def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -
             supply.demand_cap, market, supply.market is not None, supply.active, supply.bill,
             static.bill_components, supply.slots, static.variant_product, static.variant_line, static.variant_domestic, given,
             solver is not None, codes, *work,
-            paths.attempts, paths.good, paths.binding, paths.starved, paths.consumed, paths.closing, paths.stranded,
+            paths.attempts, paths.good, paths.binding, paths.starved, paths.relief, paths.consumed, paths.closing, paths.stranded,
         )
     return paths

@@ -42,14 +42,16 @@ def close_month(  # type: ignore[no-untyped-def]
     t, available, drawable, inventory, draw_order, capacity, packaging_yield, demand_cap, market, has_market,
     active, bill, bill_components, slots, variant_product, variant_line, variant_domestic, given, use_given,
     codes, left, line_left, cap_left, market_left,
-    attempts, good, binding, starved, consumed, closing, stranded,
+    attempts, good, binding, starved, relief, consumed, closing, stranded,
 ):
     """Allocate month ``t`` for every sample: variants in priority order each start the
     most package attempts every limit allows (or, with ``use_given``, the exact solver's
     answer), then draw consumption from pools in draw order and mark stranded stock.
     ``bill_components[v]`` lists the components in variant v's bill (padded with -1);
     ``codes`` = (packaging, demand cap, market demand) binding codes; ``left``,
-    ``line_left``, ``cap_left``, ``market_left`` are work arrays."""
+    ``line_left``, ``cap_left``, ``market_left`` are work arrays. ``relief`` is what the
+    variant would have made more (good units) had its binding limit been lifted to the
+    next tightest one (0 when no other limit is finite): the output that limit cost."""
     variants, _, n = bill.shape
     code_packaging, code_demand, code_market = codes[0], codes[1], codes[2]
     left[:, :] = available
@@ -64,11 +66,13 @@ def close_month(  # type: ignore[no-untyped-def]
         for i in range(n):
             if not active[product, t, i]:
                 attempts[v, t, i] = 0.0
+                relief[v, t, i] = 0.0
                 good[v, t, i] = 0.0
                 binding[v, t, i] = 0
                 starved[v, t, i] = False
                 continue
             best = np.inf
+            second = np.inf
             code = 0
             reduced = False
             for k in range(width):
@@ -78,30 +82,42 @@ def close_month(  # type: ignore[no-untyped-def]
                 amount = max(bill[v, c, i], TINY)
                 candidate = left[c, i] / amount
                 if candidate < best:
+                    second = best
                     best = candidate
                     code = c + 1
                     reduced = left[c, i] < available[c, i] * (1.0 - 1e-12)
+                elif candidate < second:
+                    second = candidate
             per_attempt = 1.0
             if line >= 0:
                 per_attempt = packaging_yield[line, t, i]
                 room = max(slots[v, i], TINY)
                 candidate = line_left[line, i] / room
                 if candidate < best:
+                    second = best
                     best = candidate
                     code = code_packaging
                     reduced = line_left[line, i] < capacity[line, t, i] * (1.0 - 1e-12)
+                elif candidate < second:
+                    second = candidate
             yield_floor = max(per_attempt, TINY)
             candidate = cap_left[product, i] / yield_floor
             if candidate < best:
+                second = best
                 best = candidate
                 code = code_demand
                 reduced = cap_left[product, i] < demand_cap[product, t, i] * (1.0 - 1e-12)
+            elif candidate < second:
+                second = candidate
             if domestic_market:
                 candidate = market_left[i] / yield_floor
                 if candidate < best:
+                    second = best
                     best = candidate
                     code = code_market
                     reduced = market_left[i] < market[t, i] * (1.0 - 1e-12)
+                elif candidate < second:
+                    second = candidate
             x = best if best > ZERO else 0.0
             if use_given:
                 wanted = given[v, i]
@@ -113,6 +129,7 @@ def close_month(  # type: ignore[no-untyped-def]
             good[v, t, i] = made
             binding[v, t, i] = code
             starved[v, t, i] = reduced
+            relief[v, t, i] = (second - x) * per_attempt if second < np.inf else 0.0
             for k in range(width):
                 c = bill_components[v, k]
                 if c < 0:

@@ -75,6 +75,7 @@ class BlockOutputs:
     rental: FloatArray  # (T, n) H100e accessible offshore
     binding: NDArray[np.int8]  # (variants, T, n)
     starved: NDArray[np.bool_]  # (variants, T, n)
+    relief: FloatArray  # (variants, T, n) good units the binding limit cost
 
 
 def _running_total(series: FloatArray) -> FloatArray:
@@ -142,4 +143,5 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
         rental=supply.rental,
         binding=paths.binding,
         starved=paths.starved,
+        relief=paths.relief,
     )

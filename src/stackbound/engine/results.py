@@ -49,6 +49,9 @@ class RunResult:
     monthly_sums: NDArray[np.float64]
     binding_counts: NDArray[np.int64]
     starved_counts: NDArray[np.int64]
+    relief_sums: NDArray[np.float64]
+    """(variants, constraint codes, months): good units each binding limit cost, summed
+    over samples (the gap to the next tightest limit)."""
     runout: NDArray[np.int32]
     levers: dict[str, str]
     reference: tuple[str, float]

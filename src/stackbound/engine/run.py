@@ -95,7 +95,7 @@ def _result(plan: Plan, acc: Accumulator, seed: int, samples: int, exact: bool, 
         stockpiles=tuple(plan.pools[p].name for p in plan.stockpiles),
         annual=acc.annual, quarterly=acc.quarterly, monthly_keys=tuple(acc.monthly_keys),
         monthly_counts=acc.counts, monthly_sums=acc.sums, binding_counts=acc.binding,
-        starved_counts=acc.starved, runout=acc.runout, levers=_levers(plan.loaded), reference=_reference(plan.loaded),
+        starved_counts=acc.starved, relief_sums=acc.relief, runout=acc.runout, levers=_levers(plan.loaded), reference=_reference(plan.loaded),
         paths=acc.paths,
         timings=timings,
     )
