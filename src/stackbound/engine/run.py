@@ -23,18 +23,19 @@ from stackbound.engine.outputs import BlockOutputs, derive
 from stackbound.engine.plan import Plan, build_plan
 from stackbound.engine.results import RunResult
 from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
-from stackbound.engine.supply import build_supply
+from stackbound.engine.supply import Supply, build_supply
 from stackbound.errors import SimulationError
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
 from stackbound.scenario.values import Curve
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Progress", "new_seed", "run", "run_deterministic"]
+__all__ = ["Adjust", "DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Progress", "new_seed", "run", "run_deterministic"]
 
 DEFAULT_SAMPLES = 10_000
 DEFAULT_CHUNK_SIZE = 4_096
 DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 Progress = Callable[[int, int], None]
+Adjust = Callable[[Plan, Supply], None]
 
 
 def new_seed() -> int:
@@ -142,6 +143,7 @@ def run(
     keep_paths: bool = False,
     uniforms: NDArray[np.float64] | None = None,
     correlate: bool = True,
+    adjust: Adjust | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
     """Simulate ``samples`` Monte Carlo samples of a loaded scenario.
@@ -150,6 +152,8 @@ def run(
     to ``workers`` threads and reduced in sample order, so neither setting changes a bit of
     the result. ``uniforms`` (samples × inputs, in (0, 1)) replaces the random draws: the
     seam for Latin-hypercube and Sobol designs; ``correlate=False`` then skips the copula.
+    ``adjust`` may change each chunk's exogenous supply in place before it is simulated
+    (one more HBM stack, one more wafer a month): the seam for marginal values.
     """
     if samples < 1:
         raise SimulationError(f"samples must be at least 1, got {samples}")
@@ -168,6 +172,8 @@ def run(
         first, blocks = chunk
         n = sum(size for _, size in blocks)
         supply = build_supply(plan, _draws(loaded, seed, blocks, uniforms, correlate), n)
+        if adjust is not None:
+            adjust(plan, supply)
         paths = simulate(plan, supply, n, lp_solver(plan, supply) if exact else None)
         return derive(plan, supply, paths)
 

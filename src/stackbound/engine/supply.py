@@ -53,6 +53,7 @@ class Supply:
     """Exogenous inputs of one block. Shapes: T months, n samples."""
 
     arrivals: FloatArray  # (pools, T, n)
+    die_yield: list[FloatArray | None]  # per fab-line pool (T, n): yield of the wafers arriving
     max_draw: list[FloatArray | None]  # per pool (T, n)
     capacity: FloatArray  # (lines, T, n)
     packaging_yield: FloatArray  # (lines, T, n)
@@ -116,7 +117,8 @@ class _Builder:
 
     # ------------------------------------------------------------------ sources
 
-    def fab_die(self, name: str, line: FabLine, i: int, die: DieOutput) -> FloatArray:
+    def fab_die(self, name: str, line: FabLine, i: int, die: DieOutput) -> tuple[FloatArray, FloatArray]:
+        """Good dies arriving per month, and the die yield of the wafers they came from."""
         path: Path = ("sources", name)
         dpath: Path = (*path, "dies", i)
         lag = self.months_int(line.cycle_time, (*path, "cycle_time"), 0.0)
@@ -138,7 +140,7 @@ class _Builder:
             density = self.series(die.defect_density, (*dpath, "defect_density"), 0.0, grid)
             good = (poisson_yield if die.yield_model == "poisson" else murphy_yield)(area, density)
         good = good * self.series(die.sellable, (*dpath, "sellable"), 1.0, grid)
-        return self.lagged(starts * per_wafer * good, lag, int(grid[0]))
+        return self.lagged(starts * per_wafer * good, lag, int(grid[0])), self.lagged(good, lag, int(grid[0]))
 
     def memory(self, name: str, line: MemoryLine) -> FloatArray:
         path: Path = ("sources", name)
@@ -170,13 +172,15 @@ class _Builder:
 
     def arrivals(self) -> tuple[FloatArray, list[FloatArray | None]]:
         result = np.zeros((len(self.plan.pools), self.T, self.n))
+        self.die_yield: list[FloatArray | None] = [None] * len(self.plan.pools)
         max_draw: list[FloatArray | None] = []
         for p, pool in enumerate(self.plan.pools):
             source = self.scenario.sources[pool.source]
             limit = None
             if isinstance(source, FabLine):
                 assert pool.die_index is not None
-                result[p] = self.fab_die(pool.source, source, pool.die_index, source.dies[pool.die_index])
+                result[p], self.die_yield[p] = self.fab_die(pool.source, source, pool.die_index,
+                                                            source.dies[pool.die_index])
             elif isinstance(source, MemoryLine):
                 result[p] = self.memory(pool.source, source)
             elif isinstance(source, Flow):
@@ -308,6 +312,7 @@ def build_supply(plan: Plan, draws: Draws, n: int) -> Supply:
     _initial(b, fields)
     return Supply(
         arrivals=arrivals,
+        die_yield=b.die_yield,
         max_draw=max_draw,
         capacity=capacity,
         packaging_yield=pyield,
