@@ -8,71 +8,24 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from stackbound.analysis.validate import validate, validation_table
+from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, err, load, out
 from stackbound.cli.render import render_comparison, render_run, render_scenario, render_validation
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import DEFAULT_CHUNK_SIZE, DEFAULT_SAMPLES, new_seed, run
-from stackbound.errors import ScenarioError, StackboundError
+from stackbound.errors import StackboundError
 from stackbound.report.export import write_run, write_text_atomically
 from stackbound.report.register import register_markdown
 from stackbound.report.summary import HEADLINE_METRICS, summary_document
-from stackbound.scenario.loader import LoadedScenario, load_scenario
+from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.overlay import builtin_names, overlays_of
 from stackbound.scenario.validation import builtin_validation, load_validation
 
 __all__ = ["DEFAULT_SCENARIO", "app", "main"]
-
-DEFAULT_SCENARIO = "example"
-err = Console(stderr=True)
-out = Console()
-_DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
-
-
-def _load(refs: list[str]) -> list[LoadedScenario]:
-    """Load every scenario, gathering all problems of all files before failing."""
-    loaded, problems = [], []
-    for ref in refs:
-        try:
-            loaded.append(load_scenario(ref))
-        except ScenarioError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise ScenarioError(problems)
-    for scenario in loaded:
-        for warning in scenario.warnings:
-            err.print(f"[yellow]warning[/yellow] {scenario.name}: {warning}")
-    return loaded
-
-
-class _LazyProgress:
-    """A progress bar that appears only once a run has taken more than a second."""
-
-    def __init__(self, label: str) -> None:
-        self.label, self.started = label, time.perf_counter()
-        self.bar: Progress | None = None
-        self.task: TaskID | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None and time.perf_counter() - self.started > 1.0 and err.is_terminal:
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                TextColumn("{task.completed:,}/{task.total:,}"), TimeRemainingColumn(),
-                                console=err, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(self.label, total=total)
-        if self.bar is not None and self.task is not None:
-            self.bar.update(self.task, completed=done)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
 
 @click.group(help="How many AI accelerators can be built, month by month, and which input binds.")
 @click.version_option(package_name="stackbound")
@@ -94,7 +47,7 @@ def app() -> None:
               help="Also run every built-in overlay of the scenario, same seed, and print a comparison.")
 @click.option("--keep-paths", is_flag=True, help="Also write every sample's monthly paths (paths.parquet; needs --out).")
 @click.option("--exact", is_flag=True, help="Solve each month as a lexicographic LP (reference mode, few samples).")
-@_DEBUG
+@DEBUG
 def run_command(scenarios: tuple[str, ...], samples: int, seed: int | None, chunk_size: int, out_dir: Path | None,
                 output_format: str, all_scenarios: bool, keep_paths: bool, exact: bool, debug: bool) -> None:
     """Simulate SCENARIOS (files or built-in names; default: the embedded default) and print
@@ -106,11 +59,11 @@ def run_command(scenarios: tuple[str, ...], samples: int, seed: int | None, chun
         if len(refs) != 1:
             raise click.UsageError("--all-scenarios takes one base scenario")
         refs += overlays_of(refs[0])
-    loaded = _load(refs)
+    loaded = load(refs)
     seed = seed if seed is not None else new_seed()
     results: list[tuple[LoadedScenario, RunResult]] = []
     for scenario in loaded:
-        progress = _LazyProgress(scenario.name)
+        progress = LazyProgress(scenario.name)
         try:
             result = run(scenario, samples=samples, seed=seed, chunk_size=chunk_size, exact=exact,
                          keep_paths=keep_paths, progress=progress)
@@ -138,13 +91,13 @@ def run_command(scenarios: tuple[str, ...], samples: int, seed: int | None, chun
 @click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@_DEBUG
+@DEBUG
 def validate_command(scenario: str | None, cases: Path | None, samples: int, seed: int, output_format: str,
                      debug: bool) -> None:
     """Check SCENARIO against published estimates: each case with the model's P5–P50–P95."""
-    loaded = _load([scenario or DEFAULT_SCENARIO])[0]
+    loaded = load([scenario or DEFAULT_SCENARIO])[0]
     path = cases or _shipped_cases(loaded)
-    result = run(loaded, samples=samples, seed=seed, progress=_LazyProgress(loaded.name))
+    result = run(loaded, samples=samples, seed=seed, progress=LazyProgress(loaded.name))
     outcomes = validate(result, load_validation(path))
     if output_format == "json":
         table = validation_table(outcomes)
@@ -165,31 +118,31 @@ def _shipped_cases(loaded: LoadedScenario) -> Path:
 
 @app.command("check")
 @click.argument("files", nargs=-1, required=True)
-@_DEBUG
+@DEBUG
 def check_command(files: tuple[str, ...], debug: bool) -> None:
     """Validate scenario FILES (or built-in names) without running them."""
-    for scenario in _load(list(files)):
+    for scenario in load(list(files)):
         out.print(f"ok  {' <- '.join(reversed(scenario.files))}: {scenario.name} "
                   f"({len(scenario.inputs)} uncertain inputs)", highlight=False)
 
 
 @app.command("show")
 @click.argument("scenario")
-@_DEBUG
+@DEBUG
 def show_command(scenario: str, debug: bool) -> None:
     """Print the resolved SCENARIO: every value with its unit and source."""
-    render_scenario(out, _load([scenario])[0])
+    render_scenario(out, load([scenario])[0])
 
 
 @app.command("register")
 @click.argument("scenario")
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the Markdown here (atomically) instead of printing it.")
-@_DEBUG
+@DEBUG
 def register_command(scenario: str, out_file: Path | None, debug: bool) -> None:
     """Print the assumptions register of SCENARIO: every input, its value or distribution,
     unit, source, date and grade, as Markdown."""
-    text = register_markdown(_load([scenario])[0])
+    text = register_markdown(load([scenario])[0])
     if out_file is None:
         sys.stdout.write(text)
     else:

@@ -1,0 +1,71 @@
+"""What every command shares: consoles, scenario loading, progress, common options."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+from stackbound.engine.run import DEFAULT_SAMPLES
+from stackbound.errors import ScenarioError
+from stackbound.scenario.loader import LoadedScenario, load_scenario
+
+__all__ = ["DEBUG", "DEFAULT_SCENARIO", "LazyProgress", "err", "load", "out", "run_options"]
+
+DEFAULT_SCENARIO = "example"
+F = TypeVar("F", bound=Callable[..., Any])
+
+err = Console(stderr=True)
+out = Console()
+DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+
+
+def load(refs: list[str]) -> list[LoadedScenario]:
+    """Load every scenario, gathering all problems of all files before failing."""
+    loaded, problems = [], []
+    for ref in refs:
+        try:
+            loaded.append(load_scenario(ref))
+        except ScenarioError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ScenarioError(problems)
+    for scenario in loaded:
+        for warning in scenario.warnings:
+            err.print(f"[yellow]warning[/yellow] {scenario.name}: {warning}")
+    return loaded
+
+
+class LazyProgress:
+    """A progress bar that appears only once a run has taken more than a second."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self.started = label, time.perf_counter()
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None and time.perf_counter() - self.started > 1.0 and err.is_terminal:
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                TextColumn("{task.completed:,}/{task.total:,}"), TimeRemainingColumn(),
+                                console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def run_options(function: F) -> F:
+    """``--samples`` and ``--seed`` as every analysis command takes them."""
+    function = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                            help="Random seed; the same seed gives the same numbers.")(function)
+    return click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True,
+                        help="Monte Carlo samples.")(function)
