@@ -37,34 +37,30 @@ CASES: dict[str, Expected] = {
     "yaml_empty": Expected(1, "", "the file is empty"),
     "yaml_top_level_list": Expected(2, "", "a scenario must be a mapping of keys, got list"),
     "yaml_two_documents": Expected(22, "", "expected a single document"),
+    "yaml_self_referencing_alias": Expected(4, "notes", "does an alias contain itself?"),
+    "yaml_control_character": Expected(18, "", "character U+0007 is not allowed"),
+    "yaml_bad_explicit_int": Expected(21, "variants.main.priority", "'first' cannot be read as"),
     # types
     "type_string_for_mapping": Expected(4, "horizon", "valid dictionary"),
     "type_list_for_number": Expected(10, "sources.fab.wafer_starts", "expected a rate in wafer/month, got ["),
-    "type_bool_for_number": Expected(
-        14, "sources.fab.dies[0].die_area", "expected an area in mm^2, got True"
-    ),
+    "type_bool_for_number": Expected(14, "sources.fab.dies[0].die_area", "expected an area in mm^2, got True"),
     "type_priority_string": Expected(21, "products.accel.variants.main.priority", "valid integer"),
     "type_mapping_for_string": Expected(18, "products.accel.vendor", "valid string"),
+    "type_bad_component_name": Expected(7, "components.hbm 3", "a name must start with a letter"),
     # units
-    "unit_wrong_dimension": Expected(
-        10, "sources.fab.wafer_starts", "expected a rate in wafer/month, got '45k mm"
-    ),
+    "unit_wrong_dimension": Expected(10, "sources.fab.wafer_starts", "expected a rate in wafer/month, got '45k mm"),
     "unit_unknown": Expected(10, "sources.fab.wafer_starts", "unknown unit 'bananas/month'"),
-    "unit_count_for_area": Expected(
-        14, "sources.fab.dies[0].die_area", "expected an area in mm^2, got '600 die'"
-    ),
+    "unit_count_for_area": Expected(14, "sources.fab.dies[0].die_area", "expected an area in mm^2, got '600 die'"),
     "unit_rate_for_area": Expected(14, "sources.fab.dies[0].die_area", "got '600 wafer/month'"),
-    "unit_tflops_for_bandwidth": Expected(
-        20, "products.accel.specs.bandwidth", "expected a bandwidth in TB/s"
-    ),
+    "unit_malformed_expression": Expected(10, "sources.fab.wafer_starts", "unknown unit 'wafer/0'"),
+    "unit_tflops_for_bandwidth": Expected(20, "products.accel.specs.bandwidth", "expected a bandwidth in TB/s"),
     # ranges
     "range_yield_over_100": Expected(15, "sources.fab.dies[0].yield", "a fraction must be <= 1, got 1.3"),
     "range_negative_wafer_starts": Expected(10, "sources.fab.wafer_starts", "must be >= 0, got -5000"),
     "range_horizon_reversed": Expected(4, "horizon", "end (2025-01) must come after start (2026-12)"),
     "range_zero_die_area": Expected(14, "sources.fab.dies[0].die_area", "an area must be > 0, got 0"),
-    "range_knot_correlation": Expected(
-        10, "sources.fab.wafer_starts", "knot_correlation must be between -1 and 1"
-    ),
+    "range_huge_integer": Expected(14, "sources.fab.dies[0].die_area", "must be a finite number"),
+    "range_knot_correlation": Expected(10, "sources.fab.wafer_starts", "knot_correlation must be between -1 and 1"),
     "range_correlation_rank": Expected(24, "correlations[0].rank", "less than 1; got 2"),
     # missing required fields
     "missing_horizon": Expected(2, "horizon", "required field is missing"),
@@ -80,17 +76,13 @@ CASES: dict[str, Expected] = {
     "ref_unknown_platform": Expected(20, "products.accel.platform", "unknown platform 'native'"),
     "ref_import_unknown_product": Expected(24, "imports.licensed.product", "unknown product 'gpu_x'"),
     "ref_draw_order_incomplete": Expected(6, "components.logic_die.draw_order", "must list each source"),
-    "ref_duplicate_priority": Expected(
-        26, "products.accel_b.variants.main.priority", "priority 1 is already used"
-    ),
+    "ref_duplicate_priority": Expected(26, "products.accel_b.variants.main.priority", "priority 1 is already used"),
     "ref_component_without_source": Expected(7, "components.hbm3", "has no source"),
     # distributions
     "dist_uniform_reversed": Expected(13, "sources.fab.dies[0].share", "[low, high] in increasing order"),
     "dist_to_reversed": Expected(10, "sources.fab.wafer_starts", "low < high"),
     "dist_unknown_family": Expected(10, "sources.fab.wafer_starts", "unknown distribution 'gamma'"),
-    "dist_pert_out_of_order": Expected(
-        15, "sources.fab.dies[0].yield", "[low, mode, high] in increasing order"
-    ),
+    "dist_pert_out_of_order": Expected(15, "sources.fab.dies[0].yield", "[low, mode, high] in increasing order"),
     "dist_bernoulli_p_over_1": Expected(7, "levers.import_ban.value", "must be <= 1, got 1.5"),
     # curves
     "curve_bad_month": Expected(10, "sources.fab.wafer_starts", "month must be 01 to 12, got '2024-13'"),
@@ -98,9 +90,7 @@ CASES: dict[str, Expected] = {
     "curve_where_fixed_expected": Expected(14, "sources.fab.dies[0].die_area", "not a curve over time"),
     # overlays
     "overlay_cycle": Expected(3, "extends", "overlays form a cycle", file="_overlay_cycle_b.yaml"),
-    "overlay_override_missing_path": Expected(
-        5, "overrides.sources.fab.wafer_start", "does not exist in the base"
-    ),
+    "overlay_override_missing_path": Expected(5, "overrides.sources.fab.wafer_start", "does not exist in the base"),
     "overlay_add_existing_path": Expected(5, "add.sources.fab.wafer_starts", "already exists in the base"),
     "overlay_extends_missing_file": Expected(3, "extends", "no such scenario file"),
     "overlay_unknown_key": Expected(4, "horizon", "only through overrides, add or remove"),
@@ -210,3 +200,15 @@ def test_three_broken_references_are_reported_together(tmp_path: Path) -> None:
         (21, "products.accel.platform"),
         (23, "products.accel.variants.main.bill.hbm3"),
     }
+
+
+def test_a_singular_but_valid_correlation_matrix_loads(tmp_path: Path) -> None:
+    """On the edge of positive semi-definite (smallest eigenvalue about -4e-11, inside the
+    tolerance): no repair is reported, and the copula still has a Cholesky factor."""
+    text = (BAD / "corr_inconsistent_error.yaml").read_text(encoding="utf-8")
+    text = text.replace("\ncorrelation_repair: error\n", "\n").replace("rank: -0.9}", "rank: 0.631033824298117}")
+    path = tmp_path / "singular.yaml"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_scenario(path)
+    assert loaded.copula is not None
+    assert loaded.warnings == ()

@@ -147,9 +147,7 @@ def test_arbitrary_yaml_gives_scenario_error_or_loads(scratch: Path, data: Any) 
 
 @FUZZ
 @given(sections=st.dictionaries(st.sampled_from(WORDS), documents, max_size=6))
-def test_arbitrary_sections_of_a_scenario_give_scenario_error_or_load(
-    scratch: Path, sections: dict[str, Any]
-) -> None:
+def test_arbitrary_sections_of_a_scenario_give_scenario_error_or_load(scratch: Path, sections: dict[str, Any]) -> None:
     _load_text(scratch, _dump({"stackbound": 1, "name": "fuzz", **sections}))
 
 
@@ -159,9 +157,7 @@ def test_the_example_round_trips_through_yaml(scratch: Path) -> None:
 
 @FUZZ
 @given(path=st.sampled_from(PATHS))
-def test_deleting_any_key_of_the_example_gives_scenario_error_or_loads(
-    scratch: Path, path: tuple[Any, ...]
-) -> None:
+def test_deleting_any_key_of_the_example_gives_scenario_error_or_loads(scratch: Path, path: tuple[Any, ...]) -> None:
     data = yaml.safe_load(_dump(EXAMPLE))
     _delete(data, path)
     _load_text(scratch, _dump(data))

@@ -21,6 +21,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 err = Console(stderr=True)
 out = Console()
+if not out.is_terminal:  # piped into a file or a memo: wide enough for a five-year table
+    out = Console(width=160)
 DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 
 

@@ -15,8 +15,8 @@ __all__ = ["render_run", "render_scenario", "short_number"]
 
 def short_number(value: float) -> str:
     """12_345_678 -> '12.3M'."""
-    magnitude = abs(value)
-    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+    magnitude = abs(float(f"{value:.3g}"))  # round first: 999.6k shows as 1M, not 1e+03k
+    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if magnitude >= threshold:
             return f"{value / threshold:.3g}{suffix}"
     return f"{value:.3g}"

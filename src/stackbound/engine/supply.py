@@ -54,6 +54,7 @@ class Supply:
 
     arrivals: FloatArray  # (pools, T, n)
     die_yield: list[FloatArray | None]  # per fab-line pool (T, n): yield of the wafers arriving
+    dies_per_start: list[FloatArray | None]  # per fab-line pool (T, n): ∂arrivals/∂wafer_starts, see fab_die
     max_draw: list[FloatArray | None]  # per pool (T, n)
     capacity: FloatArray  # (lines, T, n)
     packaging_yield: FloatArray  # (lines, T, n)
@@ -117,18 +118,24 @@ class _Builder:
 
     # ------------------------------------------------------------------ sources
 
-    def fab_die(self, name: str, line: FabLine, i: int, die: DieOutput) -> tuple[FloatArray, FloatArray]:
-        """Good dies arriving per month, and the die yield of the wafers they came from."""
+    def fab_die(self, name: str, line: FabLine, i: int, die: DieOutput) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Good dies arriving per month, the die yield of the wafers they came from, and the
+        good dies arriving per wafer start written in the scenario (the line's
+        ``wafer_starts``, or the die's own when it has them): share × window × levers × dies
+        per wafer × yield, the derivative of arrivals by wafer starts (for marginal values)."""
         path: Path = ("sources", name)
         dpath: Path = (*path, "dies", i)
         lag = self.months_int(line.cycle_time, (*path, "cycle_time"), 0.0)
         grid = np.arange(self.months[0] - max(int(lag.max()), 0), self.months[-1] + 1)
         if die.wafer_starts is not None:
             starts = self.series(die.wafer_starts, (*dpath, "wafer_starts"), 0.0, grid)
+            fed: FloatArray = np.ones_like(starts)
         else:
             total = self.series(line.wafer_starts, (*path, "wafer_starts"), 0.0, grid)
-            starts = total * self.series(die.share, (*dpath, "share"), 0.0, grid)
-        starts = starts * self.window(line, path, grid) * self.levers(line.levers, grid)
+            fed = self.series(die.share, (*dpath, "share"), 0.0, grid)
+            starts = total * fed
+        running = self.window(line, path, grid) * self.levers(line.levers, grid)
+        starts = starts * running
         area = self.scalar(die.die_area, (*dpath, "die_area"), 0.0)[:, None]
         if die.dies_per_wafer is not None:
             per_wafer = self.series(die.dies_per_wafer, (*dpath, "dies_per_wafer"), 0.0, grid)
@@ -140,7 +147,10 @@ class _Builder:
             density = self.series(die.defect_density, (*dpath, "defect_density"), 0.0, grid)
             good = (poisson_yield if die.yield_model == "poisson" else murphy_yield)(area, density)
         good = good * self.series(die.sellable, (*dpath, "sellable"), 1.0, grid)
-        return self.lagged(starts * per_wafer * good, lag, int(grid[0])), self.lagged(good, lag, int(grid[0]))
+        first = int(grid[0])
+        per_start = fed * running * per_wafer * good
+        arriving = self.lagged(starts * per_wafer * good, lag, first)
+        return arriving, self.lagged(good, lag, first), self.lagged(per_start, lag, first)
 
     def memory(self, name: str, line: MemoryLine) -> FloatArray:
         path: Path = ("sources", name)
@@ -173,14 +183,15 @@ class _Builder:
     def arrivals(self) -> tuple[FloatArray, list[FloatArray | None]]:
         result = np.zeros((len(self.plan.pools), self.T, self.n))
         self.die_yield: list[FloatArray | None] = [None] * len(self.plan.pools)
+        self.dies_per_start: list[FloatArray | None] = [None] * len(self.plan.pools)
         max_draw: list[FloatArray | None] = []
         for p, pool in enumerate(self.plan.pools):
             source = self.scenario.sources[pool.source]
             limit = None
             if isinstance(source, FabLine):
                 assert pool.die_index is not None
-                result[p], self.die_yield[p] = self.fab_die(pool.source, source, pool.die_index,
-                                                            source.dies[pool.die_index])
+                result[p], self.die_yield[p], self.dies_per_start[p] = self.fab_die(
+                    pool.source, source, pool.die_index, source.dies[pool.die_index])
             elif isinstance(source, MemoryLine):
                 result[p] = self.memory(pool.source, source)
             elif isinstance(source, Flow):
@@ -313,6 +324,7 @@ def build_supply(plan: Plan, draws: Draws, n: int) -> Supply:
     return Supply(
         arrivals=arrivals,
         die_yield=b.die_yield,
+        dies_per_start=b.dies_per_start,
         max_draw=max_draw,
         capacity=capacity,
         packaging_yield=pyield,

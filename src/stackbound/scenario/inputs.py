@@ -132,5 +132,9 @@ def copula(scenario: Scenario, inputs: list[Input]) -> tuple[Copula | None, list
             findings.append((("correlations",), "the correlations are inconsistent (the matrix is not positive semi-definite)"))
             return None, findings
         pearson = nearest_correlation(pearson)
-    cholesky = np.linalg.cholesky(pearson + 1e-12 * np.eye(len(members)))
+    try:
+        cholesky = np.linalg.cholesky(pearson + 1e-12 * np.eye(len(members)))
+    except np.linalg.LinAlgError:  # valid within tolerance but singular: lift it just enough to factor
+        pearson = nearest_correlation(pearson)
+        cholesky = np.linalg.cholesky(pearson)
     return Copula(members, pearson, cholesky, repaired), findings

@@ -61,7 +61,7 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
-        elif part in _UNION_TAGS or (isinstance(part, str) and part.startswith("function-")):
+        elif part in _UNION_TAGS or part == "[key]" or (isinstance(part, str) and part.startswith("function-")):
             continue
         else:
             node = None
@@ -79,6 +79,8 @@ def _message(error: Any) -> str:
         return str(msg).removeprefix("Value error, ")
     if kind == "union_tag_invalid":
         return f"kind must be one of fab_line, memory_line, stockpile, flow; got {received!r}"
+    if kind == "string_pattern_mismatch":
+        return f"a name must start with a letter and hold only letters, digits, _ and -; got {received!r}"
     if kind == "union_tag_not_found":
         return "a source needs a kind: fab_line, memory_line, stockpile or flow"
     shown = repr(received)

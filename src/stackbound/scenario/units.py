@@ -155,8 +155,10 @@ def parse_quantity(raw: object, kind: Kind, unit: str | None = None) -> float:
         raise ValueError(f"expected {kind.describe()}, got {raw!r}")
     try:
         value, unit_text = (float(raw), "") if not isinstance(raw, str) else _split(raw)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise ValueError(f"expected {kind.describe()}, got {raw!r}") from None
+    except OverflowError:  # an integer too large for a float
+        raise ValueError(f"{kind.name} must be a finite number, got one with {len(str(raw))} digits") from None
     unit_text = unit_text or (unit or "")
     result = value if not unit_text else _convert(value, unit_text, kind, raw)
     kind.check_range(result)
@@ -169,10 +171,11 @@ def _convert(value: float, unit_text: str, kind: Kind, raw: object) -> float:
         unit_text = "1" + unit_text
     try:
         quantity = ureg.Quantity(value, ureg.parse_units(unit_text))
+        dimensionality = quantity.dimensionality
     except Exception:  # pint's parser raises many types on malformed text (TokenError, KeyError, ...)
         raise ValueError(f"expected {kind.describe()}, got {raw!r} (unknown unit {unit_text!r})") from None
     for target in kind.targets:
         target_units = ureg.parse_units(target) if target else ureg.dimensionless
-        if quantity.dimensionality == target_units.dimensionality:
+        if dimensionality == target_units.dimensionality:
             return float(quantity.to(target_units).magnitude)
     raise ValueError(f"expected {kind.describe()}, got {raw!r}")

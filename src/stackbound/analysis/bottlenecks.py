@@ -1,0 +1,342 @@
+"""Which input binds, from when, and what it costs: the bottleneck analysis of a run.
+
+For each variant (``product/variant``; a product with one bill has one) and each month or
+year:
+
+- the probability that each constraint set its output, over the sample-months it was
+  active (the constraints are each component inventory, packaging capacity, the demand
+  cap and market demand);
+- apart from those: the share of sample-months it was *inactive* (outside its launch
+  window), and the probability it was *starved by priority* (its binding limit had been
+  drawn down by higher-priority variants).
+
+Binding is recorded per variant, so a product with several bills (an HBM2E bill and an
+HBM3 fallback) has one row per bill; the probability that "the product" is bound by X is
+not defined when its bills are bound by different limits.
+
+The output each binding limit cost is ``RunResult.relief_sums``: per sample-month, the
+good units the variant would have made more had its binding limit been lifted to the next
+tightest one. Summed per product and for the total, it gives the share of lost output each
+constraint accounts for. A limit with no other finite limit behind it costs nothing by
+this measure.
+
+Stranded dies and HBM stacks (held while a partner component or packaging binds), months
+of runway left in each stockpile (P5–P50–P95 from the monthly histograms, read at the end
+of each period) and the month each stockpile runs out (exact, per sample) complete the
+picture.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from stackbound.engine.results import PERCENTILES, RunResult
+from stackbound.errors import SimulationError
+from stackbound.scenario.months import format_month
+
+__all__ = ["Band", "Bottlenecks", "Headline", "Period", "Runout", "Segment", "bottlenecks"]
+
+Period = Literal["month", "year"]
+FloatArray = NDArray[np.float64]
+INACTIVE = "inactive"
+MOSTLY = 0.5
+"""A month is shown as inactive in a headline when the variant is inactive in at least
+this share of samples."""
+
+
+# ------------------------------------------------------------------ result types
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Consecutive months in which the same constraint was the most likely to bind (or the
+    variant was mostly inactive). ``probability`` is the lowest monthly probability of
+    ``label`` in the segment; ``starved`` the mean probability of starvation by priority."""
+
+    label: str
+    first: int
+    last: int
+    probability: float
+    starved: float
+
+    def describe(self) -> str:
+        if self.label == INACTIVE:
+            return INACTIVE
+        text = f"{self.label} ({_probability_text(self.probability)}"
+        if self.starved >= MOSTLY:
+            text += ", starved by priority"
+        return text + ")"
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The binding story of one variant, month by month, as segments."""
+
+    variant: str
+    product: str
+    segments: tuple[Segment, ...]
+
+    @property
+    def text(self) -> str:
+        """``accel_a/hbm2e: packaging (P≥0.9) until 2025-06, then hbm2e (P≥0.5) from 2025-07``."""
+        if len(self.segments) == 1:
+            return f"{self.variant}: {self.segments[0].describe()} throughout"
+        parts = []
+        for i, segment in enumerate(self.segments):
+            if i == 0:
+                parts.append(f"{segment.describe()} until {format_month(segment.last)}")
+            elif i == len(self.segments) - 1:
+                parts.append(f"then {segment.describe()} from {format_month(segment.first)}")
+            else:
+                parts.append(f"then {segment.describe()} {format_month(segment.first)} to {format_month(segment.last)}")
+        return f"{self.variant}: " + ", ".join(parts)
+
+
+@dataclass(frozen=True, eq=False)
+class Band:
+    """Mean and P5–P50–P95 of one monthly series, read at the end of each period."""
+
+    name: str
+    mean: FloatArray
+    p5: FloatArray
+    p50: FloatArray
+    p95: FloatArray
+
+
+@dataclass(frozen=True)
+class Runout:
+    """When one stockpile first runs empty: calendar month indices at P5, P50 and P95
+    (None: not within the horizon), and the probability it runs out within the horizon."""
+
+    stockpile: str
+    probability: float
+    p5: int | None
+    p50: int | None
+    p95: int | None
+
+    def label(self, which: Literal["p5", "p50", "p95"]) -> str:
+        month: int | None = getattr(self, which)
+        return "never" if month is None else format_month(month)
+
+
+@dataclass(frozen=True, eq=False)
+class Bottlenecks:
+    """The bottleneck analysis of one run; arrays are indexed (variant, constraint, period)."""
+
+    scenario: str
+    seed: int
+    samples: int
+    by: Period
+    periods: tuple[str, ...]
+    variants: tuple[str, ...]
+    products: tuple[str, ...]
+    """The product of each variant."""
+    constraints: tuple[str, ...]
+    """Every constraint that can bind an active variant ('inactive' is not one)."""
+    probability: FloatArray
+    """(variants, constraints, periods): P(constraint binds | variant active)."""
+    inactive: FloatArray
+    """(variants, periods): share of sample-months the variant was inactive."""
+    starved: FloatArray
+    """(variants, periods): P(starved by priority | variant active)."""
+    lost: FloatArray
+    """(variants, constraints, periods): good units the binding limit cost, mean per sample."""
+    headlines: tuple[Headline, ...]
+    stranded: tuple[Band, ...]
+    runway: tuple[Band, ...]
+    runouts: tuple[Runout, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per variant, period and constraint: the probability it binds (given
+        active), with the variant's inactive share and starvation probability."""
+        rows = []
+        for v, variant in enumerate(self.variants):
+            for t, period in enumerate(self.periods):
+                for k, constraint in enumerate(self.constraints):
+                    rows.append({"variant": variant, "product": self.products[v], "period": period,
+                                 "constraint": constraint, "probability": float(self.probability[v, k, t]),
+                                 "inactive": float(self.inactive[v, t]),
+                                 "starved_by_priority": float(self.starved[v, t])})
+        columns = ["variant", "product", "period", "constraint", "probability", "inactive", "starved_by_priority"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def scopes(self) -> tuple[str, ...]:
+        """Products that have variants, then 'total'."""
+        return (*dict.fromkeys(self.products), "total")
+
+    def lost_units(self, scope: str = "total") -> FloatArray:
+        """(constraints, periods): good units lost per constraint for a product or the total."""
+        chosen = [v for v, product in enumerate(self.products) if scope in ("total", product)]
+        if scope not in self.scopes():
+            raise SimulationError(f"bottlenecks: no product {scope!r} (known: {', '.join(self.scopes())})")
+        return np.asarray(self.lost[chosen].sum(axis=0), dtype=np.float64)
+
+    def lost_shares(self, scope: str = "total") -> dict[str, float]:
+        """Share of the output lost over the horizon that each constraint accounts for
+        (all zero when nothing was lost)."""
+        lost = self.lost_units(scope).sum(axis=1)
+        total = float(lost.sum())
+        return {c: float(lost[k] / total) if total > 0 else 0.0 for k, c in enumerate(self.constraints)}
+
+    def lost_output_frame(self) -> pd.DataFrame:
+        """One row per scope (product or total), period ('all' for the horizon) and
+        constraint: good units lost (mean per sample) and the share of the scope's loss."""
+        rows = []
+        for scope in self.scopes():
+            lost = self.lost_units(scope)
+            by_period = [*zip(self.periods, lost.T, strict=True), ("all", lost.sum(axis=1))]
+            for period, values in by_period:
+                total = float(values.sum())
+                for k, constraint in enumerate(self.constraints):
+                    rows.append({"scope": scope, "period": period, "constraint": constraint,
+                                 "lost_units": float(values[k]),
+                                 "share": float(values[k] / total) if total > 0 else 0.0})
+        return pd.DataFrame(rows, columns=["scope", "period", "constraint", "lost_units", "share"])
+
+    def stranded_frame(self) -> pd.DataFrame:
+        """Stranded inventory per component at the end of each period."""
+        return _bands_frame(self.stranded, "component", self.periods)
+
+    def runway_frame(self) -> pd.DataFrame:
+        """Months of runway left in each stockpile at the end of each period."""
+        return _bands_frame(self.runway, "stockpile", self.periods)
+
+    def runout_frame(self) -> pd.DataFrame:
+        rows = [{"stockpile": r.stockpile, "probability_runs_out": r.probability, "p5": r.label("p5"),
+                 "p50": r.label("p50"), "p95": r.label("p95")} for r in self.runouts]
+        return pd.DataFrame(rows, columns=["stockpile", "probability_runs_out", "p5", "p50", "p95"])
+
+    def to_document(self) -> dict[str, Any]:
+        """Everything as plain JSON-ready data."""
+        return {
+            "scenario": self.scenario, "seed": self.seed, "samples": self.samples, "by": self.by,
+            "headlines": [{"variant": h.variant, "product": h.product, "text": h.text,
+                           "segments": [{"label": s.label, "first": format_month(s.first), "last": format_month(s.last),
+                                         "probability": _clean(s.probability), "starved_by_priority": _clean(s.starved)}
+                                        for s in h.segments]} for h in self.headlines],
+            "binding": _records(self.to_frame()),
+            "lost_output": _records(self.lost_output_frame()),
+            "stranded": _records(self.stranded_frame()),
+            "runway": _records(self.runway_frame()),
+            "runout": _records(self.runout_frame()),
+        }
+
+
+# ------------------------------------------------------------------ the analysis
+
+
+def bottlenecks(result: RunResult, by: Period = "year") -> Bottlenecks:
+    """The bottleneck analysis of ``result``, by month or by year."""
+    if by not in ("month", "year"):
+        raise SimulationError(f"bottlenecks: by must be 'month' or 'year', got {by!r}")
+    membership, ends, periods = _periods(result, by)
+    counts = np.asarray(result.binding_counts, dtype=np.float64)
+    probability, inactive, starved = _binding(counts @ membership, result.starved_counts @ membership)
+    monthly = _binding(counts, np.asarray(result.starved_counts, dtype=np.float64))
+    lost = np.asarray(result.relief_sums[:, 1:, :] @ membership / result.samples, dtype=np.float64)
+    products = tuple(v.split("/", 1)[0] for v in result.variants)
+    return Bottlenecks(
+        scenario=result.scenario, seed=result.seed, samples=result.samples, by=by, periods=periods,
+        variants=result.variants, products=products, constraints=result.constraint_names[1:],
+        probability=probability, inactive=inactive, starved=starved, lost=lost,
+        headlines=tuple(_headline(result, v, products[v], *monthly) for v in range(len(result.variants))),
+        stranded=tuple(_band(result, key, ends) for key in result.monthly_keys if key[0] == "stranded"),
+        runway=tuple(_band(result, ("runway_months", s), ends) for s in result.stockpiles),
+        runouts=tuple(_runout(result, s) for s in range(len(result.stockpiles))),
+    )
+
+
+def _periods(result: RunResult, by: Period) -> tuple[FloatArray, NDArray[np.int64], tuple[str, ...]]:
+    """A (months, periods) 0/1 membership matrix, each period's last month index, labels."""
+    months = result.months
+    if by == "month":
+        return np.eye(len(months)), np.arange(len(months), dtype=np.int64), tuple(format_month(m) for m in months)
+    period = np.searchsorted(np.asarray(result.years), months // 12)
+    membership = (period[:, None] == np.arange(len(result.years))[None, :]).astype(np.float64)
+    ends = np.asarray([np.flatnonzero(period == y)[-1] for y in range(len(result.years))], dtype=np.int64)
+    return membership, ends, tuple(str(y) for y in result.years)
+
+
+def _binding(counts: FloatArray, starved: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """From sample-month counts (variants, codes, periods) and starved counts (variants,
+    periods): P(each constraint | active), the inactive share and P(starved | active)."""
+    total = counts.sum(axis=1)
+    active = total - counts[:, 0]
+    safe = np.where(active > 0, active, 1.0)
+    probability = np.where(active[:, None] > 0, counts[:, 1:] / safe[:, None], 0.0)
+    inactive = np.divide(counts[:, 0], total, out=np.zeros_like(total), where=total > 0)
+    return probability, inactive, np.where(active > 0, starved / safe, 0.0)
+
+
+def _headline(result: RunResult, v: int, product: str, probability: FloatArray, inactive: FloatArray,
+              starved: FloatArray) -> Headline:
+    """Month by month, the constraint most likely to bind ``v`` (or inactive), as segments."""
+    names = result.constraint_names[1:]
+    labels, chances = [], []
+    for t in range(len(result.months)):
+        if inactive[v, t] >= MOSTLY:
+            labels.append(INACTIVE)
+            chances.append(float(inactive[v, t]))
+        else:
+            k = int(np.argmax(probability[v, :, t]))
+            labels.append(names[k])
+            chances.append(float(probability[v, k, t]))
+    segments, start = [], 0
+    for t in range(1, len(labels) + 1):
+        if t == len(labels) or labels[t] != labels[start]:
+            segments.append(Segment(labels[start], int(result.months[start]), int(result.months[t - 1]),
+                                    min(chances[start:t]), float(starved[v, start:t].mean())))
+            start = t
+    return Headline(result.variants[v], product, tuple(segments))
+
+
+def _band(result: RunResult, key: tuple[str, str], ends: NDArray[np.int64]) -> Band:
+    metric, group = key
+    p5, p50, p95 = (result.monthly_percentile(metric, group, q)[ends] for q in PERCENTILES)
+    return Band(group, result.monthly_mean(metric, group)[ends], p5, p50, p95)
+
+
+def _runout(result: RunResult, s: int) -> Runout:
+    """P5–P50–P95 of the first empty month (empirical quantiles, so each is a month of the
+    run or 'never')."""
+    first_empty = result.runout[:, s]
+    horizon = len(result.months)
+    quantiles = np.percentile(first_empty, PERCENTILES, method="inverted_cdf")
+    months = [None if q >= horizon else int(result.months[int(q)]) for q in quantiles]
+    return Runout(result.stockpiles[s], float((first_empty < horizon).mean()), *months)
+
+
+# ------------------------------------------------------------------ plain data
+
+
+def _probability_text(p: float) -> str:
+    """0.93 -> 'P≥0.9'; 1 -> 'P=1'."""
+    if p >= 1.0 - 1e-12:
+        return "P=1"
+    tenths = math.floor(p * 10 + 1e-9) / 10
+    return f"P≥{tenths:.1f}" if tenths > 0 else "P<0.1"
+
+
+def _bands_frame(bands: tuple[Band, ...], what: str, periods: tuple[str, ...]) -> pd.DataFrame:
+    rows = [{what: b.name, "period": period, "mean": float(b.mean[t]), "p5": float(b.p5[t]), "p50": float(b.p50[t]),
+             "p95": float(b.p95[t])} for b in bands for t, period in enumerate(periods)]
+    return pd.DataFrame(rows, columns=[what, "period", "mean", "p5", "p50", "p95"])
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return None if math.isnan(number) else round(number, 6)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]

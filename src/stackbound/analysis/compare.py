@@ -1,0 +1,307 @@
+"""Scenarios compared on common random numbers, and what each policy lever does alone.
+
+Every scenario is run with the same seed and number of samples. The engine draws each
+uncertain input's stream from its name, so an input two scenarios share takes the same
+value in the same sample of both: the per-sample difference of an output is *paired*, and
+its spread shows the uncertainty of the change, not sampling noise. A scenario compared
+with itself differs by exactly zero.
+
+:func:`compare` reports, for every headline output, year and group (total, domestic,
+imported, where they exist), P5, P50 and P95 of the per-sample difference against the
+first scenario.
+
+:func:`lever_view` takes a base and overlays of it. For each lever an overlay sets to a
+value other than the base's, it runs the base with only that lever changed and reports
+what the lever alone changes; beside it, what the whole overlay changes, and the rest
+(its other changes plus the interactions of its levers: the whole minus the sum of the
+levers alone, per sample).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from stackbound.engine.results import PERCENTILES, RunResult
+from stackbound.errors import Problem, ScenarioError, SimulationError
+from stackbound.scenario.checks import check_references
+from stackbound.scenario.inputs import collect_inputs, copula
+from stackbound.scenario.loader import LoadedScenario
+
+__all__ = [
+    "ALL_CHANGES",
+    "GROUPS",
+    "HEADLINE_METRICS",
+    "LEVER_OUTPUTS",
+    "REST",
+    "Comparison",
+    "Difference",
+    "LeverChange",
+    "LeverView",
+    "Runner",
+    "changed_levers",
+    "compare",
+    "lever_view",
+    "paired_difference",
+    "with_lever",
+]
+
+HEADLINE_METRICS = (
+    "units",
+    "units_delivered",
+    "compute_added_h100e",
+    "effective_compute_added_h100e",
+    "dies_consumed",
+    "hbm_stacks_consumed",
+    "stranded_dies",
+    "stranded_hbm_stacks",
+)
+GROUPS = ("total", "domestic", "imported")
+"""The groups a difference is reported for, where a metric has them."""
+LEVER_OUTPUTS = (("units", "total"), ("units", "domestic"), ("units", "imported"), ("compute_added_h100e", "total"))
+ALL_CHANGES = "all changes"
+REST = "other changes and interactions"
+
+Runner = Callable[[LoadedScenario], RunResult]
+"""Runs one scenario; every call must use the same seed and number of samples."""
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One output, group and year of one scenario against the base: the base's P50 level,
+    and the mean and P5–P50–P95 of the per-sample difference. In :class:`LeverView`,
+    ``scenario`` is the change: a lever's name, :data:`ALL_CHANGES` or :data:`REST`."""
+
+    scenario: str
+    metric: str
+    group: str
+    year: int
+    base_p50: float
+    mean: float
+    p5: float
+    p50: float
+    p95: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Every scenario after the first against the first (the base)."""
+
+    base: str
+    scenarios: tuple[str, ...]
+    seed: int
+    samples: int
+    years: tuple[int, ...]
+    differences: tuple[Difference, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        return _frame(self.differences)
+
+    def to_document(self) -> dict[str, Any]:
+        return {"base": self.base, "scenarios": list(self.scenarios), "seed": self.seed, "samples": self.samples,
+                "years": list(self.years), "differences": _records(self.to_frame())}
+
+
+@dataclass(frozen=True)
+class LeverChange:
+    """A lever an overlay sets differently from the base, described as the run records it."""
+
+    overlay: str
+    lever: str
+    base_value: str
+    overlay_value: str
+
+
+@dataclass(frozen=True)
+class LeverView:
+    """What each lever of each overlay changes alone, and what the whole overlay changes."""
+
+    base: str
+    overlays: tuple[str, ...]
+    seed: int
+    samples: int
+    years: tuple[int, ...]
+    changes: tuple[LeverChange, ...]
+    effects: tuple[tuple[str, Difference], ...]
+    """(overlay, difference) pairs; a difference's ``scenario`` names the change."""
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = _frame(tuple(d for _, d in self.effects)).rename(columns={"scenario": "change"})
+        frame.insert(0, "overlay", [overlay for overlay, _ in self.effects])
+        return frame
+
+    def changes_frame(self) -> pd.DataFrame:
+        columns = ["overlay", "lever", "base_value", "overlay_value"]
+        return pd.DataFrame([vars(c) for c in self.changes], columns=columns)
+
+    def to_document(self) -> dict[str, Any]:
+        return {"base": self.base, "overlays": list(self.overlays), "seed": self.seed, "samples": self.samples,
+                "years": list(self.years), "changes": _records(self.changes_frame()),
+                "effects": _records(self.to_frame())}
+
+
+# ------------------------------------------------------------------ comparison
+
+
+def paired_difference(base: RunResult, other: RunResult, metric: str, group: str = "total") -> FloatArray:
+    """Per-sample difference ``other − base`` (samples × the years both runs cover)."""
+    _check_paired([base, other])
+    years = _common_years([base, other])
+    return _values(other, metric, group, years) - _values(base, metric, group, years)
+
+
+def compare(results: Sequence[RunResult], metrics: Sequence[str] = HEADLINE_METRICS) -> Comparison:
+    """Every result after the first against the first, per metric, group and year."""
+    if len(results) < 2:
+        raise SimulationError(f"compare needs at least two runs, got {len(results)}")
+    _check_paired(results)
+    years = _common_years(results)
+    base = results[0]
+    differences = []
+    for metric in metrics:
+        for group in _groups(results, metric):
+            level = np.percentile(_values(base, metric, group, years), 50, axis=0)
+            for other in results[1:]:
+                delta = _values(other, metric, group, years) - _values(base, metric, group, years)
+                differences += _summaries(other.scenario, metric, group, years, level, delta)
+    return Comparison(base.scenario, tuple(r.scenario for r in results[1:]), base.seed, base.samples, years,
+                      tuple(differences))
+
+
+def _check_paired(results: Sequence[RunResult]) -> None:
+    first = results[0]
+    for r in results[1:]:
+        if (r.seed, r.samples) != (first.seed, first.samples):
+            raise SimulationError(
+                f"paired comparison needs one seed and one number of samples: {first.scenario!r} ran seed "
+                f"{first.seed} with {first.samples} samples, {r.scenario!r} seed {r.seed} with {r.samples}")
+
+
+def _common_years(results: Sequence[RunResult]) -> tuple[int, ...]:
+    years = [y for y in results[0].years if all(y in r.years for r in results[1:])]
+    if not years:
+        raise SimulationError("the scenarios compared share no year of their horizons")
+    return tuple(years)
+
+
+def _groups(results: Sequence[RunResult], metric: str) -> list[str]:
+    return [g for g in GROUPS if any(metric in r.metrics() and g in r.groups(metric) for r in results)]
+
+
+def _values(result: RunResult, metric: str, group: str, years: tuple[int, ...]) -> FloatArray:
+    """Annual values for ``years``; zero where the run has no such metric or group."""
+    columns = [result.years.index(y) for y in years]
+    if metric not in result.metrics():
+        return np.zeros((result.samples, len(years)))
+    return result.annual_values(metric, group)[:, columns]
+
+
+def _summaries(name: str, metric: str, group: str, years: tuple[int, ...], level: FloatArray,
+               delta: FloatArray) -> list[Difference]:
+    pct = np.percentile(delta, PERCENTILES, axis=0)
+    mean = delta.mean(axis=0)
+    return [Difference(name, metric, group, year, float(level[y]), float(mean[y]), float(pct[0, y]),
+                       float(pct[1, y]), float(pct[2, y])) for y, year in enumerate(years)]
+
+
+# ------------------------------------------------------------------ levers
+
+
+def changed_levers(base: LoadedScenario, overlay: LoadedScenario) -> tuple[str, ...]:
+    """Levers both scenarios have that ``overlay`` sets to another value (or distribution)."""
+    ours, theirs = base.scenario.levers, overlay.scenario.levers
+    return tuple(name for name in ours if name in theirs and ours[name].value.value != theirs[name].value.value)
+
+
+def with_lever(base: LoadedScenario, overlay: LoadedScenario, lever: str) -> LoadedScenario:
+    """``base`` with only ``lever`` set as in ``overlay``: what an overlay of ``base`` that
+    overrides ``levers.<lever>`` would load to, built in memory from both validated
+    scenarios. Its uncertain inputs keep their names, so its draws pair with the base's."""
+    if lever not in base.scenario.levers or lever not in overlay.scenario.levers:
+        raise SimulationError(f"lever {lever!r} is not in both {base.name!r} and {overlay.name!r}")
+    name = f"{base.name} + {lever} of {overlay.name}"
+    levers = {**base.scenario.levers, lever: overlay.scenario.levers[lever]}
+    scenario = base.scenario.model_copy(update={"levers": levers, "name": name})
+    data = copy.deepcopy(base.data)
+    data["name"] = name
+    data["levers"][lever] = copy.deepcopy(overlay.data["levers"][lever])
+    inputs = collect_inputs(scenario)
+    cop, findings = copula(scenario, inputs)
+    findings = [*check_references(scenario), *findings]
+    if findings:
+        file = f"{base.name} with {lever} of {overlay.name}"
+        raise ScenarioError([Problem(file, 0, 0, ".".join(map(str, path)), message) for path, message in findings])
+    files = (*base.files, f"levers.{lever} of {overlay.name}")
+    return LoadedScenario(scenario, data, base.positions, files, tuple(inputs), cop, base.warnings)
+
+
+def lever_view(base: LoadedScenario, overlays: Sequence[LoadedScenario], run_one: Runner,
+               outputs: Sequence[tuple[str, str]] = LEVER_OUTPUTS) -> LeverView:
+    """For each overlay: what each lever it changes does alone, what the whole overlay does,
+    and the rest, per output and year (``outputs``: (metric, group) pairs)."""
+    if not overlays:
+        raise SimulationError("the lever view needs a base and at least one overlay")
+    base_result = run_one(base)
+    changes: list[LeverChange] = []
+    effects: list[tuple[str, Difference]] = []
+    for overlay in overlays:
+        full = run_one(overlay)
+        levers = changed_levers(base, overlay)
+        alone = {lever: run_one(with_lever(base, overlay, lever)) for lever in levers}
+        changes += [LeverChange(overlay.name, lever, base_result.levers[lever], full.levers[lever]) for lever in levers]
+        effects += [(overlay.name, d) for d in _lever_effects(base_result, full, alone, outputs)]
+    return LeverView(base.name, tuple(o.name for o in overlays), base_result.seed, base_result.samples,
+                     base_result.years, tuple(changes), tuple(effects))
+
+
+def _lever_effects(base: RunResult, full: RunResult, alone: dict[str, RunResult],
+                   outputs: Sequence[tuple[str, str]]) -> list[Difference]:
+    """Each lever alone, the whole overlay, and the rest (whole − Σ levers, per sample)."""
+    runs = [base, full, *alone.values()]
+    _check_paired(runs)
+    years = _common_years(runs)
+    effects = []
+    for metric, group in outputs:
+        if group not in _groups([base, full], metric):
+            continue
+        reference = _values(base, metric, group, years)
+        level = np.percentile(reference, 50, axis=0)
+        whole = _values(full, metric, group, years) - reference
+        rest = whole.copy()
+        for lever, result in alone.items():
+            delta = _values(result, metric, group, years) - reference
+            effects += _summaries(lever, metric, group, years, level, delta)
+            rest -= delta
+        effects += _summaries(ALL_CHANGES, metric, group, years, level, whole)
+        if alone:
+            effects += _summaries(REST, metric, group, years, level, rest)
+    return effects
+
+
+# ------------------------------------------------------------------ plain data
+
+
+def _frame(differences: tuple[Difference, ...]) -> pd.DataFrame:
+    columns = ["scenario", "metric", "group", "year", "base_p50", "mean", "p5", "p50", "p95"]
+    return pd.DataFrame([vars(d) for d in differences], columns=columns)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return None if math.isnan(number) else round(number, 6)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
