@@ -247,7 +247,7 @@ def bottlenecks(result: RunResult, by: Period = "year") -> Bottlenecks:
         probability=probability, inactive=inactive, starved=starved, lost=lost,
         headlines=tuple(_headline(result, v, products[v], *monthly) for v in range(len(result.variants))),
         stranded=tuple(_band(result, key, ends) for key in result.monthly_keys if key[0] == "stranded"),
-        runway=tuple(_band(result, ("runway_months", s), ends) for s in result.stockpiles),
+        runway=tuple(_band(result, ("runway_months", s), ends, whole=True) for s in result.stockpiles),
         runouts=tuple(_runout(result, s) for s in range(len(result.stockpiles))),
     )
 
@@ -296,9 +296,14 @@ def _headline(result: RunResult, v: int, product: str, probability: FloatArray, 
     return Headline(result.variants[v], product, tuple(segments))
 
 
-def _band(result: RunResult, key: tuple[str, str], ends: NDArray[np.int64]) -> Band:
+def _band(result: RunResult, key: tuple[str, str], ends: NDArray[np.int64], whole: bool = False) -> Band:
+    """Mean and percentiles at ``ends``; ``whole`` rounds the percentiles of a series that
+    only takes whole values (runway months) to the nearest, removing the histogram's error
+    wherever it is under half a unit."""
     metric, group = key
     p5, p50, p95 = (result.monthly_percentile(metric, group, q)[ends] for q in PERCENTILES)
+    if whole:
+        p5, p50, p95 = np.round(p5), np.round(p50), np.round(p95)
     return Band(group, result.monthly_mean(metric, group)[ends], p5, p50, p95)
 
 

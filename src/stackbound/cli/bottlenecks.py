@@ -53,20 +53,27 @@ def render_bottlenecks(console: Console, analysis: Bottlenecks) -> None:
                   "probability in the span, given the variant is active)[/dim]")
     for headline in analysis.headlines:
         console.print(f"  {headline.text}", highlight=False)
-    console.print(_grid(analysis))
-    console.print(_lost(analysis))
-    console.print(_stocks(analysis))
-    console.print(_runouts(analysis))
+    for heading, table in ((f"probability each constraint binds, by {analysis.by} (given the variant is active)",
+                            _grid(analysis)),
+                           ("share of lost output by constraint over the horizon (good units lost, mean per sample)",
+                            _lost(analysis)),
+                           (f"stranded stock and stockpile runway at the end of each {analysis.by}, P50 (P5–P95)",
+                            _stocks(analysis)),
+                           ("month each stockpile runs out", _runouts(analysis))):
+        console.print(f"[bold]{heading}[/bold]")
+        console.print(table)
+    console.print("[dim]runway counts months to the first empty month; a stockpile that lasts past the horizon "
+                  "shows the months left to its end[/dim]")
 
 
-def _transposed(title: str, what: str, rows: list[str], periods: tuple[str, ...], cells: list[list[str]],
+def _transposed(what: str, rows: list[str], periods: tuple[str, ...], cells: list[list[str]],
                 by: Period) -> Table:
     """A table of ``cells[row][period]`` with ``what`` down the side; by month, the
     transpose (the long period axis goes down)."""
     corner, columns = what, list(periods)
     if by == "month":
         corner, rows, columns, cells = "month", columns, rows, [list(c) for c in zip(*cells, strict=True)]
-    table = Table(title=title, title_justify="left")
+    table = Table()
     table.add_column(corner)
     for column in columns:
         table.add_column(column, justify="right")
@@ -78,8 +85,7 @@ def _transposed(title: str, what: str, rows: list[str], periods: tuple[str, ...]
 def _grid(analysis: Bottlenecks) -> Table:
     periods = range(len(analysis.periods))
     cells = [[_binding_cell(analysis, v, t) for t in periods] for v in range(len(analysis.variants))]
-    title = f"probability each constraint binds, by {analysis.by} (given active)"
-    return _transposed(title, "variant", list(analysis.variants), analysis.periods, cells, analysis.by)
+    return _transposed("variant", list(analysis.variants), analysis.periods, cells, analysis.by)
 
 
 def _binding_cell(analysis: Bottlenecks, v: int, t: int) -> str:
@@ -99,8 +105,7 @@ def _binding_cell(analysis: Bottlenecks, v: int, t: int) -> str:
 
 
 def _lost(analysis: Bottlenecks) -> Table:
-    table = Table(title="share of lost output each constraint accounts for, over the horizon "
-                        "(good units, mean per sample)", title_justify="left")
+    table = Table()
     table.add_column("constraint")
     scopes = analysis.scopes()
     for scope in scopes:
@@ -123,12 +128,11 @@ def _stocks(analysis: Bottlenecks) -> Table:
     bands = [(f"stranded {b.name}", b) for b in analysis.stranded]
     bands += [(f"runway {b.name} (months)", b) for b in analysis.runway]
     cells = [[_band_cell(b, t) for t in range(len(analysis.periods))] for _, b in bands]
-    title = f"stranded stock and stockpile runway at the end of each {analysis.by}, P50 (P5–P95)"
-    return _transposed(title, "series", [label for label, _ in bands], analysis.periods, cells, analysis.by)
+    return _transposed("series", [label for label, _ in bands], analysis.periods, cells, analysis.by)
 
 
 def _runouts(analysis: Bottlenecks) -> Table:
-    table = Table(title="month each stockpile runs out", title_justify="left")
+    table = Table()
     for column in ("stockpile", "runs out in horizon", "P5", "P50", "P95"):
         table.add_column(column, justify="left" if column == "stockpile" else "right")
     for r in analysis.runouts:
