@@ -25,6 +25,10 @@ def stackbound(*args: str, cwd: Path | None = None) -> subprocess.CompletedProce
 def test_run_default_prints_tables() -> None:
     done = stackbound("run", "--samples", "2000", "--seed", "4")
     assert done.returncode == 0, done.stderr
+    assert "china" in done.stdout
+    assert "ascend910c/hbm2e" in done.stdout
+    done = stackbound("run", EXAMPLE, "--samples", "2000", "--seed", "4")
+    assert done.returncode == 0, done.stderr
     assert "example" in done.stdout
     assert "P50 (P5–P95)" in done.stdout
     assert "most likely binding constraint" in done.stdout
@@ -144,7 +148,7 @@ def test_missing_scenario_and_bad_options() -> None:
 
 
 def test_exact_mode_runs() -> None:
-    done = stackbound("run", "--samples", "20", "--seed", "1", "--exact", "--format", "json")
+    done = stackbound("run", EXAMPLE, "--samples", "20", "--seed", "1", "--exact", "--format", "json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["exact"] is True
 

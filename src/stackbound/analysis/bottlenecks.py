@@ -22,8 +22,8 @@ this measure.
 
 Stranded dies and HBM stacks (held while a partner component or packaging binds), months
 of runway left in each stockpile (P5–P50–P95 from the monthly histograms, read at the end
-of each period) and the month each stockpile runs out (exact, per sample) complete the
-picture.
+of each period and rounded to whole months, which runway always is) and the month each
+stockpile runs out (exact, per sample) complete the picture.
 """
 
 from __future__ import annotations

@@ -297,13 +297,13 @@ class SobolResult:
                          stable=self.stable)
 
 
-def saltelli_design(found: tuple[Factor, ...], inputs: int, n: int, seed: np.random.SeedSequence) -> FloatArray:
+def saltelli_design(found: tuple[Factor, ...], inputs: int, n: int, rng: np.random.Generator) -> FloatArray:
     """Saltelli's design for first- and total-order grouped indices, row for row what
     ``SALib.sample.sobol.sample(problem, n, calc_second_order=False)`` gives for the same
-    groups and generator: per base point, A, then A with factor k's columns from B (k = 1..G),
+    groups and ``seed=rng``: per base point, A, then A with factor k's columns from B (k = 1..G),
     then B, where [A | B] is a scrambled Sobol' sequence in 2·inputs dimensions. Built with
     array operations; SALib's Python loop takes about 10 s for 176 inputs at n = 1024."""
-    base = qmc.Sobol(d=2 * inputs, scramble=True, seed=np.random.default_rng(seed)).random(n)
+    base = qmc.Sobol(d=2 * inputs, scramble=True, seed=rng).random(n)
     a, b = base[:, :inputs], base[:, inputs:]
     design = np.repeat(a[:, None, :], len(found) + 2, axis=1)
     for k, factor in enumerate(found):
@@ -344,7 +344,7 @@ def sobol(loaded: LoadedScenario, output: Output, *, by: By = "group", samples: 
     found = _factors_or_error(loaded, output, by)
     n = _power_of_two(samples if samples is not None else DEFAULT_SAMPLES["sobol"])
     design_seed, analysis_seed = np.random.SeedSequence(seed).spawn(2)
-    design = saltelli_design(found, len(loaded.inputs), n, design_seed)
+    design = saltelli_design(found, len(loaded.inputs), n, np.random.default_rng(design_seed))
     values = _evaluate(loaded, output, design, False, seed, progress)
     notes: list[str] = []
     if loaded.copula is not None:

@@ -133,7 +133,7 @@ def _stocks(analysis: Bottlenecks) -> Table:
 
 def _runouts(analysis: Bottlenecks) -> Table:
     table = Table()
-    for column in ("stockpile", "runs out in horizon", "P5", "P50", "P95"):
+    for column in ("stockpile", "P(runs out in horizon)", "P5", "P50", "P95"):
         table.add_column(column, justify="left" if column == "stockpile" else "right")
     for r in analysis.runouts:
         table.add_row(r.stockpile, f"{r.probability:.0%}", r.label("p5"), r.label("p50"), r.label("p95"))

@@ -16,7 +16,7 @@ from stackbound.scenario.loader import LoadedScenario, load_scenario
 
 __all__ = ["DEBUG", "DEFAULT_SCENARIO", "LazyProgress", "err", "load", "out", "run_options"]
 
-DEFAULT_SCENARIO = "example"
+DEFAULT_SCENARIO = "china"
 F = TypeVar("F", bound=Callable[..., Any])
 
 err = Console(stderr=True)

@@ -1,0 +1,181 @@
+"""The embedded China dataset, its overlays and its validation: provenance on every value,
+stories that show, overlays that touch only what they say, a stable validate output."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from stackbound.analysis.validate import validate
+from stackbound.engine.results import RunResult
+from stackbound.engine.run import run
+from stackbound.report.register import register_markdown
+from stackbound.scenario.inputs import walk_params
+from stackbound.scenario.loader import LoadedScenario, load_scenario
+from stackbound.scenario.overlay import builtin_dir, builtin_names, overlays_of
+from stackbound.scenario.validation import builtin_validation, load_validation
+from stackbound.scenario.yamlio import format_path
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = Path(__file__).parent / "golden" / "validate_china.json"
+OVERLAYS = ["domestic-hbm-takeoff", "hbm-smuggling", "huawei-fabs", "more-licences", "no-die-bank", "tight-controls"]
+SAMPLES, SEED = 3_000, 20261128
+
+# What each overlay's story names: every resolved change must fall under one of these paths.
+STORY_PATHS = {
+    "no-die-bank": ["sources.tsmc_die_bank", "components.ascend910_die.draw_order"],
+    "tight-controls": ["levers."],
+    "domestic-hbm-takeoff": ["sources.cxmt_hbm3.", "sources.huawei_hbm."],
+    "hbm-smuggling": ["levers.hbm_smuggling_enforcement.", "levers.hbm_controls."],
+    "more-licences": ["levers.h20_", "levers.h200_"],
+    "huawei-fabs": ["sources.huawei_fabs."],
+}
+PLACEHOLDER = re.compile(r"\b(todo|tbd|xxx|placeholder|example\.(com|org)|lorem)\b", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, RunResult]:
+    return {name: run(load_scenario(name), samples=SAMPLES, seed=SEED) for name in ["china", *OVERLAYS]}
+
+
+def test_every_builtin_scenario_loads_and_runs() -> None:
+    for name in builtin_names():
+        result = run(load_scenario(name), samples=1_024, seed=1)
+        assert np.isfinite(result.annual_values("units")).all(), name
+
+
+def test_overlays_of_china_are_the_six_stories() -> None:
+    assert sorted(overlays_of("china")) == OVERLAYS
+
+
+def test_every_value_has_provenance() -> None:
+    missing = [format_path(path) for name in ["china", *OVERLAYS]
+               for path, param in walk_params(load_scenario(name).scenario)
+               if param.provenance is None and not format_path(path).startswith("reference.")]
+    assert missing == []
+
+
+def _sources(loaded: LoadedScenario) -> Iterator[tuple[str, dict[str, str]]]:
+    for path, param in walk_params(loaded.scenario):
+        if param.provenance is not None:
+            yield format_path(path), param.provenance.as_dict()
+
+
+def test_every_source_is_a_dated_graded_citation() -> None:
+    for field, prov in _sources(load_scenario("china")):
+        if "assumption" in prov:
+            assert len(prov["assumption"]) >= 15, f"{field}: an assumption needs its reason"
+            assert not PLACEHOLDER.search(prov["assumption"]), field
+            continue
+        source = prov["source"]
+        assert source.startswith("http") or re.search(r"\d{4}", source), f"{field}: {source!r} is no citation"
+        assert not PLACEHOLDER.search(source), f"{field}: placeholder source {source!r}"
+        assert prov.get("date"), f"{field}: source without a date"
+        assert prov.get("grade") in {"A", "B", "C"}, f"{field}: source without a grade"
+
+
+def test_grade_c_values_are_marked_weak() -> None:
+    for field, prov in _sources(load_scenario("china")):
+        if prov.get("grade") == "C":
+            assert prov.get("note"), f"{field}: a grade-C source needs a note saying how it is used"
+
+
+def _flatten(node: Any, path: str = "") -> dict[str, Any]:
+    if isinstance(node, dict):
+        return {k: v for key, value in node.items() for k, v in _flatten(value, f"{path}.{key}" if path else key).items()}
+    if isinstance(node, list):
+        return {k: v for i, value in enumerate(node) for k, v in _flatten(value, f"{path}.{i}").items()}
+    return {path: node}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlay_changes_only_what_its_story_names(overlay: str) -> None:
+    base, changed = _flatten(load_scenario("china").data), _flatten(load_scenario(overlay).data)
+    differing = {k for k in base.keys() | changed.keys() if base.get(k) != changed.get(k)}
+    differing -= {k for k in differing if k.split(".")[0] in {"name", "description", "notes"}}
+    assert differing, f"{overlay} changes nothing"
+    outside = sorted(k for k in differing if not any(k.startswith(p) for p in STORY_PATHS[overlay]))
+    assert outside == []
+
+
+def _p50(result: RunResult, metric: str, group: str, years: list[int]) -> float:
+    columns = [result.years.index(y) for y in years]
+    return float(np.median(result.annual_values(metric, group)[:, columns].sum(axis=1)))
+
+
+def test_no_die_bank_has_fewer_early_units(results: dict[str, RunResult]) -> None:
+    assert _p50(results["no-die-bank"], "units", "domestic", [2024, 2025]) < _p50(
+        results["china"], "units", "domestic", [2024, 2025])
+
+
+def test_domestic_hbm_takeoff_has_more_2027_units(results: dict[str, RunResult]) -> None:
+    assert _p50(results["domestic-hbm-takeoff"], "units", "domestic", [2027]) > _p50(
+        results["china"], "units", "domestic", [2027])
+
+
+def test_tight_controls_has_fewer_units(results: dict[str, RunResult]) -> None:
+    years = [2026, 2027, 2028]
+    assert _p50(results["tight-controls"], "units", "total", years) < _p50(results["china"], "units", "total", years)
+
+
+def test_more_licences_brings_more_imports(results: dict[str, RunResult]) -> None:
+    assert _p50(results["more-licences"], "units", "imported", [2025, 2026]) > _p50(
+        results["china"], "units", "imported", [2025, 2026])
+
+
+def test_hbm_smuggling_lifts_output_without_a_stable_base(results: dict[str, RunResult]) -> None:
+    diff = results["hbm-smuggling"].annual_values("units", "Huawei") - results["china"].annual_values("units", "Huawei")
+    median = np.median(diff, axis=0)
+    assert median.max() > 0  # a lift for a while …
+    assert median[-1] < median.max()  # … that does not last
+
+
+def test_huawei_fabs_add_dies_that_wait_for_hbm(results: dict[str, RunResult]) -> None:
+    assert _p50(results["huawei-fabs"], "stranded_dies", "total", [2028]) > _p50(
+        results["china"], "stranded_dies", "total", [2028])
+
+
+def test_validate_matches_golden_file(results: dict[str, RunResult]) -> None:
+    path = builtin_validation("china")
+    assert path is not None
+    outcomes = validate(results["china"], load_validation(path))
+    got = {o.case.id: {"p5": o.p5, "p50": o.p50, "p95": o.p95, "inside": o.inside} for o in outcomes}
+    if not GOLDEN.exists():
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(got, indent=2, sort_keys=True) + "\n")
+        pytest.fail(f"wrote {GOLDEN}: review it and commit it")
+    golden = json.loads(GOLDEN.read_text())
+    assert golden.keys() == got.keys()
+    for case, expected in golden.items():
+        for q in ("p5", "p50", "p95"):
+            assert got[case][q] == pytest.approx(expected[q], rel=0.02, abs=1e-3), (case, q)
+        assert got[case]["inside"] == expected["inside"], case
+
+
+def test_validate_command_prints_every_case() -> None:
+    done = subprocess.run([sys.executable, "-m", "stackbound", "validate", "china", "--samples", "2000",
+                           "--format", "json"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    path = builtin_validation("china")
+    assert path is not None
+    assert document["total"] == len(load_validation(path).cases)
+    assert 0 <= document["inside"] <= document["total"]
+
+
+def test_assumptions_register_is_generated_from_the_dataset() -> None:
+    committed = (ROOT / "docs" / "china-dataset.md").read_text(encoding="utf-8")
+    assert committed == register_markdown(load_scenario("china")), (
+        "docs/china-dataset.md is stale: run `stackbound register china --out docs/china-dataset.md`")
+
+
+def test_builtin_files_are_in_the_package() -> None:
+    assert (builtin_dir() / "china.yaml").is_file()
