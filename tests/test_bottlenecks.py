@@ -196,7 +196,7 @@ def test_command_prints_headline_grid_and_stocks(tmp_path: Path) -> None:
     done = CliRunner().invoke(command, [write(tmp_path, rationed()), "--samples", "32", "--seed", "1"])
     assert done.exit_code == 0, done.output
     assert "accel/main: hbm (P=1) throughout" in done.output
-    for heading in ("probability each constraint binds", "share of lost output", "stranded", "runs out"):
+    for heading in ("most likely binding constraint by year", "lost output over the horizon", "stranded", "runs out"):
         assert heading in done.output
     assert "2025-10" in done.output
 

@@ -139,7 +139,7 @@ def test_one_lever_overlay_is_reproduced_by_its_lever_alone(tmp_path: Path, base
     columns = ["mean", "p5", "p50", "p95"]
     assert (alone[columns] == whole[columns]).all().all()
     assert (frame.loc[frame["change"] == REST, columns] == 0.0).all().all()
-    effects = {(d.scenario, d.metric, d.group, d.year): d for _, d in view.effects}
+    effects = {(d.scenario, d.metric, d.group, d.year): d for d in view.effects[0]}
     assert effects[(ALL_CHANGES, "units", "domestic", 2025)].p50 < 0  # less smuggled HBM, fewer units
     [change] = view.changes
     assert (change.lever, change.base_value) == ("enforcement", "1")
@@ -165,7 +165,7 @@ def test_lever_view_splits_an_overlay_into_levers_and_the_rest(tmp_path: Path, b
     both = overlay(tmp_path, "both", base_file, {"levers.enforcement.value": 0.5, "levers.licence.value": 0.0,
                                                  "sources.hbm_stock.max_draw": 400.0})
     view = lever_view(load_scenario(base_file), [load_scenario(both)], run_one)
-    effects = {(d.scenario, d.metric, d.group, d.year): d for _, d in view.effects}
+    effects = {(d.scenario, d.metric, d.group, d.year): d for d in view.effects[0]}
     assert effects[("licence", "units", "imported", 2025)].p50 < 0
     assert effects[("licence", "units", "domestic", 2025)].p95 == 0.0  # no market demand: no substitution
     assert effects[("enforcement", "units", "imported", 2025)].p95 == 0.0

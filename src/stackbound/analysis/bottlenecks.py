@@ -47,7 +47,10 @@ FloatArray = NDArray[np.float64]
 INACTIVE = "inactive"
 MOSTLY = 0.5
 """A month is shown as inactive in a headline when the variant is inactive in at least
-this share of samples."""
+this share of samples; a span is flagged starved by priority from this mean probability."""
+HOLD = 0.1
+"""A headline span goes on while its constraint's probability stays within this of the
+most likely one's, so that near-ties do not break the story into one-month spans."""
 
 
 # ------------------------------------------------------------------ result types
@@ -172,9 +175,9 @@ class Bottlenecks:
 
     def lost_units(self, scope: str = "total") -> FloatArray:
         """(constraints, periods): good units lost per constraint for a product or the total."""
-        chosen = [v for v, product in enumerate(self.products) if scope in ("total", product)]
         if scope not in self.scopes():
             raise SimulationError(f"bottlenecks: no product {scope!r} (known: {', '.join(self.scopes())})")
+        chosen = [v for v, product in enumerate(self.products) if scope in ("total", product)]
         return np.asarray(self.lost[chosen].sum(axis=0), dtype=np.float64)
 
     def lost_shares(self, scope: str = "total") -> dict[str, float]:
@@ -216,10 +219,7 @@ class Bottlenecks:
         """Everything as plain JSON-ready data."""
         return {
             "scenario": self.scenario, "seed": self.seed, "samples": self.samples, "by": self.by,
-            "headlines": [{"variant": h.variant, "product": h.product, "text": h.text,
-                           "segments": [{"label": s.label, "first": format_month(s.first), "last": format_month(s.last),
-                                         "probability": _clean(s.probability), "starved_by_priority": _clean(s.starved)}
-                                        for s in h.segments]} for h in self.headlines],
+            "headlines": [_headline_document(h) for h in self.headlines],
             "binding": _records(self.to_frame()),
             "lost_output": _records(self.lost_output_frame()),
             "stranded": _records(self.stranded_frame()),
@@ -276,17 +276,23 @@ def _binding(counts: FloatArray, starved: FloatArray) -> tuple[FloatArray, Float
 
 def _headline(result: RunResult, v: int, product: str, probability: FloatArray, inactive: FloatArray,
               starved: FloatArray) -> Headline:
-    """Month by month, the constraint most likely to bind ``v`` (or inactive), as segments."""
+    """Month by month, the constraint most likely to bind ``v`` (or inactive), as segments;
+    the constraint of the month before is kept while within :data:`HOLD` of the most likely."""
     names = result.constraint_names[1:]
-    labels, chances = [], []
+    labels: list[str] = []
+    chances: list[float] = []
     for t in range(len(result.months)):
         if inactive[v, t] >= MOSTLY:
             labels.append(INACTIVE)
             chances.append(float(inactive[v, t]))
-        else:
-            k = int(np.argmax(probability[v, :, t]))
-            labels.append(names[k])
-            chances.append(float(probability[v, k, t]))
+            continue
+        k = int(np.argmax(probability[v, :, t]))
+        if labels and labels[-1] in names:
+            before = names.index(labels[-1])
+            if probability[v, before, t] >= probability[v, k, t] - HOLD:
+                k = before
+        labels.append(names[k])
+        chances.append(float(probability[v, k, t]))
     segments, start = [], 0
     for t in range(1, len(labels) + 1):
         if t == len(labels) or labels[t] != labels[start]:
@@ -326,6 +332,13 @@ def _probability_text(p: float) -> str:
         return "P=1"
     tenths = math.floor(p * 10 + 1e-9) / 10
     return f"P≥{tenths:.1f}" if tenths > 0 else "P<0.1"
+
+
+def _headline_document(headline: Headline) -> dict[str, Any]:
+    segments = [{"label": s.label, "first": format_month(s.first), "last": format_month(s.last),
+                 "probability": _clean(s.probability), "starved_by_priority": _clean(s.starved)}
+                for s in headline.segments]
+    return {"variant": headline.variant, "product": headline.product, "text": headline.text, "segments": segments}
 
 
 def _bands_frame(bands: tuple[Band, ...], what: str, periods: tuple[str, ...]) -> pd.DataFrame:

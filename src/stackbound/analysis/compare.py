@@ -67,7 +67,8 @@ GROUPS = ("total", "domestic", "imported")
 """The groups a difference is reported for, where a metric has them."""
 LEVER_OUTPUTS = (("units", "total"), ("units", "domestic"), ("units", "imported"), ("compute_added_h100e", "total"))
 ALL_CHANGES = "all changes"
-REST = "other changes and interactions"
+REST = "rest"
+"""An overlay's other changes and the interactions of its levers: all changes − Σ levers alone."""
 
 Runner = Callable[[LoadedScenario], RunResult]
 """Runs one scenario; every call must use the same seed and number of samples."""
@@ -130,12 +131,12 @@ class LeverView:
     samples: int
     years: tuple[int, ...]
     changes: tuple[LeverChange, ...]
-    effects: tuple[tuple[str, Difference], ...]
-    """(overlay, difference) pairs; a difference's ``scenario`` names the change."""
+    effects: tuple[tuple[Difference, ...], ...]
+    """Per overlay (in order), its differences; a difference's ``scenario`` names the change."""
 
     def to_frame(self) -> pd.DataFrame:
-        frame = _frame(tuple(d for _, d in self.effects)).rename(columns={"scenario": "change"})
-        frame.insert(0, "overlay", [overlay for overlay, _ in self.effects])
+        frame = _frame(tuple(d for effects in self.effects for d in effects)).rename(columns={"scenario": "change"})
+        frame.insert(0, "overlay", [o for o, effects in zip(self.overlays, self.effects, strict=True) for _ in effects])
         return frame
 
     def changes_frame(self) -> pd.DataFrame:
@@ -251,23 +252,23 @@ def lever_view(base: LoadedScenario, overlays: Sequence[LoadedScenario], run_one
         raise SimulationError("the lever view needs a base and at least one overlay")
     base_result = run_one(base)
     changes: list[LeverChange] = []
-    effects: list[tuple[str, Difference]] = []
+    runs: list[tuple[RunResult, dict[str, RunResult]]] = []
     for overlay in overlays:
         full = run_one(overlay)
         levers = changed_levers(base, overlay)
-        alone = {lever: run_one(with_lever(base, overlay, lever)) for lever in levers}
+        runs.append((full, {lever: run_one(with_lever(base, overlay, lever)) for lever in levers}))
         changes += [LeverChange(overlay.name, lever, base_result.levers[lever], full.levers[lever]) for lever in levers]
-        effects += [(overlay.name, d) for d in _lever_effects(base_result, full, alone, outputs)]
-    return LeverView(base.name, tuple(o.name for o in overlays), base_result.seed, base_result.samples,
-                     base_result.years, tuple(changes), tuple(effects))
+    every = [base_result, *(r for full, alone in runs for r in (full, *alone.values()))]
+    _check_paired(every)
+    years = _common_years(every)
+    effects = tuple(tuple(_lever_effects(base_result, full, alone, outputs, years)) for full, alone in runs)
+    return LeverView(base.name, tuple(o.name for o in overlays), base_result.seed, base_result.samples, years,
+                     tuple(changes), effects)
 
 
 def _lever_effects(base: RunResult, full: RunResult, alone: dict[str, RunResult],
-                   outputs: Sequence[tuple[str, str]]) -> list[Difference]:
+                   outputs: Sequence[tuple[str, str]], years: tuple[int, ...]) -> list[Difference]:
     """Each lever alone, the whole overlay, and the rest (whole − Σ levers, per sample)."""
-    runs = [base, full, *alone.values()]
-    _check_paired(runs)
-    years = _common_years(runs)
     effects = []
     for metric, group in outputs:
         if group not in _groups([base, full], metric):

@@ -7,8 +7,9 @@ which the outcome is dense. Curves are summarised by their average level over th
 (and their shift) unless each knot is asked for.
 
 Box-selection rule (:data:`RULE`): on the peeling trajectory, the densest box that still
-holds at least half of the runs with the outcome; then pasted, and any bound whose removal
-costs less than two points of density dropped. Runners-up: the densest boxes holding at
+holds at least half of the runs with the outcome; then pasted, and any bound that is not
+significant (quasi-p-value over 0.05) or whose removal costs less than two points of
+density dropped. Runners-up: the densest boxes holding at
 least 80% ("broader") and 25% ("sharper") of those runs, and the box a second PRIM pass
 finds among the runs outside the chosen one ("next").
 """
@@ -45,7 +46,8 @@ ROLES = {"chosen": 0.5, "broader": 0.8, "sharper": 0.25}
 """Minimum coverage of the box each role picks from the peeling trajectory."""
 TOLERANCE = 0.02
 RULE = ("densest box on the peeling trajectory (alpha 0.05) holding at least 50% of the runs with the outcome, "
-        "then pasted; bounds costing under 2 points of density dropped")
+        "then pasted; bounds that are not significant (quasi-p-value over 0.05) or cost under 2 points of density "
+        "dropped")
 _NOUNS = {"logic_die": "dies", "hbm_stack": "stacks", "memory": "packages", "other": ""}
 
 
@@ -79,13 +81,14 @@ class Feature:
     kind: Kind
     unit: str
 
-    def format(self, value: float) -> str:
+    def format(self, value: float, unit: bool = True) -> str:
+        """A value as people write it: a month, a percentage, or a number with k/M and its unit."""
         if self.kind is MONTH:
             return format_month(round(value))
         if self.kind is FRACTION:
             return f"{100 * value:.3g}%"
         number = _number(value)
-        if not self.unit:
+        if not self.unit or not unit:
             return number
         return number + self.unit if self.unit.startswith("/") else f"{number} {self.unit}"
 
@@ -104,7 +107,7 @@ class Condition:
         month = f.kind is MONTH
         if low is not None and high is not None:
             span = ("from {} to {}", "between {} and {}")[not month]
-            return f"{f.label} is " + span.format(f.format(low), f.format(high))
+            return f"{f.label} is " + span.format(f.format(low, unit=month or f.kind is FRACTION), f.format(high))
         if low is not None:
             return f"{f.label} is " + (f"after {format_month(round(low) - 1)}" if month else f"over {f.format(low)}")
         assert high is not None  # a condition bounds at least one side
@@ -130,6 +133,10 @@ class Box:
         return (f"{outcome.describe()} in {self.density:.0%} of the runs where {where} "
                 f"({self.coverage:.0%} of the runs with that outcome; {self.mass:.0%} of all runs)")
 
+    def lift(self, base_rate: float) -> float:
+        """How many times likelier the outcome is inside the box than overall."""
+        return self.density / base_rate if base_rate else 0.0
+
 
 @dataclass(frozen=True)
 class Discovery:
@@ -154,7 +161,7 @@ class Discovery:
         if self.cases == 0:
             return f"{self.outcome.describe()} in none of the {self.samples:,} runs"
         assert self.box is not None  # boxes exist whenever some run has the outcome
-        return self.box.describe(self.outcome)
+        return f"{self.box.describe(self.outcome)}; overall {self.base_rate:.0%} of runs"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per box and condition."""
@@ -188,8 +195,9 @@ class Discovery:
 
 def _number(value: float) -> str:
     """12_345_678 -> '12.3M'."""
-    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= threshold:
+    magnitude = abs(float(f"{value:.3g}"))  # round first: 999.6k shows as 1M
+    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= threshold:
             return f"{value / threshold:.3g}{suffix}"
     return f"{value:.3g}"
 
@@ -199,21 +207,34 @@ def _join(parts: list[str]) -> str:
 
 
 def _label(loaded: LoadedScenario, path: Path) -> str:
-    """``sources.smic.dies[0].defect_density`` -> 'smic ascend_die defect density'."""
-    parts = [str(p) for p in path]
-    if path[0] == "sources" and len(path) > 3 and path[2] == "dies" and isinstance(path[3], int):
-        parts = [parts[1], loaded.scenario.sources[parts[1]].dies[path[3]].component, *parts[4:]]  # type: ignore[union-attr]
-    elif path[0] in ("sources", "packaging", "products", "imports", "offshore_rental", "platforms"):
-        parts = parts[1:]
-    elif path[0] == "levers":
-        parts = ["lever", parts[1]]
-    elif path[0] == "imports" and parts[2:] == ["units"]:
-        parts = [parts[1], "imports"]
-    return " ".join([parts[0], *(p.replace("_", " ") for p in parts[1:])])
+    """A field path in words, names kept as written: ``sources.smic.dies[0].defect_density``
+    -> 'smic ascend_die defect density'."""
+    head, name, rest = str(path[0]), str(path[1]), list(path[2:])
+    words = [name]
+    if head == "sources" and rest[:1] == ["dies"] and isinstance(rest[1], int):
+        words, rest = [name, loaded.scenario.sources[name].dies[rest[1]].component], rest[2:]  # type: ignore[union-attr]
+    elif head == "products" and rest[:1] == ["variants"] and len(rest) > 2:
+        words = [f"{name}/{rest[1]}", *([f"{rest[3]} per unit"] if rest[2] == "bill" else [])]
+        rest = [] if rest[2] == "bill" else rest[2:]
+    elif head == "products" and rest[:1] == ["specs"]:
+        rest = rest[1:]
+    elif head == "levers":
+        words, rest = ["lever", name], []
+    elif head in ("imports", "offshore_rental") and len(rest) == 1:
+        rest = ["imports" if head == "imports" else "rental"]
+    elif head == "initial" and isinstance(rest[0], int):
+        entries = loaded.scenario.initial.installed_base if name == "installed_base" else \
+            loaded.scenario.initial.work_in_progress
+        words, rest = [name.replace("_", " "), "of", entries[rest[0]].product], []
+    elif head not in ("sources", "packaging", "products", "platforms"):
+        return format_path(path)
+    return " ".join([*words, *(str(p).replace("_", " ") for p in rest)])
 
 
 def _unit(loaded: LoadedScenario, path: Path, kind: Kind) -> str:
     """The kind's unit, with what is counted named where the kind leaves it blank."""
+    if kind.unit == "month":
+        return "months"
     if kind.unit not in ("", "1/month") or kind is FRACTION:
         return kind.unit
     noun = ""
@@ -345,6 +366,7 @@ def discover(loaded: LoadedScenario, outcome: Outcome, *, samples: int, seed: in
     check_year(loaded, outcome.year)
     if not loaded.inputs:
         raise SimulationError(f"{loaded.name!r} has no uncertain inputs: nothing can explain an outcome")
+    _outcome_values(run(loaded, samples=1, seed=seed, workers=1), outcome)  # a bad output fails fast
     result = run(loaded, samples=samples, seed=seed, progress=progress)
     hit = outcome.hits(_outcome_values(result, outcome))
     features, x = feature_matrix(loaded, sample_inputs(loaded, samples, seed), inputs)

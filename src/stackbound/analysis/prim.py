@@ -9,12 +9,13 @@ PRIM looks for a box where the outcome of interest is dense:
   leaves the highest share of cases of interest; repeat until the box would hold fewer than
   ``min_mass`` of the runs or no removal raises that share. The boxes met on the way are the
   *peeling trajectory*: coverage falls as density rises.
-* **pasting** (bottom-up): widen one bound of a chosen box by ``alpha`` of its runs as long
-  as that raises the box's density.
+* **pasting** (bottom-up): widen one bound of a chosen box by a small share of its runs as
+  long as that does not lower the box's density.
 
-:func:`simplify` then drops bounds that barely matter, as Bryant and Lempert recommend for
-readable boxes (*Technological Forecasting & Social Change* 77, 34–49, 2010). The outcome
-is binary here: a case of interest is a run with the outcome (y true).
+:func:`simplify` then drops bounds that barely matter or are not significant (their
+quasi-p-value), as Bryant and Lempert recommend for readable boxes (*Technological
+Forecasting & Social Change* 77, 34–49, 2010). The outcome is binary here: a case of
+interest is a run with the outcome (y true).
 
 Coverage is the share of all cases of interest inside a box, density the share of the runs
 inside that are cases, mass the share of all runs inside.
@@ -27,14 +28,18 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import special
 
-__all__ = ["ALPHA", "MIN_MASS", "PrimBox", "paste", "peel", "simplify"]
+__all__ = ["ALPHA", "MIN_MASS", "PASTE_ALPHA", "PrimBox", "paste", "peel", "quasi_p_value", "simplify"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 ALPHA = 0.05
 """Share of a box's runs removed by one peel or added by one paste (Friedman & Fisher's α)."""
+PASTE_ALPHA = 0.01
+"""Share of a box's runs added by one paste: finer than peeling, so a bound peeled one step
+too far comes back to the edge."""
 MIN_MASS = 0.05
 """Peeling stops before a box holds fewer than this share of the runs (their β₀)."""
 
@@ -134,15 +139,16 @@ def _outside_only(x: FloatArray, low: FloatArray, high: FloatArray) -> BoolArray
 
 
 def paste(x: FloatArray, y: BoolArray, box: PrimBox, active: BoolArray | None = None, *,
-          alpha: float = ALPHA) -> PrimBox:
-    """Widen ``box`` one bound at a time, by ``max(1, ⌊α·m⌋)`` runs, while its density rises."""
+          alpha: float = PASTE_ALPHA) -> PrimBox:
+    """Widen ``box`` one bound at a time, by ``max(1, ⌊α·m⌋)`` runs of the ``m`` inside,
+    while that does not lower its density (the densest widening first; ties: the widest)."""
     active = np.ones(len(y), dtype=bool) if active is None else active
     low, high = box.low.copy(), box.high.copy()
     current = box
     while True:
         k = max(1, int(alpha * current.runs))
         others = _outside_only(x, low, high) & active[:, None]
-        best: tuple[float, int, int, float] | None = None
+        best: tuple[float, int, int, int, float] | None = None
         for j in current.restricted:
             for side, bound in ((0, low[j]), (1, high[j])):
                 if not math.isfinite(bound):
@@ -153,12 +159,13 @@ def paste(x: FloatArray, y: BoolArray, box: PrimBox, active: BoolArray | None = 
                     continue
                 edge = float(values[-min(k, len(values))] if side == 0 else values[min(k, len(values)) - 1])
                 added = beyond & ((x[:, j] >= edge) if side == 0 else (x[:, j] <= edge))
-                density = (current.cases + int(y[added].sum())) / (current.runs + int(added.sum()))
-                if best is None or density > best[0]:
-                    best = (density, j, side, edge)
-        if best is None or best[0] <= current.density:
+                runs = int(added.sum())
+                density = (current.cases + int(y[added].sum())) / (current.runs + runs)
+                if best is None or (density, runs) > best[:2]:
+                    best = (density, runs, j, side, edge)
+        if best is None or best[0] < current.density:
             return current
-        _, j, side, edge = best
+        _, _, j, side, edge = best
         lowest, highest = x[active, j].min(), x[active, j].max()
         if side == 0:
             low[j] = -np.inf if edge <= lowest else edge
@@ -167,10 +174,20 @@ def paste(x: FloatArray, y: BoolArray, box: PrimBox, active: BoolArray | None = 
         current = _box(x, y, active, low, high)
 
 
+def quasi_p_value(box: PrimBox, wider: PrimBox) -> float:
+    """How likely ``box`` would hold as many cases as it does if the bound that makes it
+    narrower than ``wider`` did not matter: the binomial tail P(X ≥ cases), X ~ B(runs,
+    density of ``wider``) (the quasi-p-value of Bryant & Lempert 2010)."""
+    if box.cases == 0:
+        return 1.0
+    return float(special.bdtrc(box.cases - 1, box.runs, min(wider.density, 1.0)))
+
+
 def simplify(x: FloatArray, y: BoolArray, box: PrimBox, active: BoolArray | None = None, *,
-             tolerance: float = 0.02) -> PrimBox:
-    """Drop, one at a time, the bound whose removal costs the least density, while that
-    cost is under ``tolerance`` (absolute): fewer conditions, more coverage."""
+             tolerance: float = 0.02, significance: float = 0.05) -> PrimBox:
+    """Drop, one at a time, the bound that matters least while it costs less than
+    ``tolerance`` of density (absolute) or is not significant (quasi-p-value above
+    ``significance``): fewer conditions, more coverage."""
     active = np.ones(len(y), dtype=bool) if active is None else active
     current = box
     while len(current.restricted) > 1:
@@ -179,8 +196,13 @@ def simplify(x: FloatArray, y: BoolArray, box: PrimBox, active: BoolArray | None
             low, high = current.low.copy(), current.high.copy()
             low[j], high[j] = -np.inf, np.inf
             candidates.append(_box(x, y, active, low, high))
-        wider = max(candidates, key=lambda b: (b.density, b.coverage))
-        if wider.density < current.density - tolerance:
+        values = [quasi_p_value(current, b) for b in candidates]
+        loose = int(np.argmax(values))
+        cheap = max(candidates, key=lambda b: (b.density, b.coverage))
+        if values[loose] > significance:
+            current = candidates[loose]
+        elif cheap.density >= current.density - tolerance:
+            current = cheap
+        else:
             return current
-        current = wider
     return current

@@ -33,11 +33,13 @@ from numpy.typing import NDArray
 from SALib.analyze import delta as salib_delta
 from SALib.analyze import sobol as salib_sobol
 from scipy.stats import qmc
+from threadpoolctl import threadpool_limits
 
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import Progress, run, run_deterministic
 from stackbound.engine.sampling import draws_from_uniforms
 from stackbound.errors import SimulationError
+from stackbound.scenario.distributions import Distribution
 from stackbound.scenario.loader import LoadedScenario
 
 __all__ = [
@@ -248,8 +250,15 @@ def tornado(loaded: LoadedScenario, output: Output, *, by: By = "group", samples
     tolerance = 1e-6 * max(1.0, abs(float(values[0])))
     moving = sorted((b for b in bars if b.swing > tolerance), key=lambda b: -b.swing)
     still = tuple(b.factor for b in bars if b.swing <= tolerance)
-    notes = ("discrete inputs whose P10 equals their P90 show no bar whatever their effect",) if still else ()
+    flat = [f.name for f in found if f.name in still and all(_flat(loaded.inputs[c].dist) for c in f.columns)]
+    notes = (f"P10 equals P90 for {', '.join(flat)}: a tornado cannot show what it does",) if flat else ()
     return TornadoResult(loaded.name, output, by, float(values[0]), tuple(moving), still, notes)
+
+
+def _flat(dist: Distribution) -> bool:
+    """Whether a distribution's P10 equals its P90 (a discrete input that is mostly one value)."""
+    low, high = dist.ppf(np.array([LOW, HIGH]))
+    return bool(low == high)
 
 
 # ----------------------------------------------------------------------------- Sobol'
@@ -401,7 +410,8 @@ class DeltaIndex:
 
 @dataclass(frozen=True)
 class DeltaResult:
-    """δ indices sorted by δ, largest first."""
+    """δ indices sorted by δ, largest first. ``noise_floor`` is the upper end of the δ of
+    a dummy input that the output ignores: factors below it are indistinguishable from none."""
 
     scenario: str
     output: Output
@@ -409,50 +419,50 @@ class DeltaResult:
     samples: int
     seed: int
     indices: tuple[DeltaIndex, ...]
+    noise_floor: float
     stable: bool
     notes: tuple[str, ...] = ()
     conf_level: float = CONF_LEVEL
     method: str = "delta"
 
     def to_frame(self) -> pd.DataFrame:
-        columns = ["factor", "inputs", "delta", "delta_conf", "first", "first_conf"]
+        columns = ["factor", "inputs", "delta", "delta_conf", "first", "first_conf", "above_noise"]
         rows = [{"factor": i.factor, "inputs": len(i.inputs), "delta": i.delta, "delta_conf": i.delta_conf,
-                 "first": i.first, "first_conf": i.first_conf} for i in self.indices]
+                 "first": i.first, "first_conf": i.first_conf, "above_noise": i.delta > self.noise_floor}
+                for i in self.indices]
         return _frame(rows, columns)
 
     def to_dict(self) -> dict[str, Any]:
         return _document(self, by=self.by, samples=self.samples, seed=self.seed, conf_level=self.conf_level,
-                         stable=self.stable)
+                         noise_floor=self.noise_floor, stable=self.stable)
 
 
 def _factor_values(x: FloatArray, y: FloatArray, factor: Factor) -> FloatArray:
-    """One column per factor: its input's values, or for several inputs the least-squares
+    """A factor as one column: its input's values, or for several inputs the least-squares
     linear predictor of the output from their standardised values (δ of that projection is a
-    lower bound on the factor's δ, exact when the output is linear in them). Shifted to
-    start at 1: δ and the first-order estimate use only ranks, and positive values keep
-    SALib from also running its on/off "step" mode, which is not reported."""
+    lower bound on the factor's δ, exact when the output is linear in them)."""
     columns = x[:, list(factor.columns)]
     if columns.shape[1] == 1:
-        values = columns[:, 0]
-    else:
-        spread = columns.std(axis=0)
-        scaled = (columns - columns.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
-        design = np.column_stack([np.ones(len(y)), scaled])
-        values = design @ np.linalg.lstsq(design, y, rcond=None)[0]
-    return np.asarray(values - values.min() + 1.0, dtype=np.float64)
+        return np.asarray(columns[:, 0], dtype=np.float64)
+    spread = columns.std(axis=0)
+    scaled = (columns - columns.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    design = np.column_stack([np.ones(len(y)), scaled])
+    return np.asarray(design @ np.linalg.lstsq(design, y, rcond=None)[0], dtype=np.float64)
 
 
-_IGNORED = ("Step: too few samples", "Potential Bias Notice", "Raw delta differs from balanced")
+_IGNORED = ("Step: too few samples", "Potential Bias Notice", "Raw delta differs from balanced", "Bin Merge Notice")
 """SALib notes about its "step" and "balanced" modes, which this analysis does not report."""
 
 
 @contextmanager
 def _salib_delta_guard() -> Iterator[list[warnings.WarningMessage]]:
     """SALib 1.6's delta seeds numpy's global generator and resets the warning filters and
-    formatter; restore all three for the caller, and record its warnings."""
+    formatter: restore all three for the caller, and record its warnings. BLAS runs on one
+    thread: each of its thousands of small kernel-density solves is otherwise spread over
+    threads at a cost several times the work on a busy machine."""
     state, formatter = np.random.get_state(), warnings.formatwarning
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1, user_api="blas"):
             warnings.simplefilter("always")
             yield caught
     finally:
@@ -460,45 +470,54 @@ def _salib_delta_guard() -> Iterator[list[warnings.WarningMessage]]:
         np.random.set_state(state)
 
 
+def _salib_delta(column: FloatArray, y: FloatArray, seed: int) -> tuple[tuple[float, ...], list[str]]:
+    """(δ, δ conf, first, first conf) of one column, and what SALib said about it. The
+    column is shifted to start at 1: both estimates use only its ranks, and positive values
+    keep SALib from also running its on/off "step" mode, which is not reported."""
+    problem = {"num_vars": 1, "names": ["x"], "bounds": [[float(column.min()), float(column.max()) + 1.0]]}
+    shifted = (column - column.min() + 1.0)[:, None]
+    with _salib_delta_guard() as caught:
+        result = salib_delta.analyze(problem, shifted, y, num_resamples=DELTA_RESAMPLES, conf_level=CONF_LEVEL,
+                                     seed=seed, method="all")
+    said = [n.strip() for text in result.get("notes", []) for n in str(text).split(";")]
+    said += [str(w.message) for w in caught]
+    kept = [n for n in said if n and not any(i in n for i in _IGNORED)]
+    keys = ("delta_raw", "delta_raw_conf", "S1", "S1_conf")
+    return tuple(float(result[k][0]) for k in keys), kept
+
+
 def delta(loaded: LoadedScenario, output: Output, *, by: By = "curve", samples: int | None = None, seed: int = 0,
           progress: Progress | None = None) -> DeltaResult:
     """δ and given-data first-order indices of every factor, from one correlated Monte Carlo
-    sample of ``samples`` runs (inputs drawn as ``stackbound run`` draws them)."""
+    sample of ``samples`` runs; ``progress`` follows the factors (the slow part)."""
     found = _factors_or_error(loaded, output, by)
     n = samples if samples is not None else DEFAULT_SAMPLES["delta"]
     if n < 100:
         raise SimulationError(f"the delta method needs at least 100 samples, got {n}")
-    uniforms = np.random.default_rng(np.random.SeedSequence(seed)).random((n, len(loaded.inputs)))
+    inputs_seed, dummy_seed, salib_seed = np.random.SeedSequence(seed).spawn(3)
+    uniforms = np.random.default_rng(inputs_seed).random((n, len(loaded.inputs)))
     draws = draws_from_uniforms(loaded.inputs, loaded.copula, uniforms, correlate=True)
     x = np.column_stack([draws[inp.name] for inp in loaded.inputs])
-    y = _evaluate(loaded, output, uniforms, True, seed, progress)
-    notes: list[str] = []
+    y = _evaluate(loaded, output, uniforms, True, seed, None)
     if np.ptp(y) == 0.0:
-        notes.append("the output does not vary: every index is 0")
-        d = d_conf = first = first_conf = np.zeros(len(found))
-    else:
-        d, d_conf, first, first_conf, caught = _run_salib_delta(x, y, found, seed)
-        notes += caught
-    unstable = _stability(np.zeros(0), np.concatenate([d_conf, first_conf]))
-    rows = [DeltaIndex(f.name, f.inputs, float(d[k]), float(d_conf[k]), float(first[k]), float(first_conf[k]))
-            for k, f in enumerate(found)]
+        rows = [DeltaIndex(f.name, f.inputs, 0.0, 0.0, 0.0, 0.0) for f in found]
+        return DeltaResult(loaded.name, output, by, n, seed, tuple(rows), 0.0, True,
+                           ("the output does not vary: every index is 0",))
+    columns = [*(_factor_values(x, y, f) for f in found), np.random.default_rng(dummy_seed).random(n)]
+    estimates, notes = [], []
+    for k, column in enumerate(columns):
+        values, said = _salib_delta(column, y, _salib_seed(salib_seed))
+        estimates.append(values)
+        notes += [f"SALib ({found[k].name if k < len(found) else 'dummy input'}): {s}" for s in said]
+        if progress is not None:
+            progress(k + 1, len(columns))
+    table = np.array(estimates)
+    unstable = _stability(np.zeros(0), table[:-1, [1, 3]].ravel())
+    rows = [DeltaIndex(f.name, f.inputs, *(float(v) for v in table[k])) for k, f in enumerate(found)]
     rows.sort(key=lambda i: -i.delta)
-    return DeltaResult(loaded.name, output, by, n, seed, tuple(rows), not unstable, (*notes, *unstable))
-
-
-def _run_salib_delta(x: FloatArray, y: FloatArray, found: tuple[Factor, ...], seed: int) -> tuple[
-        FloatArray, FloatArray, FloatArray, FloatArray, list[str]]:
-    columns = np.column_stack([_factor_values(x, y, f) for f in found])
-    problem = {"num_vars": len(found), "names": [f"f{k}" for k in range(len(found))],
-               "bounds": [[float(c.min()), float(c.max())] for c in columns.T]}
-    with _salib_delta_guard() as caught:
-        result = salib_delta.analyze(problem, columns, y, num_resamples=DELTA_RESAMPLES, conf_level=CONF_LEVEL,
-                                     seed=_salib_seed(np.random.SeedSequence(seed)), method="all")
-    said = [f"SALib ({found[k].name}): {note}" for k, text in enumerate(result.get("notes", []))
-            for note in str(text).split(";") if note.strip() and not note.strip().startswith(_IGNORED)]
-    said += [m for m in _caught(caught) if not any(i in m for i in _IGNORED)]
-    return (np.asarray(result["delta_raw"]), np.asarray(result["delta_raw_conf"]), np.asarray(result["S1"]),
-            np.asarray(result["S1_conf"]), list(dict.fromkeys(said)))
+    floor = float(table[-1, 0] + table[-1, 1])
+    return DeltaResult(loaded.name, output, by, n, seed, tuple(rows), floor, not unstable,
+                       (*dict.fromkeys(notes), *unstable))
 
 
 # ----------------------------------------------------------------------------- registry

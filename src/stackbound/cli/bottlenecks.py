@@ -9,17 +9,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from stackbound.analysis.bottlenecks import Band, Bottlenecks, Period, bottlenecks
+from stackbound.analysis.bottlenecks import MOSTLY, Band, Bottlenecks, Period, bottlenecks
 from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, load, out, run_options
 from stackbound.cli.render import short_number
 from stackbound.engine.run import run
 
 __all__ = ["command", "render_bottlenecks"]
 
-SHOWN = 0.2
-"""A constraint's probability is shown in a grid cell from this level (the top one always)."""
-NOTED = 0.05
-"""Inactive and starved shares are noted in a cell from this level."""
+SHOWN = 0.05
+"""A constraint's share of lost output is listed from this level…"""
+LISTED = 3
+"""…and at most this many are listed per product."""
 
 
 @click.command("bottlenecks")
@@ -49,21 +49,29 @@ def command(scenario: str | None, samples: int, seed: int, by: Period, output_fo
 def render_bottlenecks(console: Console, analysis: Bottlenecks) -> None:
     """Headlines, the period × variant grid, lost output, stranded stock and runway."""
     console.print(f"[bold]{analysis.scenario}[/bold]  bottlenecks  samples {analysis.samples:,}  seed {analysis.seed}")
-    console.print("[bold]binding constraint, month by month[/bold] [dim](the most likely; P is its lowest monthly "
-                  "probability in the span, given the variant is active)[/dim]")
-    for headline in analysis.headlines:
-        console.print(f"  {headline.text}", highlight=False)
-    for heading, table in ((f"probability each constraint binds, by {analysis.by} (given the variant is active)",
-                            _grid(analysis)),
-                           ("share of lost output by constraint over the horizon (good units lost, mean per sample)",
-                            _lost(analysis)),
+    console.print("[bold]binding constraint, month by month[/bold] [dim](the most likely given the variant is active; "
+                  "P is its lowest monthly probability in the span)[/dim]")
+    order = _by_product(analysis)
+    for v in order:
+        console.print(f"  {analysis.headlines[v].text}", highlight=False)
+    for heading, table in ((f"most likely binding constraint by {analysis.by}, P(binds | active)",
+                            _grid(analysis, order)),
+                           ("lost output over the horizon: good units the binding limits cost (mean per sample), "
+                            "and each constraint's share", _lost(analysis)),
                            (f"stranded stock and stockpile runway at the end of each {analysis.by}, P50 (P5–P95)",
                             _stocks(analysis)),
                            ("month each stockpile runs out", _runouts(analysis))):
         console.print(f"[bold]{heading}[/bold]")
         console.print(table)
-    console.print("[dim]runway counts months to the first empty month; a stockpile that lasts past the horizon "
-                  "shows the months left to its end[/dim]")
+    console.print("[dim]* starved by priority in most active sample-months; grey: active in under half of them. "
+                  "Runway counts months to the first empty month, or to the horizon's end for a stockpile that "
+                  "lasts past it.[/dim]")
+
+
+def _by_product(analysis: Bottlenecks) -> list[int]:
+    """Variant indices grouped by product (in declaration order), by priority within one."""
+    products = list(dict.fromkeys(analysis.products))
+    return sorted(range(len(analysis.variants)), key=lambda v: (products.index(analysis.products[v]), v))
 
 
 def _transposed(what: str, rows: list[str], periods: tuple[str, ...], cells: list[list[str]],
@@ -82,41 +90,37 @@ def _transposed(what: str, rows: list[str], periods: tuple[str, ...], cells: lis
     return table
 
 
-def _grid(analysis: Bottlenecks) -> Table:
+def _grid(analysis: Bottlenecks, order: list[int]) -> Table:
     periods = range(len(analysis.periods))
-    cells = [[_binding_cell(analysis, v, t) for t in periods] for v in range(len(analysis.variants))]
-    return _transposed("variant", list(analysis.variants), analysis.periods, cells, analysis.by)
+    cells = [[_binding_cell(analysis, v, t) for t in periods] for v in order]
+    return _transposed("variant", [analysis.variants[v] for v in order], analysis.periods, cells, analysis.by)
 
 
 def _binding_cell(analysis: Bottlenecks, v: int, t: int) -> str:
-    inactive = analysis.inactive[v, t]
-    if inactive >= 1.0:
-        return "[dim]inactive[/dim]"
+    """The most likely constraint and its probability given active; '*' when starved by
+    priority, grey when the variant is active in under half the sample-months."""
+    if analysis.inactive[v, t] >= 1.0:
+        return "[dim]–[/dim]"
     chances = analysis.probability[v, :, t]
-    order = [k for k in chances.argsort()[::-1] if chances[k] > 0]
-    shown = [k for i, k in enumerate(order) if i == 0 or chances[k] >= SHOWN]
-    text = ", ".join(f"{analysis.constraints[k]} {chances[k]:.0%}" for k in shown)
-    notes = []
-    if inactive >= NOTED:
-        notes.append(f"inactive {inactive:.0%}")
-    if analysis.starved[v, t] >= NOTED:
-        notes.append(f"starved {analysis.starved[v, t]:.0%}")
-    return text + (f" [dim]({', '.join(notes)})[/dim]" if notes else "")
+    k = int(chances.argmax())
+    text = f"{analysis.constraints[k]} {chances[k]:.0%}" + ("*" if analysis.starved[v, t] >= MOSTLY else "")
+    return f"[dim]{text}[/dim]" if analysis.inactive[v, t] > MOSTLY else text
 
 
 def _lost(analysis: Bottlenecks) -> Table:
     table = Table()
-    table.add_column("constraint")
-    scopes = analysis.scopes()
-    for scope in scopes:
-        table.add_column(scope, justify="right")
-    lost = {scope: analysis.lost_units(scope).sum(axis=1) for scope in scopes}
-    shares = {scope: analysis.lost_shares(scope) for scope in scopes}
-    for k, constraint in enumerate(analysis.constraints):
-        if lost["total"][k] <= 0:
-            continue
-        cells = [f"{shares[s][constraint]:.0%} [dim]({short_number(lost[s][k])})[/dim]" for s in scopes]
-        table.add_row(constraint, *cells)
+    for column in ("product", "units lost", "by constraint"):
+        table.add_column(column, justify="right" if column == "units lost" else "left")
+    for scope in analysis.scopes():
+        lost = float(analysis.lost_units(scope).sum())
+        shares = sorted(analysis.lost_shares(scope).items(), key=lambda item: -item[1])
+        shown = [f"{name} {share:.0%}" for name, share in shares if share >= SHOWN][:LISTED]
+        rest = 1.0 - sum(share for name, share in shares[: len(shown)])
+        if shown and rest >= 0.005:
+            shown.append(f"other {rest:.0%}")
+        label = f"[bold]{scope}[/bold]" if scope == "total" else scope
+        table.add_row(label, short_number(lost), ", ".join(shown) or "[dim]nothing lost[/dim]",
+                      end_section=scope == "total")
     return table
 
 

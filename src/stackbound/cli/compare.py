@@ -67,7 +67,14 @@ def command(scenarios: tuple[str, ...], samples: int, seed: int, levers: bool, o
         render_comparison(out, analysis)
 
 
+NOISE = 0.5
+"""Differences smaller than this are shown as 0: annual totals are kept as float32, so
+differences between separate runs carry rounding residue of that order."""
+
+
 def _signed(value: float) -> str:
+    if abs(value) < NOISE:
+        return "0"
     return f"+{short_number(value)}" if value > 0 else short_number(value)
 
 
@@ -79,41 +86,50 @@ def _level(d: Difference) -> str:
     return f"[dim]{short_number(d.base_p50)}[/dim]"
 
 
-def _table(title: str, years: tuple[int, ...], first: list[str]) -> Table:
-    table = Table(title=title, title_justify="left")
+def _table(years: tuple[int, ...], first: list[str]) -> Table:
+    table = Table()
     for column in first:
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for year in years:
         table.add_column(str(year), justify="right")
     return table
+
+
+def _add_rows(table: Table, base: str, differences: tuple[Difference, ...], years: int) -> None:
+    """Per output and group (consecutive in ``differences``): the base's P50 level, then
+    one row of ``years`` differences per scenario or change, in order."""
+    blocks: dict[tuple[str, str], list[Difference]] = {}
+    for d in differences:
+        blocks.setdefault((d.metric, d.group), []).append(d)
+    for (metric, group), block in blocks.items():
+        table.add_row(LABELS.get(metric, metric), group, f"[dim]{base}[/dim]", *map(_level, block[:years]))
+        rows = [block[i : i + years] for i in range(0, len(block), years)]
+        for i, row in enumerate(rows):
+            name = row[0].scenario
+            label = f"[bold]{name}[/bold]" if name == ALL_CHANGES else f"[dim]{name}[/dim]" if name == REST else name
+            table.add_row("", "", label, *map(_cell, row), end_section=i == len(rows) - 1)
 
 
 def render_comparison(console: Console, comparison: Comparison) -> None:
     """Per output and group: the base's P50 level, then each scenario's difference."""
     console.print(f"{', '.join(comparison.scenarios)} against [bold]{comparison.base}[/bold]  "
                   f"samples {comparison.samples:,}  seed {comparison.seed}")
-    title = (f"difference against {comparison.base}, per sample on common random numbers: "
-             "P50 (P5–P95) of the difference; the base's P50 in grey")
-    table = _table(title, comparison.years, ["output", "group", "scenario"])
-    rows: dict[tuple[str, str], dict[str, list[Difference]]] = {}
-    for d in comparison.differences:
-        rows.setdefault((d.metric, d.group), {}).setdefault(d.scenario, []).append(d)
-    for (metric, group), by_scenario in rows.items():
-        first = next(iter(by_scenario.values()))
-        table.add_row(LABELS.get(metric, metric), group, f"[dim]{comparison.base}[/dim]", *map(_level, first))
-        for i, (scenario, differences) in enumerate(by_scenario.items()):
-            table.add_row("", "", scenario, *map(_cell, differences), end_section=i == len(by_scenario) - 1)
+    console.print(f"[bold]difference against {comparison.base}, paired per sample (common random numbers): "
+                  "P50 (P5–P95) of the difference[/bold] [dim](the base's P50 in grey)[/dim]")
+    table = _table(comparison.years, ["output", "group", "scenario"])
+    _add_rows(table, comparison.base, comparison.differences, len(comparison.years))
     console.print(table)
 
 
 def render_levers(console: Console, view: LeverView) -> None:
     """Per overlay: the levers it changes, then what each does alone, the whole overlay
-    and the rest."""
+    and the rest (its other changes and the levers' interactions)."""
     console.print(f"[bold]{view.base}[/bold] policy levers  samples {view.samples:,}  seed {view.seed}")
-    for overlay in view.overlays:
+    for overlay, effects in zip(view.overlays, view.effects, strict=True):
         changes = [c for c in view.changes if c.overlay == overlay]
         if changes:
-            levers = Table(title=f"levers {overlay} changes", title_justify="left")
+            console.print(f"[bold]levers {overlay} changes[/bold]")
+            levers = Table()
             for column in ("lever", view.base, overlay):
                 levers.add_column(column, overflow="fold")
             for c in changes:
@@ -121,21 +137,10 @@ def render_levers(console: Console, view: LeverView) -> None:
             console.print(levers)
         else:
             console.print(f"{overlay} changes no lever of {view.base}")
-        console.print(_effects(view, overlay))
-
-
-def _effects(view: LeverView, overlay: str) -> Table:
-    title = f"{overlay}: change against {view.base} by lever alone, P50 (P5–P95) of the paired difference"
-    table = _table(title, view.years, ["output", "group", "change"])
-    rows: dict[tuple[str, str], dict[str, list[Difference]]] = {}
-    for name, d in view.effects:
-        if name == overlay:
-            rows.setdefault((d.metric, d.group), {}).setdefault(d.scenario, []).append(d)
-    for (metric, group), by_change in rows.items():
-        first = next(iter(by_change.values()))
-        table.add_row(LABELS.get(metric, metric), group, f"[dim]{view.base}[/dim]", *map(_level, first))
-        for i, (change, differences) in enumerate(by_change.items()):
-            label = f"[bold]{change}[/bold]" if change == ALL_CHANGES else f"[dim]{change}[/dim]" if change == REST \
-                else change
-            table.add_row("", "", label, *map(_cell, differences), end_section=i == len(by_change) - 1)
-    return table
+        console.print(f"[bold]{overlay}: what each lever changes alone against {view.base}, P50 (P5–P95) of the "
+                      f"paired difference[/bold] [dim](the base's P50 in grey)[/dim]")
+        table = _table(view.years, ["output", "group", "change"])
+        _add_rows(table, view.base, effects, len(view.years))
+        console.print(table)
+    console.print(f"[dim]{REST}: an overlay's changes that are not levers, and the interactions of its levers "
+                  f"({ALL_CHANGES} minus the sum of the levers alone, per sample)[/dim]")

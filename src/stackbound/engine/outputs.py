@@ -121,11 +121,18 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
         effective_installed += in_service * supply.utilisation[p]
         bandwidth += delivered[p] * supply.bandwidth[p]
     compute_added = delivered * supply.h100e[:, None, :]
+    produced = made + supply.imports
+    value = np.zeros_like(produced)
+    for p in np.flatnonzero(supply.price.any(axis=1)):
+        value[p] = produced[p] * supply.price[p]
+    made_by_lines = np.zeros((len(plan.components), *made.shape[1:]))
+    for p in plan.lines:
+        made_by_lines[plan.pools[p].component] += supply.arrivals[p]
     stockpiles = list(plan.stockpiles)
     runways = [runway(paths.closing[p]) for p in stockpiles]
     n = made.shape[2]
     return BlockOutputs(
-        produced=made + supply.imports,
+        produced=produced,
         produced_by_variant=by_variant,
         delivered=delivered,
         compute_added=compute_added,
@@ -134,8 +141,8 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
         effective_installed_total=effective_installed,
         bandwidth_total=bandwidth,
         consumed=_by_component(plan, paths.consumed),
-        made=_by_component(plan, supply.arrivals * np.isin(np.arange(len(plan.pools)), plan.lines)[:, None, None]),
-        value=(made + supply.imports) * supply.price[:, None, :],
+        made=made_by_lines,
+        value=value,
         stranded=paths.stranded,
         stock=paths.closing[stockpiles],
         runway=np.stack([r for r, _ in runways]) if runways else np.zeros((0, len(plan.months), n)),

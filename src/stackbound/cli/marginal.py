@@ -1,0 +1,116 @@
+"""``stackbound marginal``: extra units and compute per extra unit of each supply input,
+and how much an input must grow to lift an output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from stackbound.analysis.marginal import STEP, Growth, MarginalValues, Target, marginal_values, top_growth
+from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, load, out
+from stackbound.cli.render import short_number
+from stackbound.scenario.units import SIGNED, parse_quantity
+
+__all__ = ["DEFAULT_MARGINAL_SAMPLES", "command", "render_marginal"]
+
+DEFAULT_MARGINAL_SAMPLES = 1_000
+"""One run per input: fewer samples than a plain run. Paired differences under common
+random numbers converge much faster than the outputs themselves."""
+
+
+def _rise(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[float, bool] | None:
+    """``50k`` (absolute) or ``10%`` (of the base P50), as (amount, relative)."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if text.endswith("%"):
+            return parse_quantity(text[:-1], SIGNED) / 100.0, True
+        return parse_quantity(text, SIGNED), False
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a number or a percentage (such as 50k or 10%)") from None
+
+
+@click.command("marginal")
+@click.argument("scenario", required=False)
+@click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_MARGINAL_SAMPLES, show_default=True,
+              help="Monte Carlo samples of each run (one run per input, plus the base).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed; every run uses it (common random numbers).")
+@click.option("--target-output", "metric", default="units", show_default=True,
+              help="Output that ranks inputs (elasticity) and that --rise lifts.")
+@click.option("--target-group", "group", default="total", show_default=True, help="Group of the target output.")
+@click.option("--target-year", "year", type=int, default=None, help="Year of the target output (default: the last).")
+@click.option("--rise", callback=_rise, metavar="Z",
+              help="Also find how much each top input must grow for the target's P50 to rise by Z (50k, or 10%).")
+@click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Inputs searched for --rise.")
+@click.option("--max-factor", type=click.FloatRange(min=1.0, min_open=True), default=10.0, show_default=True,
+              help="Largest growth factor tried for --rise.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@DEBUG
+def command(scenario: str | None, samples: int, seed: int, metric: str, group: str, year: int | None,
+            rise: tuple[float, bool] | None, top: int, max_factor: float, output_format: str, debug: bool) -> None:
+    """Marginal values in SCENARIO (default: the embedded default): extra units and H100e per
+    extra HBM stack, die, wafer start, yield point or package of each input, per year."""
+    loaded = load([scenario or DEFAULT_SCENARIO])[0]
+    target = Target(metric, year if year is not None else loaded.scenario.horizon.end // 12, group)
+    progress = LazyProgress(f"{loaded.name}: marginal values")
+    try:
+        values = marginal_values(loaded, samples=samples, seed=seed, target=target, progress=progress)
+    finally:
+        progress.close()
+    growth: tuple[Growth, ...] = ()
+    if rise is not None:
+        growth = top_growth(loaded, values, rise[0], top=top, relative=rise[1], max_factor=max_factor)
+    if output_format == "json":
+        document: dict[str, Any] = values.to_dict()
+        if rise is not None:
+            document["growth"] = [g.to_dict() for g in growth]
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        render_marginal(out, values, growth if rise is not None else None)
+
+
+def _cell(value: float) -> str:
+    return "[dim]0[/dim]" if value == 0 else short_number(value)
+
+
+def _table(values: MarginalValues, title: str, per_year: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("input")
+    table.add_column("per")
+    for year in values.years:
+        table.add_column(str(year), justify="right")
+    if per_year == "units":
+        table.add_column(f"elasticity of {values.target.describe()}", justify="right")
+    for v in values.values:
+        cells = [_cell(x) for x in (v.units if per_year == "units" else v.compute)]
+        extra = [f"{v.elasticity:.3g}"] if per_year == "units" else []
+        table.add_row(v.input.name, v.input.per, *cells, *extra)
+    return table
+
+
+def render_marginal(console: Console, values: MarginalValues, growth: tuple[Growth, ...] | None) -> None:
+    """Units and H100e per extra unit of each input, then the growth each top input needs."""
+    console.print(f"[bold]{values.scenario}[/bold]  marginal values  samples {values.samples:,}  seed {values.seed}",
+                  highlight=False)
+    console.print(_table(values, "extra units per extra unit of input, each year", "units"))
+    console.print(_table(values, "extra H100e (compute added) per extra unit of input, each year", "compute"))
+    console.print(f"[dim]Each input was raised by {STEP:.0%} of its mean level in every month of the horizon, with "
+                  "the same seed as the base run, and the mean extra output each year divided by the extra input "
+                  "that year (a yield point is 0.01, held through the year). Elasticity: % change in the target's "
+                  "mean per 1% more input. Wafer starts count as written for the line, shared by die share.[/dim]")
+    if growth is None:
+        return
+    if not growth:
+        console.print("no input raises the target output at the margin")
+        return
+    console.print(f"[bold]growth needed for the P50 of {values.target.describe()} to rise by "
+                  f"{short_number(growth[0].rise)}[/bold] (from {short_number(growth[0].base_p50)})")
+    for g in growth:
+        console.print(f"  {g.describe()}", highlight=False)

@@ -1,0 +1,129 @@
+"""``stackbound sensitivity``: which uncertain inputs move one annual output.
+
+A thin adapter over :mod:`stackbound.analysis.sensitivity`: it builds the :class:`Output`,
+runs the chosen method and prints the result's document as a table or as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from stackbound.analysis.sensitivity import BY, DEFAULT_BY, DEFAULT_SAMPLES, METHODS, By, Output
+from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, err, load, out
+from stackbound.cli.render import short_number
+
+__all__ = ["command"]
+
+BAR_WIDTH = 20
+"""Characters on each side of a tornado's base line."""
+
+
+@click.command("sensitivity")
+@click.argument("scenario", required=False)
+@click.option("--output", "metric", required=True,
+              help="Annual metric to explain, e.g. units, compute_added_h100e, hbm_stacks_consumed.")
+@click.option("--group", default="total", show_default=True,
+              help="Product, component, vendor or origin the metric is read for, or total.")
+@click.option("--year", type=int, required=True, help="Year of the annual output.")
+@click.option("--method", type=click.Choice(list(METHODS)), default="tornado", show_default=True,
+              help="tornado: each factor at P10 and P90; sobol: variance-based indices (correlations off); "
+                   "delta: moment-independent indices on a correlated sample.")
+@click.option("--by", type=click.Choice(BY), default=None,
+              help="Factors: group = a curve's knots and each correlated set move together; curve = a curve's "
+                   "knots only; input = every input alone. [default: group; curve for delta]")
+@click.option("--samples", type=click.IntRange(min=1), default=None,
+              help=f"sobol: base size N, a power of two (N·(factors+2) runs; default {DEFAULT_SAMPLES['sobol']}); "
+                   f"delta: Monte Carlo samples (default {DEFAULT_SAMPLES['delta']}).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed; the same seed gives the same indices.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@DEBUG
+def command(scenario: str | None, metric: str, group: str, year: int, method: str, by: By | None,
+            samples: int | None, seed: int, output_format: str, debug: bool) -> None:
+    """Rank the uncertain inputs of SCENARIO by how much they move one annual output
+    (--output METRIC of --group in --year)."""
+    if method == "tornado" and samples is not None:
+        raise click.UsageError("--samples does not apply to --method tornado (it sets each factor to P10 and P90)")
+    loaded = load([scenario or DEFAULT_SCENARIO])[0]
+    progress = LazyProgress(f"{method}: {loaded.name}")
+    try:
+        result = METHODS[method](loaded, Output(metric, year, group), by=by or DEFAULT_BY[method],
+                                 samples=samples, seed=seed, progress=progress)
+    finally:
+        progress.close()
+    document = result.to_dict()
+    if output_format == "json":
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        for note in document["notes"]:
+            err.print(f"[yellow]note[/yellow] {note}", highlight=False)
+    else:
+        render(out, document)
+
+
+def render(console: Console, document: dict[str, Any]) -> None:
+    """A sensitivity document as a terminal table, notes first (they may void the numbers)."""
+    head = f"[bold]{document['scenario']}[/bold]  {document['method']}  {document['metric']} ({document['group']}) " \
+           f"in {document['year']}  factors by {document['by']}"
+    for key in ("base_samples", "evaluations", "samples", "seed"):
+        if key in document:
+            head += f"  {key.replace('_', ' ')} {document[key]:,}"
+    console.print(head, highlight=False)
+    for note in document["notes"]:
+        console.print(f"[bold yellow]! {note}[/bold yellow]", highlight=False)
+    console.print(_table(document))
+    if document.get("no_effect"):
+        console.print(f"[dim]no effect: {', '.join(document['no_effect'])}[/dim]", highlight=False)
+    if "noise_floor" in document:
+        console.print(f"[dim]noise floor (δ of a dummy input the output ignores, upper end): "
+                      f"{document['noise_floor']:.3f}[/dim]", highlight=False)
+
+
+def _table(document: dict[str, Any]) -> Table:
+    rows: list[dict[str, Any]] = document["rows"]
+    columns = [c for c in (rows[0] if rows else {"factor": ""}) if not c.endswith("_conf")]
+    title = f"base (every input at its median): {short_number(document['base'])}" if "base" in document else None
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(_HEADINGS.get(column, column), justify="left" if column == "factor" else "right")
+    if "base" in document:
+        table.add_column("[red]P10[/red] │ [green]P90[/green]", justify="center")
+    reach = max((max(abs(r["low"] - document["base"]), abs(r["high"] - document["base"])) for r in rows),
+                default=0.0) if "base" in document else 0.0
+    for row in rows:
+        cells = [_cell(row, column) for column in columns]
+        if "base" in document:
+            cells.append(_bar(row["low"] - document["base"], row["high"] - document["base"], reach))
+        table.add_row(*cells)
+    return table
+
+
+_HEADINGS = {"low": "at P10", "high": "at P90", "first": "first order", "total": "total order", "delta": "δ",
+             "above_noise": "above noise"}
+
+
+def _cell(row: dict[str, Any], column: str) -> str:
+    value = row[column]
+    if isinstance(value, bool):
+        return "yes" if value else "[dim]no[/dim]"
+    if isinstance(value, str):
+        return value
+    if f"{column}_conf" in row:
+        return f"{value:.3f} [dim]± {row[f'{column}_conf']:.3f}[/dim]"
+    return str(value) if isinstance(value, int) else short_number(value)
+
+
+def _bar(low: float, high: float, reach: float) -> str:
+    """A two-sided tornado bar around the base: the P10 end in red, the P90 end in green."""
+    if reach <= 0:
+        return ""
+    lower, upper = ("red", "green") if low <= high else ("green", "red")
+    below = round(max(0.0, -min(low, high)) / reach * BAR_WIDTH)
+    above = round(max(0.0, max(low, high)) / reach * BAR_WIDTH)
+    return (" " * (BAR_WIDTH - below) + f"[{lower}]{'█' * below}[/{lower}]│[{upper}]{'█' * above}[/{upper}]"
+            + " " * (BAR_WIDTH - above))
