@@ -50,7 +50,8 @@ def test_prim_recovers_a_planted_box_and_ignores_noise_inputs() -> None:
     low, high = bounds["x0"][0], bounds["x1"][1]
     assert low == pytest.approx(0.6, abs=0.02)
     assert high == pytest.approx(0.3, abs=0.02)
-    assert bounds["x0"][1] is None and bounds["x1"][0] is None
+    assert bounds["x0"][1] is None
+    assert bounds["x1"][0] is None
     assert chosen.density == pytest.approx(1.0, abs=0.01)
     assert chosen.coverage > 0.9
 
@@ -75,7 +76,9 @@ def test_peeling_raises_density_and_pasting_never_lowers_it() -> None:
     hit = (x[:, 0] + 0.3 * rng.random(2000)) > 0.9
     trajectory = peel(x, hit)
     densities = [b.density for b in trajectory]
-    assert densities == sorted(densities) and trajectory[0].mass == 1.0 and trajectory[0].coverage == 1.0
+    assert densities == sorted(densities)
+    assert trajectory[0].mass == 1.0
+    assert trajectory[0].coverage == 1.0
     assert trajectory[-1].mass >= 0.05 - 1e-9
     middle = trajectory[len(trajectory) // 2]
     assert paste(x, hit, middle).density >= middle.density
@@ -149,7 +152,8 @@ def test_curves_are_summarised_by_their_average(tmp_path: Path) -> None:
     names = [f.name for f in features]
     assert names == ["sources.logic_flow.rate@average", "sources.logic_flow.rate@shift"]
     np.testing.assert_allclose(x[:, 0], (draws["sources.logic_flow.rate@2025-01"] + 600) / 2, rtol=1e-12)
-    assert features[0].label == "logic_flow rate (average)" and features[0].unit == "dies/month"
+    assert features[0].label == "logic_flow rate (average)"
+    assert features[0].unit == "dies/month"
     assert features[1].unit == "months"
     knots, _ = feature_matrix(loaded, draws, "knots")
     assert [f.label for f in knots] == ["logic_flow rate at 2025-01", "logic_flow rate shift"]
@@ -176,18 +180,21 @@ def _planted(tmp_path: Path) -> Any:
 
 def test_discover_recovers_the_box_planted_in_a_scenario(tmp_path: Path) -> None:
     found = discover(_planted(tmp_path), Outcome("units", 2025, "below", 500.0), samples=2000, seed=3)
-    assert found.cases > 0 and found.base_rate == pytest.approx(0.5 * 5.5 / 12, abs=0.04)
+    assert found.cases > 0
+    assert found.base_rate == pytest.approx(0.5 * 5.5 / 12, abs=0.04)
     chosen = found.boxes[0]
     bounds = {c.feature.name: _bounds(c) for c in chosen.conditions}
     assert set(bounds) == {"products.accel_a.launch", "products.accel_b.end_of_life"}
     # the bounds sit within one peel (5% of the box's runs, under a month here) inside the edges
     assert bounds["products.accel_a.launch"][0] == pytest.approx(parse_month("2025-12") + 0.5, abs=1.0)
     assert bounds["products.accel_b.end_of_life"][1] == pytest.approx(parse_month("2025-06") - 0.5, abs=1.0)
-    assert chosen.density == 1.0 and chosen.coverage > 0.95
+    assert chosen.density == 1.0
+    assert chosen.coverage > 0.95
     assert "accel_a launch is after 2025-12" in found.summary()
     assert "accel_b end of life is before 2025-06" in found.summary()
     frame = found.to_frame()
-    assert set(frame["role"]) >= {"chosen"} and set(frame.columns) >= {"coverage", "density", "low", "high"}
+    assert set(frame["role"]) >= {"chosen"}
+    assert set(frame.columns) >= {"coverage", "density", "low", "high"}
 
 
 def test_cli_json_and_table(tmp_path: Path) -> None:
@@ -216,7 +223,8 @@ def test_cli_rejects_a_bad_outcome(tmp_path: Path, extra: list[str], message: st
     _planted(tmp_path)
     args = [str(tmp_path / "scenario.yaml"), "--output", "units", "--year", "2025", "--samples", "10", *extra]
     result = CliRunner().invoke(command, args)
-    assert result.exit_code == 2 and message in result.output
+    assert result.exit_code == 2
+    assert message in result.output
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -228,4 +236,5 @@ def test_unknown_output_group_or_year_is_one_clear_error(tmp_path: Path, args: l
     _planted(tmp_path)
     result = CliRunner().invoke(command, [str(tmp_path / "scenario.yaml"), *args, "--below", "5", "--samples", "10"])
     assert isinstance(result.exception, SimulationError)
-    assert message in str(result.exception) and "\n" not in str(result.exception)
+    assert message in str(result.exception)
+    assert "\n" not in str(result.exception)

@@ -88,7 +88,8 @@ def test_growth_search_finds_the_linear_factor(tmp_path: Path) -> None:
     growth = growth_needed(loaded, item, target, 0.5, samples=64, seed=3, relative=True)
     assert growth.base_p50 == pytest.approx(base, rel=1e-6)
     assert growth.factor == pytest.approx(1.5, rel=0.006)
-    assert growth.binding is None and "must grow 1.5" in growth.describe()
+    assert growth.binding is None
+    assert "must grow 1.5" in growth.describe()
     absolute = growth_needed(loaded, item, target, 0.25 * base, samples=64, seed=3)
     assert absolute.factor == pytest.approx(1.25, rel=0.006)
 
@@ -99,9 +100,11 @@ def test_growth_blocked_by_another_constraint_names_it(tmp_path: Path) -> None:
     values = marginal_values(loaded, samples=4, seed=0)
     (growth,) = top_growth(loaded, values, 0.5, top=1, relative=True)
     assert growth.input.name == "hbm supply"
-    assert growth.factor is None and growth.binding == "packaging"
+    assert growth.factor is None
+    assert growth.binding == "packaging"
     assert growth.p50 == pytest.approx(12 * 12_000, rel=RTOL)
-    assert "cannot lift" in growth.describe() and "packaging binds instead" in growth.describe()
+    assert "cannot lift" in growth.describe()
+    assert "packaging binds instead" in growth.describe()
     reachable = growth_needed(loaded, growth.input, values.target, 0.1, samples=4, seed=0, relative=True)
     assert reachable.factor == pytest.approx(1.1, rel=0.006)
 
@@ -126,7 +129,19 @@ def test_cli_table_json_and_growth(tmp_path: Path) -> None:
     assert document["growth"][0]["factor"] == pytest.approx(1.1, rel=0.006)
     table = runner.invoke(command, [path, "--samples", "32", "--rise", "5k", "--target-year", "2025"])
     assert table.exit_code == 0, table.output
-    assert "extra units per extra unit of input" in table.output and "hbm supply" in table.output
+    assert "extra units per extra unit of input" in table.output
+    assert "hbm supply" in table.output
     assert "must grow" in table.output
     bad = runner.invoke(command, [path, "--rise", "lots"])
-    assert bad.exit_code == 2 and "not a number or a percentage" in bad.output
+    assert bad.exit_code == 2
+    assert "not a number or a percentage" in bad.output
+
+
+def test_a_rationed_stockpile_gets_its_ration_raised_with_the_extra_stacks(tmp_path: Path) -> None:
+    pile = {"kind": "stockpile", "component": "hbm", "initial": "1B stack", "max_draw": {"uniform": [40_000, 80_000]}}
+    sources = {"logic_flow": {"kind": "flow", "component": "logic", "rate": AMPLE}, "hbm_pile": pile}
+    data = scenario(components=LOGIC_HBM, sources=sources, packaging={"pkg": {"capacity": AMPLE, "yield": 0.8}},
+                    products={"accel": product({"logic": 1, "hbm": 8})})
+    hbm = _by_name(marginal_values(load(data, tmp_path), samples=32, seed=4))["hbm supply"]
+    np.testing.assert_allclose(hbm.units, [0.8 / 8], rtol=RTOL)
+    assert 40_000 < hbm.input.level < 80_000  # the ration, not the billion stacks that arrive at once

@@ -152,11 +152,20 @@ def supply_inputs(plan: Plan) -> list[SupplyInput]:
     return [*_component_inputs(plan), *_fab_inputs(plan), *packaging]
 
 
-def _level(item: SupplyInput, plan: Plan, supply: Supply) -> float:
+def _pool_level(supply: Supply, pool: int) -> float:
+    """A pool's mean supply a month: its arrivals, or its ration when that is lower (a
+    stockpile arrives at once but is drawn a ration at a time)."""
+    level = float(supply.arrivals[pool].mean())
+    limit = supply.max_draw[pool]
+    finite = None if limit is None else limit[np.isfinite(limit)]
+    return level if finite is None or not finite.size else min(level, float(finite.mean()))
+
+
+def _level(item: SupplyInput, supply: Supply) -> float:
     """The input's mean level in the pilot block: per month, or the mean yield."""
     i = item.indices[0]
     if item.kind == "component":
-        return float(supply.arrivals[list(item.indices)].sum(axis=0).mean())
+        return sum(_pool_level(supply, p) for p in item.indices)
     if item.kind == "wafer_starts":
         per_start = _present(supply.dies_per_start[i])
         running = per_start > 0
@@ -174,7 +183,7 @@ def levelled_inputs(loaded: LoadedScenario, seed: int, samples: int) -> list[Sup
     pilot = build_supply(plan, draws, n)
     found = []
     for item in supply_inputs(plan):
-        level = _level(item, plan, pilot)
+        level = _level(item, pilot)
         fallback = POINT if item.kind == "die_yield" else 1.0
         found.append(SupplyInput(item.kind, item.name, item.per, item.indices, level,
                                  STEP * level if level > 0 else fallback))

@@ -13,6 +13,8 @@ from pathlib import Path
 import click
 
 from stackbound.analysis.validate import validate, validation_table
+from stackbound.cli.bottlenecks import command as bottlenecks_command
+from stackbound.cli.compare import command as compare_command
 from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, err, load, out
 from stackbound.cli.render import render_comparison, render_run, render_scenario, render_validation
 from stackbound.engine.results import RunResult
@@ -155,6 +157,10 @@ def scenarios_command() -> None:
     """List the built-in scenarios."""
     for name in builtin_names():
         out.print(name)
+
+
+app.add_command(bottlenecks_command)
+app.add_command(compare_command)
 
 
 def main(argv: list[str] | None = None) -> None:

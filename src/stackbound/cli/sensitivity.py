@@ -80,7 +80,7 @@ def render(console: Console, document: dict[str, Any]) -> None:
     if document.get("no_effect"):
         console.print(f"[dim]no effect: {', '.join(document['no_effect'])}[/dim]", highlight=False)
     if "noise_floor" in document:
-        console.print(f"[dim]noise floor (δ of a dummy input the output ignores, upper end): "
+        console.print(f"[dim]noise floor (largest δ of dummy inputs the output ignores): "
                       f"{document['noise_floor']:.3f}[/dim]", highlight=False)
 
 
