@@ -32,7 +32,7 @@ from stackbound.scenario.values import Curve
 __all__ = ["Adjust", "DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Progress", "new_seed", "run", "run_deterministic"]
 
 DEFAULT_SAMPLES = 10_000
-DEFAULT_CHUNK_SIZE = 4_096
+DEFAULT_CHUNK_SIZE = 2_048
 DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 Progress = Callable[[int, int], None]
 Adjust = Callable[[Plan, Supply], None]
