@@ -9,9 +9,9 @@ which the outcome is dense. Curves are summarised by their average level over th
 Box-selection rule (:data:`RULE`): on the peeling trajectory, the densest box that still
 holds at least half of the runs with the outcome; then pasted, and any bound that is not
 significant (quasi-p-value over 0.05) or whose removal costs less than two points of
-density dropped. Runners-up: the densest boxes holding at
-least 80% ("broader") and 25% ("sharper") of those runs, and the box a second PRIM pass
-finds among the runs outside the chosen one ("next").
+density dropped. Runners-up: the densest boxes holding at least 80% ("broader") and 25%
+("sharper") of those runs, and the box a second PRIM pass finds among the runs outside the
+chosen one ("next").
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from stackbound.engine.results import RunResult
 from stackbound.engine.run import Progress, run
 from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
 from stackbound.errors import SimulationError
-from stackbound.scenario.inputs import walk_params
+from stackbound.scenario.inputs import Input, walk_params
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
 from stackbound.scenario.units import DURATION, FRACTION, Kind
@@ -270,6 +270,15 @@ def _curve_level(curve: Curve, group: str, draws: dict[str, FloatArray], months:
     return level
 
 
+def _input_feature(loaded: LoadedScenario, path: Path, inp: Input) -> Feature:
+    """One uncertain input as a feature: a scalar, a knot ('… at 2026-12') or a shift."""
+    label, suffix = _label(loaded, path), inp.name[len(inp.group):]
+    if suffix == "@shift":
+        return Feature(inp.name, f"{label} shift", DURATION, "months")
+    knot = f" at {suffix[1:]}" if suffix else ""
+    return Feature(inp.name, label + knot, inp.kind, _unit(loaded, path, inp.kind))
+
+
 def feature_matrix(loaded: LoadedScenario, draws: dict[str, FloatArray],
                    inputs: Inputs = "curves") -> tuple[list[Feature], FloatArray]:
     """Features and their values (runs × features): each uncertain scalar; for a curve its
@@ -278,27 +287,20 @@ def feature_matrix(loaded: LoadedScenario, draws: dict[str, FloatArray],
     params: dict[str, tuple[Path, Param]] = {format_path(p): (p, param) for p, param in walk_params(loaded.scenario)}
     horizon = loaded.scenario.horizon
     months = np.arange(horizon.start, horizon.end + 1, dtype=np.int64)
-    features: list[Feature] = []
-    columns: list[FloatArray] = []
+    found: dict[str, tuple[Feature, FloatArray]] = {}
     for inp in loaded.inputs:
         path, param = params[inp.group]
-        label, suffix = _label(loaded, path), inp.name[len(inp.group):]
-        if suffix == "@shift":
-            features.append(Feature(inp.name, f"{label} shift", DURATION, "months"))
-        elif suffix and inputs == "curves":
+        knot = inp.name != inp.group and not inp.name.endswith("@shift")
+        if knot and inputs == "curves" and isinstance(param.value, Curve):
             name = f"{inp.group}@average"
-            if any(f.name == name for f in features):
-                continue
-            assert isinstance(param.value, Curve)  # a knot suffix means a curve
-            features.append(Feature(name, f"{label} (average)", inp.kind, _unit(loaded, path, inp.kind)))
-            columns.append(_curve_level(param.value, inp.group, draws, months))
-            continue
+            if name not in found:
+                feature = Feature(name, f"{_label(loaded, path)} (average)", inp.kind, _unit(loaded, path, inp.kind))
+                found[name] = feature, _curve_level(param.value, inp.group, draws, months)
         else:
-            knot = f" at {suffix[1:]}" if suffix else ""
-            features.append(Feature(inp.name, label + knot, inp.kind, _unit(loaded, path, inp.kind)))
-        columns.append(draws[inp.name])
+            found[inp.name] = _input_feature(loaded, path, inp), draws[inp.name]
     n = len(next(iter(draws.values()))) if draws else 0
-    return features, np.column_stack(columns) if columns else np.zeros((n, 0))
+    columns = [column for _, column in found.values()]
+    return [f for f, _ in found.values()], np.column_stack(columns) if columns else np.zeros((n, 0))
 
 
 # ------------------------------------------------------------------ boxes

@@ -120,12 +120,15 @@ def _component_inputs(plan: Plan) -> list[SupplyInput]:
     for c, order in enumerate(plan.draw_order):
         if not order:
             continue
-        free = [p for p in order if not (isinstance(sources[plan.pools[p].source], Stockpile)
-                                         and sources[plan.pools[p].source].max_draw is not None)]  # type: ignore[union-attr]
+        free = [p for p in order if not _rationed(sources[plan.pools[p].source])]
         feed = (free or order)[0]
         found.append(SupplyInput("component", f"{plan.components[c]} supply", _PER[plan.component_kinds[c]],
                                  (feed, *(p for p in order if p != feed))))
     return found
+
+
+def _rationed(source: object) -> bool:
+    return isinstance(source, Stockpile) and source.max_draw is not None
 
 
 def _fab_inputs(plan: Plan) -> list[SupplyInput]:
@@ -166,10 +169,11 @@ def _level(item: SupplyInput, supply: Supply) -> float:
     i = item.indices[0]
     if item.kind == "component":
         return sum(_pool_level(supply, p) for p in item.indices)
-    if item.kind == "wafer_starts":
-        per_start = _present(supply.dies_per_start[i])
+    if item.kind == "wafer_starts":  # arrivals per good die per start: the starts, where the line runs
+        per_start = np.stack([_present(supply.dies_per_start[p]) for p in item.indices])
         running = per_start > 0
-        return float((supply.arrivals[i][running] / per_start[running]).mean()) if running.any() else 0.0
+        starts = supply.arrivals[list(item.indices)][running] / per_start[running]
+        return float(starts.mean()) if starts.size else 0.0
     if item.kind == "die_yield":
         return float(_present(supply.die_yield[i]).mean())
     return float(supply.capacity[i].mean())
@@ -179,8 +183,7 @@ def levelled_inputs(loaded: LoadedScenario, seed: int, samples: int) -> list[Sup
     """Supply inputs with their mean levels (from the first block of samples) and steps."""
     plan = build_plan(loaded)
     n = min(samples, BLOCK_SIZE)
-    draws = {name: values[:n] for name, values in sample_inputs(loaded, n, seed).items()}
-    pilot = build_supply(plan, draws, n)
+    pilot = build_supply(plan, sample_inputs(loaded, n, seed), n)
     found = []
     for item in supply_inputs(plan):
         level = _level(item, pilot)
@@ -226,6 +229,8 @@ class MarginalValue:
 
 @dataclass(frozen=True)
 class MarginalValues:
+    """The result of :func:`marginal_values`: one entry per supply input."""
+
     scenario: str
     seed: int
     samples: int
@@ -368,9 +373,14 @@ def growth_needed(loaded: LoadedScenario, item: SupplyInput, target: Target, ris
 
 
 def top_growth(loaded: LoadedScenario, values: MarginalValues, rise: float, *, top: int = 3, relative: bool = False,
-               max_factor: float = 10.0) -> tuple[Growth, ...]:
+               max_factor: float = 10.0, progress: Progress | None = None) -> tuple[Growth, ...]:
     """:func:`growth_needed` for the ``top`` inputs with the largest positive elasticity
-    of ``values.target``, same samples and seed."""
+    of ``values.target``, same samples and seed; ``progress`` hears of each input done."""
     chosen = [v.input for v in values.values if v.elasticity > 0][:top]
-    return tuple(growth_needed(loaded, item, values.target, rise, samples=values.samples, seed=values.seed,
-                               relative=relative, max_factor=max_factor) for item in chosen)
+    found = []
+    for item in chosen:
+        found.append(growth_needed(loaded, item, values.target, rise, samples=values.samples, seed=values.seed,
+                                   relative=relative, max_factor=max_factor))
+        if progress is not None:
+            progress(len(found), len(chosen))
+    return tuple(found)

@@ -81,9 +81,6 @@ class Output:
     year: int
     group: str = "total"
 
-    def describe(self) -> str:
-        return f"{self.metric} ({self.group}) in {self.year}"
-
 
 @dataclass(frozen=True)
 class Factor:
@@ -167,8 +164,10 @@ def _evaluate(loaded: LoadedScenario, output: Output, uniforms: FloatArray, corr
     return output_values(result, output)
 
 
-def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns)
+def _frame(rows: tuple[Any, ...], columns: list[str]) -> pd.DataFrame:
+    """One row per factor with the given fields; ``inputs`` as a count."""
+    records = [{c: len(row.inputs) if c == "inputs" else getattr(row, c) for c in columns} for row in rows]
+    return pd.DataFrame(records, columns=columns)
 
 
 class SensitivityResult(Protocol):
@@ -229,9 +228,7 @@ class TornadoResult:
     method: str = "tornado"
 
     def to_frame(self) -> pd.DataFrame:
-        rows = [{"factor": b.factor, "inputs": len(b.inputs), "low": b.low, "high": b.high, "swing": b.swing}
-                for b in self.bars]
-        return _frame(rows, ["factor", "inputs", "low", "high", "swing"])
+        return _frame(self.bars, ["factor", "inputs", "low", "high", "swing"])
 
     def to_dict(self) -> dict[str, Any]:
         return _document(self, by=self.by, base=self.base, low_quantile=LOW, high_quantile=HIGH,
@@ -299,10 +296,7 @@ class SobolResult:
     method: str = "sobol"
 
     def to_frame(self) -> pd.DataFrame:
-        columns = ["factor", "inputs", "first", "first_conf", "total", "total_conf"]
-        rows = [{"factor": i.factor, "inputs": len(i.inputs), "first": i.first, "first_conf": i.first_conf,
-                 "total": i.total, "total_conf": i.total_conf} for i in self.indices]
-        return _frame(rows, columns)
+        return _frame(self.indices, ["factor", "inputs", "first", "first_conf", "total", "total_conf"])
 
     def to_dict(self) -> dict[str, Any]:
         return _document(self, by=self.by, base_samples=self.base_samples, evaluations=self.evaluations,
@@ -431,11 +425,9 @@ class DeltaResult:
     method: str = "delta"
 
     def to_frame(self) -> pd.DataFrame:
-        columns = ["factor", "inputs", "delta", "delta_conf", "first", "first_conf", "above_noise"]
-        rows = [{"factor": i.factor, "inputs": len(i.inputs), "delta": i.delta, "delta_conf": i.delta_conf,
-                 "first": i.first, "first_conf": i.first_conf, "above_noise": i.delta > self.noise_floor}
-                for i in self.indices]
-        return _frame(rows, columns)
+        frame = _frame(self.indices, ["factor", "inputs", "delta", "delta_conf", "first", "first_conf"])
+        frame["above_noise"] = frame["delta"] > self.noise_floor
+        return frame
 
     def to_dict(self) -> dict[str, Any]:
         return _document(self, by=self.by, samples=self.samples, seed=self.seed, conf_level=self.conf_level,
@@ -479,7 +471,7 @@ def _salib_delta(column: FloatArray, y: FloatArray, seed: int) -> tuple[tuple[fl
     """(δ, δ conf, first, first conf) of one column, and what SALib said about it. The
     column is shifted to start at 1: both estimates use only its ranks, and positive values
     keep SALib from also running its on/off "step" mode, which is not reported."""
-    problem = {"num_vars": 1, "names": ["x"], "bounds": [[float(column.min()), float(column.max()) + 1.0]]}
+    problem = {"num_vars": 1, "names": ["x"]}
     shifted = (column - column.min() + 1.0)[:, None]
     with _salib_delta_guard() as caught:
         result = salib_delta.analyze(problem, shifted, y, num_resamples=DELTA_RESAMPLES, conf_level=CONF_LEVEL,

@@ -66,7 +66,12 @@ def command(scenario: str | None, samples: int, seed: int, metric: str, group: s
         progress.close()
     growth: tuple[Growth, ...] = ()
     if rise is not None:
-        growth = top_growth(loaded, values, rise[0], top=top, relative=rise[1], max_factor=max_factor)
+        searching = LazyProgress(f"{loaded.name}: growth needed")
+        try:
+            growth = top_growth(loaded, values, rise[0], top=top, relative=rise[1], max_factor=max_factor,
+                                progress=searching)
+        finally:
+            searching.close()
     if output_format == "json":
         document: dict[str, Any] = values.to_dict()
         if rise is not None:

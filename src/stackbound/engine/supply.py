@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from stackbound.engine.evaluate import Draws, evaluate, evaluate_scalar
 from stackbound.engine.plan import Plan
 from stackbound.scenario.months import format_month
-from stackbound.scenario.schema import DieOutput, FabLine, Flow, MemoryLine, Product, Stockpile, _Window
+from stackbound.scenario.schema import DieOutput, FabLine, Flow, MemoryLine, Product, Stockpile, Windowed
 from stackbound.scenario.values import Param
 from stackbound.scenario.yamlio import Path, format_path
 
@@ -98,7 +98,7 @@ class _Builder:
     def months_int(self, param: Param | None, path: Path, default: float) -> IntArray:
         return np.rint(self.scalar(param, path, default)).astype(np.int64)
 
-    def window(self, obj: _Window | Product, path: Path, grid: IntArray) -> NDArray[np.bool_]:
+    def window(self, obj: Windowed | Product, path: Path, grid: IntArray) -> NDArray[np.bool_]:
         start_name, end_name = ("launch", "end_of_life") if isinstance(obj, Product) else ("start", "end")
         start = self.scalar(getattr(obj, start_name), (*path, start_name), -np.inf)
         end = self.scalar(getattr(obj, end_name), (*path, end_name), np.inf)

@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from stackbound.scenario.schema import FabLine, Flow, MemoryLine, Scenario, Stockpile
+from stackbound.scenario.values import Scalar
 from stackbound.scenario.yamlio import Path
 
 __all__ = ["check_references", "feeds"]
@@ -116,7 +117,28 @@ def _stockpile_arrivals(scenario: Scenario) -> Iterator[Finding]:
                     yield ("sources", name, "arrivals"), "a scheduled arrival lies outside the horizon"
 
 
+def _initial(scenario: Scenario) -> Iterator[Finding]:
+    start, end = scenario.horizon.start, scenario.horizon.end
+    for i, entry in enumerate(scenario.initial.work_in_progress):
+        if not start <= entry.completes <= end:
+            yield ("initial", "work_in_progress", i, "completes"), "work in progress must complete within the horizon"
+    for i, base in enumerate(scenario.initial.installed_base):
+        if base.installed > start:
+            yield ("initial", "installed_base", i, "installed"), (
+                "the installed base is what is in service at the start: installed must not be after the horizon start")
+
+
+def _shares(scenario: Scenario) -> Iterator[Finding]:
+    """Fixed shares of one fab line's wafer starts cannot add up to more than all of them."""
+    for name, source in scenario.sources.items():
+        if isinstance(source, FabLine):
+            shares = [d.share for d in source.dies if d.share is not None and not d.share.uncertain]
+            fixed = [s.value.value for s in shares if isinstance(s.value, Scalar)]
+            if sum(fixed) > 1.0 + 1e-9:
+                yield ("sources", name, "dies"), f"the dies' shares of wafer starts add up to {sum(fixed):.0%}, over 100%"
+
+
 def check_references(scenario: Scenario) -> list[Finding]:
     """Every broken cross-reference in ``scenario``."""
-    checks = (_source_refs, _draw_orders, _product_refs, _other_refs, _stockpile_arrivals)
+    checks = (_source_refs, _draw_orders, _product_refs, _other_refs, _stockpile_arrivals, _initial, _shares)
     return [finding for check in checks for finding in check(scenario)]

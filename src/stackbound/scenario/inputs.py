@@ -84,14 +84,17 @@ def param_inputs(path: Path, param: Param) -> Iterator[Input]:
 
 
 def collect_inputs(scenario: Scenario) -> list[Input]:
-    """All uncertain inputs, in file order."""
+    """All uncertain inputs, in schema order (the order of the scenario's sections and
+    fields, then of the keys in each mapping); each input's random stream is keyed by its
+    name, so the order changes no draw."""
     return [i for path, param in walk_params(scenario) for i in param_inputs(path, param)]
 
 
-def _knot_pairs(scenario: Scenario, index: dict[str, list[int]]) -> Iterator[tuple[int, int, float]]:
+def _knot_pairs(scenario: Scenario, index: dict[str, list[int]], names: list[str]) -> Iterator[tuple[int, int, float]]:
+    """Pairs of a curve's knots (not its shift) correlated by ``knot_correlation``."""
     for path, param in walk_params(scenario):
         if isinstance(param.value, Curve) and param.value.knot_correlation is not None:
-            members = [i for i in index.get(format_path(path), [])]
+            members = [i for i in index.get(format_path(path), []) if not names[i].endswith("@shift")]
             for a in members:
                 for b in members:
                     if a < b:
@@ -107,7 +110,7 @@ def copula(scenario: Scenario, inputs: list[Input]) -> tuple[Copula | None, list
     index = {**groups, **names}
     findings: list[tuple[Path, str]] = []
     rank = np.eye(len(inputs))
-    for a, b, rho in _knot_pairs(scenario, groups):
+    for a, b, rho in _knot_pairs(scenario, groups, [inp.name for inp in inputs]):
         rank[a, b] = rank[b, a] = rho
     for n, corr in enumerate(scenario.correlations):
         sides = []

@@ -78,7 +78,8 @@ def _message(error: Any) -> str:
     if kind == "value_error":
         return str(msg).removeprefix("Value error, ")
     if kind == "union_tag_invalid":
-        return f"kind must be one of fab_line, memory_line, stockpile, flow; got {received!r}"
+        tag = error.get("ctx", {}).get("tag", received)
+        return f"kind must be one of fab_line, memory_line, stockpile, flow; got {tag!r}"
     if kind == "string_pattern_mismatch":
         return f"a name must start with a letter and hold only letters, digits, _ and -; got {received!r}"
     if kind == "union_tag_not_found":

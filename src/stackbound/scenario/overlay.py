@@ -180,6 +180,8 @@ def resolve(ref: str, relative_to: FilePath | None = None, chain: tuple[FilePath
         raise ScenarioError([positions.problem((), f"a scenario must be a mapping of keys, got {type(data).__name__}")])
     if "extends" not in data:
         return Resolved(data, positions, (display,))
+    if data.get("stackbound") != 1:
+        raise ScenarioError([positions.problem(("stackbound",), f"format version must be 1, got {data.get('stackbound')!r}")])
     unknown = sorted(set(map(str, data)) - OVERLAY_KEYS)
     if unknown:
         problems = [positions.problem((k,), "an overlay changes its base only through overrides, add or remove") for k in unknown]

@@ -33,7 +33,6 @@ WaferRate = _param(u.WAFER_RATE)
 CountRate = _param(u.COUNT_RATE)
 Count = _param(u.COUNT, curve=False)
 Fraction = _param(u.FRACTION)
-FixedFraction = _param(u.FRACTION, curve=False)
 Duration = _param(u.DURATION, curve=False)
 MonthParam = _param(MONTH, curve=False)
 
@@ -94,14 +93,14 @@ class DieOutput(Model):
         return self
 
 
-class _Window(Model):
+class Windowed(Model):
     start: MonthParam | None = None  # type: ignore[valid-type]
     end: MonthParam | None = None  # type: ignore[valid-type]
     levers: list[Name] = []
     description: str = ""
 
 
-class FabLine(_Window):
+class FabLine(Windowed):
     kind: Literal["fab_line"]
     wafer_starts: WaferRate | None = None  # type: ignore[valid-type]
     wafer_diameter: _param(u.LENGTH, curve=False) = Field(default_factory=lambda: parse_param("300 mm", u.LENGTH))  # type: ignore[valid-type]
@@ -115,7 +114,7 @@ class FabLine(_Window):
         return self
 
 
-class MemoryLine(_Window):
+class MemoryLine(Windowed):
     kind: Literal["memory_line"]
     component: Name
     stacks: CountRate | None = None  # type: ignore[valid-type]
@@ -144,7 +143,7 @@ class Stockpile(Model):
     description: str = ""
 
 
-class Flow(_Window):
+class Flow(Windowed):
     kind: Literal["flow"]
     component: Name
     rate: CountRate  # type: ignore[valid-type]
@@ -198,12 +197,12 @@ class Platform(Model):
     description: str = ""
 
 
-class Import(_Window):
+class Import(Windowed):
     product: Name
     units: CountRate  # type: ignore[valid-type]
 
 
-class Rental(_Window):
+class Rental(Windowed):
     h100e: _param(u.H100E)  # type: ignore[valid-type]
 
 

@@ -134,7 +134,7 @@ KINDS: dict[str, Kind] = {
 }
 
 _NUMBER = re.compile(
-    r"^\s*(?P<num>[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)\s*(?P<suffix>[kMB](?=\s|$|/))?\s*(?P<rest>.*)$"
+    r"^\s*(?P<num>[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)(?P<suffix>[kMB](?=\s|$|/))?\s*(?P<rest>.*)$"
 )
 _SUFFIX = {"k": 1e3, "M": 1e6, "B": 1e9}
 

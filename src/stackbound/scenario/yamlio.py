@@ -110,17 +110,23 @@ class _Builder:
         return None if key is None else str(key)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
-        self.loader.flatten_mapping(node)
+        explicit = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+        self.loader.flatten_mapping(node)  # merged (<<) pairs first, then the explicit ones
+        merged = len(node.value) - explicit
         result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self._key(key_node, path)
             if key is None:
                 continue
-            if key in result:
+            if key in result and index >= merged and not self._merged_key(node, key, merged):
                 self._problem(key_node, (*path, key), f"duplicate key {key!r}")
                 continue
             result[key] = self.build(value_node, (*path, key))
         return result
+
+    def _merged_key(self, node: yaml.MappingNode, key: object, merged: int) -> bool:
+        """Whether ``key`` came in through a merge (``<<``), which explicit keys override."""
+        return any(self.loader.construct_object(k, deep=True) == key for k, _ in node.value[:merged])
 
     def _problem(self, node: yaml.Node, path: Path, message: str) -> None:
         mark = node.start_mark
