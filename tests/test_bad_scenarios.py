@@ -83,6 +83,8 @@ CASES: dict[str, Expected] = {
     "dist_to_reversed": Expected(10, "sources.fab.wafer_starts", "low < high"),
     "dist_unknown_family": Expected(10, "sources.fab.wafer_starts", "unknown distribution 'gamma'"),
     "dist_pert_out_of_order": Expected(15, "sources.fab.dies[0].yield", "[low, mode, high] in increasing order"),
+    "dist_to_too_wide": Expected(10, "sources.fab.wafer_starts", "spans too much to read as a 90% interval"),
+    "dist_normal_out_of_reach": Expected(13, "sources.fab.dies[0].share", "lie too far out for mean 0.5"),
     "dist_bernoulli_p_over_1": Expected(7, "levers.import_ban.value", "must be <= 1, got 1.5"),
     # curves
     "curve_bad_month": Expected(10, "sources.fab.wafer_starts", "month must be 01 to 12, got '2024-13'"),

@@ -64,8 +64,8 @@ def test_factors_join_a_curves_knots_and_each_correlated_set(tmp_path: Path) -> 
     data["sources"]["f2"]["rate"] = {"knots": {"2025-01": {"uniform": [100, 200]}, "2025-12": {"uniform": [200, 300]}}}
     loaded = load(data, tmp_path)
     by_group = {f.name: f for f in factors(loaded, "group")}
-    assert set(by_group) == {f"{F1} + {F3}", F2}
-    assert by_group[f"{F1} + {F3}"].directions == (1, -1)  # F3 falls when F1 rises
+    assert set(by_group) == {f"{F1} - {F3}", F2}
+    assert by_group[f"{F1} - {F3}"].directions == (1, -1)  # F3 falls when F1 rises
     assert by_group[F2].inputs == (f"{F2}@2025-01", f"{F2}@2025-12")
     assert [f.name for f in factors(loaded, "curve")] == [F1, F2, F3]
     assert len(factors(loaded, "input")) == 4
@@ -102,10 +102,12 @@ def test_tornado_swing_of_a_linear_input_is_its_slope_times_p90_minus_p10(tmp_pa
     assert list(frame["factor"]) == [F1, F2]
 
 
-def test_tornado_moves_a_correlated_set_together(tmp_path: Path) -> None:
-    result = tornado(load(correlated(0.6), tmp_path), UNITS_2025)
-    assert [bar.factor for bar in result.bars] == [f"{F1} + {F3}", F2]
-    assert result.bars[0].swing == pytest.approx(A * 0.8 * (X1[1] - X1[0]), rel=1e-6)
+@pytest.mark.parametrize(("rank", "sign"), [(0.6, "+"), (-0.6, "-")])
+def test_tornado_moves_a_correlated_set_together(tmp_path: Path, rank: float, sign: str) -> None:
+    result = tornado(load(correlated(rank), tmp_path), UNITS_2025)
+    assert [bar.factor for bar in result.bars] == [f"{F1} {sign} {F3}", F2]
+    # F3 is ample either way: the set's bar is F1's, P10 below P90
+    assert result.bars[0].high - result.bars[0].low == pytest.approx(A * 0.8 * (X1[1] - X1[0]), rel=1e-6)
 
 
 # ------------------------------------------------------------------ Sobol'
@@ -194,6 +196,15 @@ def test_delta_ranks_the_influential_input_first_under_correlation(tmp_path: Pat
     assert warnings.formatwarning is formatter
 
 
+def test_delta_of_a_curve_is_one_factor(tmp_path: Path) -> None:
+    data = linear()
+    data["sources"]["f1"]["rate"] = {"knots": {"2025-01": {"uniform": [100, 200]}, "2025-12": {"uniform": [100, 200]}}}
+    result = delta(load(data, tmp_path), UNITS_2025, samples=512, seed=1)
+    assert [i.factor for i in result.indices] == [F1, F2, F3]
+    assert result.indices[0].inputs == (f"{F1}@2025-01", f"{F1}@2025-12")
+    assert result.indices[0].delta > result.noise_floor
+
+
 def test_delta_needs_enough_samples(tmp_path: Path) -> None:
     with pytest.raises(SimulationError, match="at least 100 samples"):
         delta(load(linear(), tmp_path), UNITS_2025, samples=50)
@@ -260,5 +271,5 @@ def test_cli_errors(tmp_path: Path) -> None:
     assert "--samples does not apply" in done.output
 
 
-def test_default_sample_sizes_are_documented_powers() -> None:
+def test_default_sobol_base_size_is_a_power_of_two() -> None:
     assert DEFAULT_SAMPLES["sobol"] & (DEFAULT_SAMPLES["sobol"] - 1) == 0

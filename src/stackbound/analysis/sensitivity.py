@@ -17,6 +17,14 @@ and live in :data:`METHODS`:
 - ``delta``: Borgonovo's moment-independent δ (Plischke, Borgonovo & Smith 2013, *EJOR*
   226:536) and the given-data first-order index, from SALib on one ordinary, correlated
   Monte Carlo sample; valid under dependence.
+
+Defaults (:data:`DEFAULT_SAMPLES`): Sobol' base N = 1024, a power of two as scrambled Sobol'
+points need; interval half-widths shrink as 1/√N and at 1024 are about ±0.01–0.06 for total
+order and up to ±0.1 for the first order of a heavy-tailed input (the China scenario, 124
+factors, 129k runs, about half a minute on two cores). δ: 2048 samples, where the bootstrap
+intervals are about ±0.02 and one factor costs about 0.1 s. A result is marked unstable when
+an interval is wider than ±:data:`MAX_CONF` or first-order Sobol' indices sum above
+1 + :data:`SUM_TOLERANCE`.
 """
 
 from __future__ import annotations
@@ -70,7 +78,8 @@ _LINKED = 1e-3
 """Correlations weaker than this (what repairing an inconsistent matrix leaves) join nothing."""
 
 DEFAULT_BY: dict[str, By] = {"tornado": "group", "sobol": "group", "delta": "curve"}
-DEFAULT_SAMPLES: dict[str, int] = {"tornado": 1, "sobol": 1024, "delta": 2048}
+DEFAULT_SAMPLES: dict[str, int] = {"sobol": 1024, "delta": 2048}
+"""Sobol': base size N (N·(G+2) runs); delta: Monte Carlo samples. Justified above."""
 
 
 @dataclass(frozen=True)
@@ -115,8 +124,8 @@ def _links(loaded: LoadedScenario, by: By) -> dict[int, list[tuple[int, int]]]:
 
 
 def factors(loaded: LoadedScenario, by: By = "group") -> tuple[Factor, ...]:
-    """The factors of a scenario, in input order; directions follow correlation signs from
-    each factor's first input (breadth first)."""
+    """The factors of a scenario, in input order, named by their curves; directions follow
+    correlation signs from each factor's first input (breadth first)."""
     links, direction = _links(loaded, by), {}
     result = []
     for root in range(len(loaded.inputs)):
@@ -131,10 +140,17 @@ def factors(loaded: LoadedScenario, by: By = "group") -> tuple[Factor, ...]:
                     queue.append(other)
                     members.append(other)
         columns = tuple(sorted(members))
-        names = [loaded.inputs[c].name for c in columns]
-        label = names[0] if by == "input" else " + ".join(dict.fromkeys(loaded.inputs[c].group for c in columns))
-        result.append(Factor(label, tuple(names), columns, tuple(direction[c] for c in columns)))
+        names = tuple(loaded.inputs[c].name for c in columns)
+        result.append(Factor(_label(loaded, columns, direction) if by != "input" else names[0], names, columns,
+                             tuple(direction[c] for c in columns)))
     return tuple(result)
+
+
+def _label(loaded: LoadedScenario, columns: tuple[int, ...], direction: dict[int, int]) -> str:
+    """The curves of a factor, ``a + b - c``: ``c`` falls when ``a`` and ``b`` rise."""
+    signs = {loaded.inputs[c].group: direction[c] for c in reversed(columns)}
+    curves = list(dict.fromkeys(loaded.inputs[c].group for c in columns))
+    return curves[0] + "".join(f" {'+' if signs[g] > 0 else '-'} {g}" for g in curves[1:])
 
 
 def output_values(result: RunResult, output: Output) -> FloatArray:

@@ -15,6 +15,8 @@ import click
 from stackbound.analysis.validate import validate, validation_table
 from stackbound.cli.bottlenecks import command as bottlenecks_command
 from stackbound.cli.compare import command as compare_command
+from stackbound.cli.discover import command as discover_command
+from stackbound.cli.marginal import command as marginal_command
 from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, err, load, out
 from stackbound.cli.render import render_comparison, render_run, render_scenario, render_validation
 from stackbound.engine.results import RunResult
@@ -159,8 +161,8 @@ def scenarios_command() -> None:
         out.print(name)
 
 
-app.add_command(bottlenecks_command)
-app.add_command(compare_command)
+for analysis in (bottlenecks_command, compare_command, discover_command, marginal_command):
+    app.add_command(analysis)
 
 
 def main(argv: list[str] | None = None) -> None:

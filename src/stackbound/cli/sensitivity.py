@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stackbound.analysis.sensitivity import BY, DEFAULT_BY, DEFAULT_SAMPLES, METHODS, By, Output
@@ -26,11 +27,11 @@ BAR_WIDTH = 20
 
 @click.command("sensitivity")
 @click.argument("scenario", required=False)
-@click.option("--output", "metric", required=True,
+@click.option("--output", "metric", required=True, metavar="METRIC",
               help="Annual metric to explain, e.g. units, compute_added_h100e, hbm_stacks_consumed.")
-@click.option("--group", default="total", show_default=True,
+@click.option("--group", default="total", show_default=True, metavar="GROUP",
               help="Product, component, vendor or origin the metric is read for, or total.")
-@click.option("--year", type=int, required=True, help="Year of the annual output.")
+@click.option("--year", type=int, required=True, metavar="YEAR", help="Year of the annual output.")
 @click.option("--method", type=click.Choice(list(METHODS)), default="tornado", show_default=True,
               help="tornado: each factor at P10 and P90; sobol: variance-based indices (correlations off); "
                    "delta: moment-independent indices on a correlated sample.")
@@ -61,7 +62,7 @@ def command(scenario: str | None, metric: str, group: str, year: int, method: st
     if output_format == "json":
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
         for note in document["notes"]:
-            err.print(f"[yellow]note[/yellow] {note}", highlight=False)
+            err.print(f"[yellow]note[/yellow] {escape(note)}", highlight=False)
     else:
         render(out, document)
 
@@ -75,10 +76,10 @@ def render(console: Console, document: dict[str, Any]) -> None:
             head += f"  {key.replace('_', ' ')} {document[key]:,}"
     console.print(head, highlight=False)
     for note in document["notes"]:
-        console.print(f"[bold yellow]! {note}[/bold yellow]", highlight=False)
+        console.print(f"[bold yellow]! {escape(note)}[/bold yellow]", highlight=False)
     console.print(_table(document))
     if document.get("no_effect"):
-        console.print(f"[dim]no effect: {', '.join(document['no_effect'])}[/dim]", highlight=False)
+        console.print(f"[dim]no effect: {escape(', '.join(document['no_effect']))}[/dim]", highlight=False)
     if "noise_floor" in document:
         console.print(f"[dim]noise floor (largest δ of dummy inputs the output ignores): "
                       f"{document['noise_floor']:.3f}[/dim]", highlight=False)
@@ -112,7 +113,7 @@ def _cell(row: dict[str, Any], column: str) -> str:
     if isinstance(value, bool):
         return "yes" if value else "[dim]no[/dim]"
     if isinstance(value, str):
-        return value
+        return escape(value)
     if f"{column}_conf" in row:
         return f"{value:.3f} [dim]± {row[f'{column}_conf']:.3f}[/dim]"
     return str(value) if isinstance(value, int) else short_number(value)

@@ -118,16 +118,16 @@ def _chunks(samples: int, chunk_size: int) -> list[Chunk]:
 
 def _in_order(work: Callable[[Chunk], BlockOutputs], chunks: list[Chunk], workers: int) -> Iterator[BlockOutputs]:
     """Chunk outputs in chunk order, computed by up to ``workers`` threads (the kernels and
-    numpy release the GIL); at most ``workers + 1`` chunks are held at once."""
+    numpy release the GIL); at most ``workers`` chunks are in memory at once."""
     if workers <= 1:
         yield from map(work, chunks)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: list[Future[BlockOutputs]] = []
         for chunk in chunks:
-            pending.append(pool.submit(work, chunk))
-            if len(pending) > workers:
+            if len(pending) == workers:
                 yield pending.pop(0).result()
+            pending.append(pool.submit(work, chunk))
         for future in pending:
             yield future.result()
 

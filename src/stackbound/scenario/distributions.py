@@ -173,7 +173,10 @@ def _parse_normal(raw: object, read: Reader, scale: Reader) -> Distribution:
         raise ValueError(f"normal sd must be > 0, got {sd:g}")
     if low >= high:
         raise ValueError(f"normal min must be below max, got {low:g} and {high:g}")
-    return Distribution("normal", (mean, sd, low, high))
+    dist = Distribution("normal", (mean, sd, low, high))
+    if not math.isfinite(dist.median()):
+        raise ValueError(f"normal min and max ({low:g}, {high:g}) lie too far out for mean {mean:g} and sd {sd:g}")
+    return dist
 
 
 def _parse_lognormal(raw: object, read: Reader, scale: Reader) -> Distribution:
@@ -190,9 +193,14 @@ def _parse_to(raw: object, read: Reader, scale: Reader) -> Distribution:
     lo, hi = (read(v) for v in _as_list(raw, 2, "[low, high], a 90% interval"))
     if not lo < hi:
         raise ValueError(f"expected [low, high] with low < high, got [{lo:g}, {hi:g}]")
+    params: tuple[float, ...]
     if lo > 0:
-        return Distribution("lognormal", (math.sqrt(lo * hi), math.log(hi / lo) / (2 * _Z95)))
-    return Distribution("normal", ((lo + hi) / 2, (hi - lo) / (2 * _Z95), -math.inf, math.inf))
+        params = (math.sqrt(lo * hi), math.log(hi / lo) / (2 * _Z95))
+    else:
+        params = ((lo + hi) / 2, (hi - lo) / (2 * _Z95), -math.inf, math.inf)
+    if not (math.isfinite(params[0]) and 0 < params[1] < math.inf and (lo <= 0 or params[0] > 0)):
+        raise ValueError(f"[{lo:g}, {hi:g}] spans too much to read as a 90% interval (beyond floating point)")
+    return Distribution("lognormal" if lo > 0 else "normal", params)
 
 
 def _parse_bernoulli(raw: object, read: Reader, scale: Reader) -> Distribution:
