@@ -48,8 +48,10 @@ def _counts(scenario: str) -> str:
 
     loaded = load_scenario(scenario)
     plan = build_plan(loaded)
-    return (f"{loaded.name}: {len(plan.months)} months, {len(plan.variants)} variants, "
-            f"{len(loaded.scenario.sources)} sources, {len(loaded.inputs)} uncertain inputs")
+    return (
+        f"{loaded.name}: {len(plan.months)} months, {len(plan.variants)} variants, "
+        f"{len(loaded.scenario.sources)} sources, {len(loaded.inputs)} uncertain inputs"
+    )
 
 
 def _measure(scenario: str, samples: int, workers: int) -> dict[str, float]:

@@ -34,9 +34,12 @@ def hbm_bound(hbm_rate: Any = 100.0) -> dict[str, Any]:
     """HBM 100 stacks a month (4 a unit: 25 units); logic ample; packaging 50 a month.
     HBM binds every month and each month costs 50 − 25 = 25 units (the gap to packaging)."""
     hbm = {"hbm_flow": {"kind": "flow", "component": "hbm", "rate": hbm_rate}}
-    return scenario(components=LOGIC_HBM, sources={**AMPLE_LOGIC, **hbm},
-                    packaging={"pkg": {"capacity": 50.0, "yield": 1.0}},
-                    products={"accel": product({"logic": 1, "hbm": 4})})
+    return scenario(
+        components=LOGIC_HBM,
+        sources={**AMPLE_LOGIC, **hbm},
+        packaging={"pkg": {"capacity": 50.0, "yield": 1.0}},
+        products={"accel": product({"logic": 1, "hbm": 4})},
+    )
 
 
 # ------------------------------------------------------------------ binding probabilities
@@ -63,10 +66,16 @@ def test_inactive_and_starved_by_priority_are_shown_apart(tmp_path: Path) -> Non
     """HBM 100 a month. First has priority, a demand cap of 60 and binds on it; second
     launches in July and takes the HBM that is left: bound by HBM, starved by priority."""
     hbm_flow = {"hbm_flow": {"kind": "flow", "component": "hbm", "rate": 100.0}}
-    products = {"first": product({"logic": 1, "hbm": 1}, priority=1, demand_cap=60.0),
-                "second": product({"logic": 1, "hbm": 1}, priority=2, launch=month(6))}
-    data = scenario(components=LOGIC_HBM, sources={**AMPLE_LOGIC, **hbm_flow},
-                    packaging={"pkg": {"capacity": 10_000.0, "yield": 1.0}}, products=products)
+    products = {
+        "first": product({"logic": 1, "hbm": 1}, priority=1, demand_cap=60.0),
+        "second": product({"logic": 1, "hbm": 1}, priority=2, launch=month(6)),
+    }
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**AMPLE_LOGIC, **hbm_flow},
+        packaging={"pkg": {"capacity": 10_000.0, "yield": 1.0}},
+        products=products,
+    )
     analysis = analyse(tmp_path, data)
     first, second = analysis.variants.index("first/main"), analysis.variants.index("second/main")
     hbm, cap = analysis.constraints.index("hbm"), analysis.constraints.index("demand cap")
@@ -77,8 +86,9 @@ def test_inactive_and_starved_by_priority_are_shown_apart(tmp_path: Path) -> Non
     assert analysis.starved[first, 0] == 0.0
     texts = {h.variant: h.text for h in analysis.headlines}
     assert texts["first/main"] == "first/main: demand cap (P=1) throughout"
-    assert texts["second/main"] == ("second/main: inactive until 2025-06, "
-                                    "then hbm (P=1, starved by priority) from 2025-07")
+    assert texts["second/main"] == (
+        "second/main: inactive until 2025-06, then hbm (P=1, starved by priority) from 2025-07"
+    )
 
 
 def test_headline_names_the_month_the_binding_constraint_changes(tmp_path: Path) -> None:
@@ -139,10 +149,16 @@ def rationed() -> dict[str, Any]:
     """1 000 HBM stacks, drawn at most 100 a month, the only HBM: closing stock 900, 800, …,
     0 at the end of the tenth month (2025-10), which is the run-out month. Runway at the
     end of January is 9 months. The die bank (10⁹ dies) never runs out."""
-    sources = {"die_bank": {"kind": "stockpile", "component": "logic", "initial": 1e9},
-               "hbm_stock": {"kind": "stockpile", "component": "hbm", "initial": 1000.0, "max_draw": 100.0}}
-    return scenario(components=LOGIC_HBM, sources=sources, packaging={"pkg": {"capacity": 10_000.0, "yield": 1.0}},
-                    products={"accel": product({"logic": 1, "hbm": 1})})
+    sources = {
+        "die_bank": {"kind": "stockpile", "component": "logic", "initial": 1e9},
+        "hbm_stock": {"kind": "stockpile", "component": "hbm", "initial": 1000.0, "max_draw": 100.0},
+    }
+    return scenario(
+        components=LOGIC_HBM,
+        sources=sources,
+        packaging={"pkg": {"capacity": 10_000.0, "yield": 1.0}},
+        products={"accel": product({"logic": 1, "hbm": 1})},
+    )
 
 
 def test_runout_month_of_a_rationed_stockpile(tmp_path: Path) -> None:

@@ -57,9 +57,12 @@ def test_overlays_of_china_are_the_six_stories() -> None:
 
 
 def test_every_value_has_provenance() -> None:
-    missing = [format_path(path) for name in ["china", *OVERLAYS]
-               for path, param in walk_params(load_scenario(name).scenario)
-               if param.provenance is None and not format_path(path).startswith("reference.")]
+    missing = [
+        format_path(path)
+        for name in ["china", *OVERLAYS]
+        for path, param in walk_params(load_scenario(name).scenario)
+        if param.provenance is None and not format_path(path).startswith("reference.")
+    ]
     assert missing == []
 
 
@@ -90,7 +93,9 @@ def test_grade_c_values_are_marked_weak() -> None:
 
 def _flatten(node: Any, path: str = "") -> dict[str, Any]:
     if isinstance(node, dict):
-        return {k: v for key, value in node.items() for k, v in _flatten(value, f"{path}.{key}" if path else key).items()}
+        return {
+            k: v for key, value in node.items() for k, v in _flatten(value, f"{path}.{key}" if path else key).items()
+        }
     if isinstance(node, list):
         return {k: v for i, value in enumerate(node) for k, v in _flatten(value, f"{path}.{i}").items()}
     return {path: node}
@@ -113,12 +118,14 @@ def _p50(result: RunResult, metric: str, group: str, years: list[int]) -> float:
 
 def test_no_die_bank_has_fewer_early_units(results: dict[str, RunResult]) -> None:
     assert _p50(results["no-die-bank"], "units", "domestic", [2024, 2025]) < _p50(
-        results["china"], "units", "domestic", [2024, 2025])
+        results["china"], "units", "domestic", [2024, 2025]
+    )
 
 
 def test_domestic_hbm_takeoff_has_more_2027_units(results: dict[str, RunResult]) -> None:
     assert _p50(results["domestic-hbm-takeoff"], "units", "domestic", [2027]) > _p50(
-        results["china"], "units", "domestic", [2027])
+        results["china"], "units", "domestic", [2027]
+    )
 
 
 def test_tight_controls_has_fewer_units(results: dict[str, RunResult]) -> None:
@@ -128,7 +135,8 @@ def test_tight_controls_has_fewer_units(results: dict[str, RunResult]) -> None:
 
 def test_more_licences_brings_more_imports(results: dict[str, RunResult]) -> None:
     assert _p50(results["more-licences"], "units", "imported", [2025, 2026]) > _p50(
-        results["china"], "units", "imported", [2025, 2026])
+        results["china"], "units", "imported", [2025, 2026]
+    )
 
 
 def test_hbm_smuggling_lifts_output_without_a_stable_base(results: dict[str, RunResult]) -> None:
@@ -140,7 +148,8 @@ def test_hbm_smuggling_lifts_output_without_a_stable_base(results: dict[str, Run
 
 def test_huawei_fabs_add_dies_that_wait_for_hbm(results: dict[str, RunResult]) -> None:
     assert _p50(results["huawei-fabs"], "stranded_dies", "total", [2028]) > _p50(
-        results["china"], "stranded_dies", "total", [2028])
+        results["china"], "stranded_dies", "total", [2028]
+    )
 
 
 def test_validate_matches_golden_file(results: dict[str, RunResult]) -> None:
@@ -161,8 +170,12 @@ def test_validate_matches_golden_file(results: dict[str, RunResult]) -> None:
 
 
 def test_validate_command_prints_every_case() -> None:
-    done = subprocess.run([sys.executable, "-m", "stackbound", "validate", "china", "--samples", "2000",
-                           "--format", "json"], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "stackbound", "validate", "china", "--samples", "2000", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     path = builtin_validation("china")
@@ -174,7 +187,8 @@ def test_validate_command_prints_every_case() -> None:
 def test_assumptions_register_is_generated_from_the_dataset() -> None:
     committed = (ROOT / "docs" / "china-dataset.md").read_text(encoding="utf-8")
     assert committed == register_markdown(load_scenario("china")), (
-        "docs/china-dataset.md is stale: run `stackbound register china --out docs/china-dataset.md`")
+        "docs/china-dataset.md is stale: run `stackbound register china --out docs/china-dataset.md`"
+    )
 
 
 def test_builtin_files_are_in_the_package() -> None:

@@ -18,8 +18,9 @@ EXAMPLE = "example"
 
 def stackbound(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "stackbound", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "stackbound", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
 
 
 def test_run_default_prints_tables() -> None:
@@ -44,8 +45,16 @@ def test_run_json_document_shape() -> None:
     assert doc["seed"] == 11
     assert doc["samples"] == 1500
     metrics = {row["metric"] for row in doc["annual"]}
-    assert metrics == {"units", "units_delivered", "dies_consumed", "hbm_stacks_consumed", "compute_added_h100e",
-                       "effective_compute_added_h100e", "stranded_dies", "stranded_hbm_stacks"}
+    assert metrics == {
+        "units",
+        "units_delivered",
+        "dies_consumed",
+        "hbm_stacks_consumed",
+        "compute_added_h100e",
+        "effective_compute_added_h100e",
+        "stranded_dies",
+        "stranded_hbm_stacks",
+    }
     groups = {row["group"] for row in doc["annual"] if row["metric"] == "units"}
     assert {"accel_a", "accel_b", "import_gpu", "VendorA", "domestic", "imported", "total"} <= groups
     for row in doc["annual"]:
@@ -101,8 +110,12 @@ def test_out_refuses_a_foreign_directory(tmp_path: Path) -> None:
 
 def test_interrupted_run_leaves_no_output(tmp_path: Path) -> None:
     out = tmp_path / "results"
-    process = subprocess.Popen([sys.executable, "-m", "stackbound", "run", "--samples", "400000", "--seed", "1",
-                                "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stackbound", "run", "--samples", "400000", "--seed", "1", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(4)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)

@@ -48,15 +48,24 @@ def base_data() -> dict[str, Any]:
     Packaging capacity is uncertain too, so the draws matter."""
     sources = {
         "die_bank": {"kind": "stockpile", "component": "logic", "initial": AMPLE},
-        "hbm_stock": {"kind": "stockpile", "component": "hbm", "initial": {"uniform": [2000.0, 6000.0]},
-                      "max_draw": 800.0},
-        "hbm_smuggled": {"kind": "flow", "component": "hbm", "rate": {"uniform": [100.0, 300.0]},
-                         "levers": ["enforcement"]},
+        "hbm_stock": {
+            "kind": "stockpile",
+            "component": "hbm",
+            "initial": {"uniform": [2000.0, 6000.0]},
+            "max_draw": 800.0,
+        },
+        "hbm_smuggled": {
+            "kind": "flow",
+            "component": "hbm",
+            "rate": {"uniform": [100.0, 300.0]},
+            "levers": ["enforcement"],
+        },
     }
-    products = {"accel": product({"logic": 1, "hbm": 4}),
-                "import_gpu": {"vendor": "ForeignCo", "origin": "imported"}}
-    components = {"logic": {"kind": "logic_die"},
-                  "hbm": {"kind": "hbm_stack", "draw_order": ["hbm_smuggled", "hbm_stock"]}}
+    products = {"accel": product({"logic": 1, "hbm": 4}), "import_gpu": {"vendor": "ForeignCo", "origin": "imported"}}
+    components = {
+        "logic": {"kind": "logic_die"},
+        "hbm": {"kind": "hbm_stack", "draw_order": ["hbm_smuggled", "hbm_stock"]},
+    }
     return scenario(
         components=components,
         sources=sources,
@@ -94,8 +103,7 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(base_file: Path
 
 
 def test_doubling_a_stockpile_never_gives_fewer_units(tmp_path: Path, base_file: Path) -> None:
-    doubled = overlay(tmp_path, "doubled", base_file,
-                      {"sources.hbm_stock.initial": {"uniform": [4000.0, 12000.0]}})
+    doubled = overlay(tmp_path, "doubled", base_file, {"sources.hbm_stock.initial": {"uniform": [4000.0, 12000.0]}})
     base, more = run_one(load_scenario(base_file)), run_one(load_scenario(doubled))
     per_sample = paired_difference(base, more, "units", "accel")
     assert per_sample.shape == (SAMPLES, 2)
@@ -148,8 +156,12 @@ def test_one_lever_overlay_is_reproduced_by_its_lever_alone(tmp_path: Path, base
 
 def test_lever_built_in_memory_equals_the_overlay_file(tmp_path: Path, base_file: Path) -> None:
     """``with_lever`` loads to what an overlay overriding only that lever loads to."""
-    both = overlay(tmp_path, "both", base_file, {"levers.enforcement.value": 0.5, "levers.licence.value": 0.0,
-                                                 "sources.hbm_stock.max_draw": 400.0})
+    both = overlay(
+        tmp_path,
+        "both",
+        base_file,
+        {"levers.enforcement.value": 0.5, "levers.licence.value": 0.0, "sources.hbm_stock.max_draw": 400.0},
+    )
     only = overlay(tmp_path, "only", base_file, {"levers.enforcement.value": 0.5})
     base, over = load_scenario(base_file), load_scenario(both)
     assert changed_levers(base, over) == ("enforcement", "licence")
@@ -162,8 +174,12 @@ def test_lever_built_in_memory_equals_the_overlay_file(tmp_path: Path, base_file
 
 
 def test_lever_view_splits_an_overlay_into_levers_and_the_rest(tmp_path: Path, base_file: Path) -> None:
-    both = overlay(tmp_path, "both", base_file, {"levers.enforcement.value": 0.5, "levers.licence.value": 0.0,
-                                                 "sources.hbm_stock.max_draw": 400.0})
+    both = overlay(
+        tmp_path,
+        "both",
+        base_file,
+        {"levers.enforcement.value": 0.5, "levers.licence.value": 0.0, "sources.hbm_stock.max_draw": 400.0},
+    )
     view = lever_view(load_scenario(base_file), [load_scenario(both)], run_one)
     effects = {(d.scenario, d.metric, d.group, d.year): d for d in view.effects[0]}
     assert effects[("licence", "units", "imported", 2025)].p50 < 0
@@ -210,15 +226,20 @@ def test_command_table_and_json(tmp_path: Path, base_file: Path) -> None:
 
 
 def test_command_lever_view_on_the_builtin_example(tmp_path: Path) -> None:
-    data = {"stackbound": 1, "extends": "example", "name": "enforced",
-            "overrides": {"levers.smuggling_enforcement.value": {"value": 0, "assumption": "test"}}}
+    data = {
+        "stackbound": 1,
+        "extends": "example",
+        "name": "enforced",
+        "overrides": {"levers.smuggling_enforcement.value": {"value": 0, "assumption": "test"}},
+    }
     enforced = write(tmp_path, "enforced", data)
     done = invoke("example", str(enforced), "--levers")
     assert done.exit_code == 0, done.output
     assert "smuggling_enforcement" in done.output
     document = json.loads(invoke("example", str(enforced), "--levers", "--format", "json").stdout)
-    assert document["changes"] == [{"overlay": "enforced", "lever": "smuggling_enforcement", "base_value": "1",
-                                    "overlay_value": "0"}]
+    assert document["changes"] == [
+        {"overlay": "enforced", "lever": "smuggling_enforcement", "base_value": "1", "overlay_value": "0"}
+    ]
     rest = [e for e in document["effects"] if e["change"] == REST]
     assert rest
     assert all(e["p5"] == e["p95"] == 0.0 for e in rest)

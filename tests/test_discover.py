@@ -114,20 +114,28 @@ def test_conditions_read_in_plain_words() -> None:
     assert Condition(share, 0.4, None).describe() == "fab die share is over 40%"
     outcome = Outcome("units", 2027, "below", 300_000.0)
     assert outcome.describe() == "2027 units fall below 300k"
-    assert Outcome("compute_added_h100e", 2026, "above", 2e6, "Huawei").describe() == \
-        "2026 compute added H100e of Huawei rise above 2M"
+    assert (
+        Outcome("compute_added_h100e", 2026, "above", 2e6, "Huawei").describe()
+        == "2026 compute added H100e of Huawei rise above 2M"
+    )
 
 
 # ------------------------------------------------------------------ inputs of each run
 
 
 def _flow_scenario(tmp_path: Path) -> Any:
-    sources = {"logic_flow": {"kind": "flow", "component": "logic", "rate": {"uniform": [1000, 5000]}},
-               "hbm_flow": {"kind": "flow", "component": "hbm", "rate": AMPLE}}
+    sources = {
+        "logic_flow": {"kind": "flow", "component": "logic", "rate": {"uniform": [1000, 5000]}},
+        "hbm_flow": {"kind": "flow", "component": "hbm", "rate": AMPLE},
+    }
     packaging = {"pkg": {"capacity": {"uniform": ["1B", "2B"]}, "yield": 1.0}}
-    data = scenario(components=LOGIC_HBM, sources=sources, packaging=packaging,
-                    products={"accel": product({"logic": 2, "hbm": 8})},
-                    correlations=[{"between": ["sources.logic_flow.rate", "packaging.pkg.capacity"], "rank": 0.7}])
+    data = scenario(
+        components=LOGIC_HBM,
+        sources=sources,
+        packaging=packaging,
+        products={"accel": product({"logic": 2, "hbm": 8})},
+        correlations=[{"between": ["sources.logic_flow.rate", "packaging.pkg.capacity"], "rank": 0.7}],
+    )
     return load(data, tmp_path)
 
 
@@ -143,10 +151,19 @@ def test_sampled_inputs_line_up_with_the_runs_sample_by_sample(tmp_path: Path) -
 
 def test_curves_are_summarised_by_their_average(tmp_path: Path) -> None:
     rate = {"knots": {"2025-01": {"uniform": [0, 1200]}, "2025-12": 600}, "shift": {"uniform": [0, 3]}}
-    sources = {"logic_flow": {"kind": "flow", "component": "logic", "rate": rate},
-               "hbm_flow": {"kind": "flow", "component": "hbm", "rate": AMPLE}}
-    loaded = load(scenario(components=LOGIC_HBM, sources=sources, packaging=AMPLE_PACKAGING,
-                           products={"accel": product({"logic": 1, "hbm": 1})}), tmp_path)
+    sources = {
+        "logic_flow": {"kind": "flow", "component": "logic", "rate": rate},
+        "hbm_flow": {"kind": "flow", "component": "hbm", "rate": AMPLE},
+    }
+    loaded = load(
+        scenario(
+            components=LOGIC_HBM,
+            sources=sources,
+            packaging=AMPLE_PACKAGING,
+            products={"accel": product({"logic": 1, "hbm": 1})},
+        ),
+        tmp_path,
+    )
     draws = sample_inputs(loaded, 50, 0)
     features, x = feature_matrix(loaded, draws, "curves")
     names = [f.name for f in features]
@@ -167,13 +184,20 @@ def _planted(tmp_path: Path) -> Any:
     2025-12, plus 1000 from accel_b (dies arriving 2025-06) when it is still sold then: they
     fall below 500 exactly when accel_a launches after 2025-12 and accel_b ends before 2025-06."""
     components = {"die_a": {"kind": "logic_die"}, "die_b": {"kind": "logic_die"}, "hbm": {"kind": "hbm_stack"}}
-    sources = {"bank_a": {"kind": "stockpile", "component": "die_a", "initial": 1000},
-               "bank_b": {"kind": "stockpile", "component": "die_b", "arrivals": {"2025-06": 1000}},
-               "hbm_flow": {"kind": "flow", "component": "hbm", "rate": {"uniform": ["1B", "2B"]}}}
+    sources = {
+        "bank_a": {"kind": "stockpile", "component": "die_a", "initial": 1000},
+        "bank_b": {"kind": "stockpile", "component": "die_b", "arrivals": {"2025-06": 1000}},
+        "hbm_flow": {"kind": "flow", "component": "hbm", "rate": {"uniform": ["1B", "2B"]}},
+    }
     packaging = {"pkg": {"capacity": {"uniform": ["1B", "2B"]}, "yield": 1.0}}
-    products = {"accel_a": product({"die_a": 1, "hbm": 1}, launch={"uniform": ["2025-01", "2026-12"]},
-                                   specs={"dense_bf16": {"uniform": [100, 200]}}),
-                "accel_b": product({"die_b": 1, "hbm": 1}, priority=2, end_of_life={"uniform": ["2024-12", "2025-12"]})}
+    products = {
+        "accel_a": product(
+            {"die_a": 1, "hbm": 1},
+            launch={"uniform": ["2025-01", "2026-12"]},
+            specs={"dense_bf16": {"uniform": [100, 200]}},
+        ),
+        "accel_b": product({"die_b": 1, "hbm": 1}, priority=2, end_of_life={"uniform": ["2024-12", "2025-12"]}),
+    }
     data = scenario(components=components, sources=sources, packaging=packaging, products=products, end="2026-12")
     return load(data, tmp_path)
 
@@ -214,11 +238,14 @@ def test_cli_json_and_table(tmp_path: Path) -> None:
     assert "chosen" in table.output
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (["--below", "1", "--above", "2"], "exactly one of --below and --above"),
-    ([], "exactly one of --below and --above"),
-    (["--below", "lots"], "is not a number"),
-])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--below", "1", "--above", "2"], "exactly one of --below and --above"),
+        ([], "exactly one of --below and --above"),
+        (["--below", "lots"], "is not a number"),
+    ],
+)
 def test_cli_rejects_a_bad_outcome(tmp_path: Path, extra: list[str], message: str) -> None:
     _planted(tmp_path)
     args = [str(tmp_path / "scenario.yaml"), "--output", "units", "--year", "2025", "--samples", "10", *extra]
@@ -227,11 +254,14 @@ def test_cli_rejects_a_bad_outcome(tmp_path: Path, extra: list[str], message: st
     assert message in result.output
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--output", "unitz", "--year", "2025"], "unknown output 'unitz'"),
-    (["--output", "units", "--group", "Nobody", "--year", "2025"], "has no group 'Nobody'"),
-    (["--output", "units", "--year", "2031"], "year 2031 is outside the horizon"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--output", "unitz", "--year", "2025"], "unknown output 'unitz'"),
+        (["--output", "units", "--group", "Nobody", "--year", "2025"], "has no group 'Nobody'"),
+        (["--output", "units", "--year", "2031"], "year 2031 is outside the horizon"),
+    ],
+)
 def test_unknown_output_group_or_year_is_one_clear_error(tmp_path: Path, args: list[str], message: str) -> None:
     _planted(tmp_path)
     result = CliRunner().invoke(command, [str(tmp_path / "scenario.yaml"), *args, "--below", "5", "--samples", "10"])

@@ -32,23 +32,44 @@ def instance(seed: int) -> dict[str, Any]:
     def between(low: float, high: float) -> float:
         return round(float(rng.uniform(low, high)), 3)
 
-    components = {"logic": {"kind": "logic_die"}, "hbm2e": {"kind": "hbm_stack"}, "hbm3": {"kind": "hbm_stack"},
-                  "lpddr": {"kind": "memory"}}
-    die = {"component": "logic", "wafer_starts": spread(between(500, 1_500)), "dies_per_wafer": between(40, 90),
-           "yield": between(0.4, 0.9)}
+    components = {
+        "logic": {"kind": "logic_die"},
+        "hbm2e": {"kind": "hbm_stack"},
+        "hbm3": {"kind": "hbm_stack"},
+        "lpddr": {"kind": "memory"},
+    }
+    die = {
+        "component": "logic",
+        "wafer_starts": spread(between(500, 1_500)),
+        "dies_per_wafer": between(40, 90),
+        "yield": between(0.4, 0.9),
+    }
     sources = {
         "fab": {"kind": "fab_line", "cycle_time": int(rng.integers(0, 3)), "dies": [die]},
-        "bank": {"kind": "stockpile", "component": "logic", "initial": spread(between(0, 2e5)),
-                 "max_draw": between(5e3, 3e4)},
-        "hbm2e_stock": {"kind": "stockpile", "component": "hbm2e", "initial": spread(between(1e5, 2e6)),
-                        "max_draw": spread(between(2e4, 2e5))},
-        "hbm3_line": {"kind": "memory_line", "component": "hbm3", "lag": int(rng.integers(0, 3)),
-                      "stacks": {month(int(rng.integers(0, 6))): 0,
-                                 month(int(rng.integers(6, 12))): between(5e4, 4e5)}},
+        "bank": {
+            "kind": "stockpile",
+            "component": "logic",
+            "initial": spread(between(0, 2e5)),
+            "max_draw": between(5e3, 3e4),
+        },
+        "hbm2e_stock": {
+            "kind": "stockpile",
+            "component": "hbm2e",
+            "initial": spread(between(1e5, 2e6)),
+            "max_draw": spread(between(2e4, 2e5)),
+        },
+        "hbm3_line": {
+            "kind": "memory_line",
+            "component": "hbm3",
+            "lag": int(rng.integers(0, 3)),
+            "stacks": {month(int(rng.integers(0, 6))): 0, month(int(rng.integers(6, 12))): between(5e4, 4e5)},
+        },
         "lpddr_flow": {"kind": "flow", "component": "lpddr", "rate": spread(between(1e4, 1e5))},
     }
-    packaging = {"cowos": {"capacity": spread(between(1e4, 6e4)), "yield": between(0.7, 0.98)},
-                 "fcbga": {"capacity": between(1e4, 5e4), "yield": between(0.9, 1.0)}}
+    packaging = {
+        "cowos": {"capacity": spread(between(1e4, 6e4)), "yield": between(0.7, 0.98)},
+        "fcbga": {"capacity": between(1e4, 5e4), "yield": between(0.9, 1.0)},
+    }
     bills = [  # the top variant first; lower ones share its logic dies and packaging line
         ({"logic": int(rng.integers(1, 3)), "hbm2e": int(rng.integers(4, 9))}, "cowos"),
         ({"logic": int(rng.integers(1, 3)), "hbm3": int(rng.integers(4, 9))}, "cowos"),
@@ -106,10 +127,12 @@ def test_exact_run_matches_fast_run() -> None:
     exact = run(loaded, samples=40, seed=9, exact=True)
     assert exact.exact
     for key, values in fast.annual.items():
-        np.testing.assert_allclose(exact.annual[key], values, rtol=REL, atol=REL * max(float(values.max()), 1.0),
-                                   err_msg=str(key))
-    np.testing.assert_allclose(exact.monthly_sums, fast.monthly_sums, rtol=REL,
-                               atol=REL * max(float(fast.monthly_sums.max()), 1.0))
+        np.testing.assert_allclose(
+            exact.annual[key], values, rtol=REL, atol=REL * max(float(values.max()), 1.0), err_msg=str(key)
+        )
+    np.testing.assert_allclose(
+        exact.monthly_sums, fast.monthly_sums, rtol=REL, atol=REL * max(float(fast.monthly_sums.max()), 1.0)
+    )
 
 
 @settings(max_examples=25, deadline=None)

@@ -59,8 +59,12 @@ def test_constant_capacity_gives_starts_times_dies_times_yield_per_bill(tmp_path
     per_month = line_starts * share * dies_per_wafer * die_yield / dies_per_unit  # 27 000
     die = {"component": "logic", "share": share, "dies_per_wafer": dies_per_wafer, "yield": die_yield}
     sources = {"fab": {"kind": "fab_line", "wafer_starts": line_starts, "cycle_time": "3 month", "dies": [die]}}
-    data = scenario(components=LOGIC_HBM, sources={**sources, **AMPLE_HBM}, packaging=AMPLE_PACKAGING,
-                    products={"accel": product({"logic": dies_per_unit, "hbm": 8})})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**sources, **AMPLE_HBM},
+        packaging=AMPLE_PACKAGING,
+        products={"accel": product({"logic": dies_per_unit, "hbm": 8})},
+    )
     result = go(tmp_path, data)
     np.testing.assert_allclose(path(result, "units", "accel"), per_month, rtol=RTOL)
     np.testing.assert_allclose(result.annual_values("units", "accel"), 12 * per_month, rtol=RTOL)
@@ -75,8 +79,12 @@ def test_cycle_time_only_shifts_the_output_of_a_line_that_starts_at_the_horizon(
     per_month = starts * dies_per_wafer * die_yield
     for cycle_time in (0, 1, 3, 5):
         line = fab(starts, dies_per_wafer, die_yield, cycle_time=f"{cycle_time} month", start="2025-01")
-        data = scenario(components=LOGIC_HBM, sources={**line, **AMPLE_HBM}, packaging=AMPLE_PACKAGING,
-                        products={"accel": product({"logic": 1, "hbm": 1})})
+        data = scenario(
+            components=LOGIC_HBM,
+            sources={**line, **AMPLE_HBM},
+            packaging=AMPLE_PACKAGING,
+            products={"accel": product({"logic": 1, "hbm": 1})},
+        )
         units = path(go(tmp_path, data, samples=2), "units", "accel")
         expected = np.where(np.arange(12) < cycle_time, 0.0, per_month)
         np.testing.assert_allclose(units, np.broadcast_to(expected, units.shape), rtol=RTOL, err_msg=f"{cycle_time=}")
@@ -84,19 +92,34 @@ def test_cycle_time_only_shifts_the_output_of_a_line_that_starts_at_the_horizon(
 
 def test_a_line_running_before_the_horizon_delivers_from_the_first_month(tmp_path: Path) -> None:
     line = fab(1000.0, 50.0, 0.8, cycle_time="4 month")
-    data = scenario(components=LOGIC_HBM, sources={**line, **AMPLE_HBM}, packaging=AMPLE_PACKAGING,
-                    products={"accel": product({"logic": 1, "hbm": 1})})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**line, **AMPLE_HBM},
+        packaging=AMPLE_PACKAGING,
+        products={"accel": product({"logic": 1, "hbm": 1})},
+    )
     np.testing.assert_allclose(path(go(tmp_path, data, samples=2), "units", "accel"), 1000 * 50 * 0.8, rtol=RTOL)
 
 
 def test_memory_line_from_dram_wafers(tmp_path: Path) -> None:
     wafers, dies_per_wafer, dies_per_stack, stacking_yield, lag = 2000.0, 600.0, 8.0, 0.6, 2
     stacks = wafers * dies_per_wafer / dies_per_stack * stacking_yield  # 90 000 a month
-    line = {"kind": "memory_line", "component": "hbm", "dram_wafer_starts": wafers, "dies_per_wafer": dies_per_wafer,
-            "dies_per_stack": dies_per_stack, "stacking_yield": stacking_yield, "lag": f"{lag} month",
-            "start": "2025-01"}
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(AMPLE), "hbm_line": line}, packaging=AMPLE_PACKAGING,
-                    products={"accel": product({"logic": 1, "hbm": 6})})
+    line = {
+        "kind": "memory_line",
+        "component": "hbm",
+        "dram_wafer_starts": wafers,
+        "dies_per_wafer": dies_per_wafer,
+        "dies_per_stack": dies_per_stack,
+        "stacking_yield": stacking_yield,
+        "lag": f"{lag} month",
+        "start": "2025-01",
+    }
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(AMPLE), "hbm_line": line},
+        packaging=AMPLE_PACKAGING,
+        products={"accel": product({"logic": 1, "hbm": 6})},
+    )
     units = path(go(tmp_path, data, samples=2), "units", "accel")
     expected = np.where(np.arange(12) < lag, 0.0, stacks / 6)
     np.testing.assert_allclose(units, np.broadcast_to(expected, units.shape), rtol=RTOL)
@@ -133,11 +156,20 @@ def test_fab_line_yield_from_defect_density(tmp_path: Path, model: str) -> None:
     gross = math.pi * (diameter / 2) ** 2 / area - math.pi * diameter / math.sqrt(2 * area)
     ad = area / 100 * defects
     die_yield = math.exp(-ad) if model == "poisson" else ((1 - math.exp(-ad)) / ad) ** 2
-    die = {"component": "logic", "wafer_starts": starts, "die_area": f"{area} mm^2", "defect_density": defects,
-           "yield_model": model}
+    die = {
+        "component": "logic",
+        "wafer_starts": starts,
+        "die_area": f"{area} mm^2",
+        "defect_density": defects,
+        "yield_model": model,
+    }
     sources = {"fab": {"kind": "fab_line", "cycle_time": 0, "dies": [die]}, **AMPLE_HBM}
-    data = scenario(components=LOGIC_HBM, sources=sources, packaging=AMPLE_PACKAGING,
-                    products={"accel": product({"logic": 1, "hbm": 1})})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources=sources,
+        packaging=AMPLE_PACKAGING,
+        products={"accel": product({"logic": 1, "hbm": 1})},
+    )
     units = path(go(tmp_path, data, samples=2), "units", "accel")
     np.testing.assert_allclose(units, starts * gross * die_yield, rtol=RTOL)
 
@@ -148,8 +180,13 @@ def test_fab_line_yield_from_defect_density(tmp_path: Path, model: str) -> None:
 def test_die_bank_alone_is_used_up_in_the_first_month(tmp_path: Path) -> None:
     bank, dies_per_unit = 90_000.0, 3.0
     sources = {"bank": {"kind": "stockpile", "component": "logic", "initial": bank}, **AMPLE_HBM}
-    data = scenario(components=LOGIC_HBM, sources=sources, packaging=AMPLE_PACKAGING, end="2026-06",
-                    products={"accel": product({"logic": dies_per_unit, "hbm": 4})})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources=sources,
+        packaging=AMPLE_PACKAGING,
+        end="2026-06",
+        products={"accel": product({"logic": dies_per_unit, "hbm": 4})},
+    )
     result = go(tmp_path, data)
     units = path(result, "units", "accel")
     np.testing.assert_allclose(units[:, 0], bank / dies_per_unit, rtol=RTOL)
@@ -162,15 +199,20 @@ def test_die_bank_alone_is_used_up_in_the_first_month(tmp_path: Path) -> None:
 def test_rationed_die_bank_runs_down_with_its_runway(tmp_path: Path) -> None:
     bank, max_draw, dies_per_unit = 45_000.0, 10_000.0, 2.0
     pile = {"kind": "stockpile", "component": "logic", "initial": f"{bank} die", "max_draw": f"{max_draw} die/month"}
-    data = scenario(components=LOGIC_HBM, sources={"bank": pile, **AMPLE_HBM}, packaging=AMPLE_PACKAGING,
-                    products={"accel": product({"logic": dies_per_unit, "hbm": 4})})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={"bank": pile, **AMPLE_HBM},
+        packaging=AMPLE_PACKAGING,
+        products={"accel": product({"logic": dies_per_unit, "hbm": 4})},
+    )
     result = go(tmp_path, data)
     t = np.arange(12)
     drawn = np.clip(bank - max_draw * t, 0.0, max_draw)  # 10k, 10k, 10k, 10k, 5k, 0, …
     left = np.maximum(bank - max_draw * (t + 1), 0.0)
     runway = np.ceil(left / max_draw)  # months until the bank is empty: 4, 3, 2, 1, 0, …
-    np.testing.assert_allclose(path(result, "units", "accel"), np.broadcast_to(drawn / dies_per_unit, (SAMPLES, 12)),
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        path(result, "units", "accel"), np.broadcast_to(drawn / dies_per_unit, (SAMPLES, 12)), rtol=RTOL
+    )
     np.testing.assert_allclose(path(result, "stock", "bank"), np.broadcast_to(left, (SAMPLES, 12)), rtol=RTOL)
     np.testing.assert_array_equal(path(result, "runway_months", "bank"), np.broadcast_to(runway, (SAMPLES, 12)))
     assert np.all(result.runout[:, 0] == math.ceil(bank / max_draw) - 1)
@@ -181,8 +223,12 @@ def test_hbm_stockpile_ration_binds_with_probability_one(tmp_path: Path) -> None
     max_draw, stacks_per_unit, dies = 80_000.0, 8.0, 5e6
     pile = {"kind": "stockpile", "component": "hbm", "initial": "1B stack", "max_draw": max_draw}
     packaging = {"pkg": {"capacity": {"uniform": ["1B", "2B"]}, "yield": {"uniform": [0.999, 1.0]}}}
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(dies), "hbm_stock": pile}, packaging=packaging,
-                    products={"accel": product({"logic": 1, "hbm": stacks_per_unit})})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(dies), "hbm_stock": pile},
+        packaging=packaging,
+        products={"accel": product({"logic": 1, "hbm": stacks_per_unit})},
+    )
     result = go(tmp_path, data, samples=64)
     attempts = max_draw / stacks_per_unit
     units = path(result, "units", "accel")
@@ -204,8 +250,12 @@ def test_packaging_yield_destroys_what_failed_packages_used(tmp_path: Path) -> N
     dies, packaging_yield, bill = 16_000.0, 0.8, {"logic": 2.0, "hbm": 8.0}
     good = dies / bill["logic"] * packaging_yield  # 6 400 good units from 8 000 attempts
     packaging = {"pkg": {"capacity": AMPLE, "yield": f"{packaging_yield * 100:g} %"}}
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(dies), **AMPLE_HBM}, packaging=packaging,
-                    products={"accel": product(bill)})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(dies), **AMPLE_HBM},
+        packaging=packaging,
+        products={"accel": product(bill)},
+    )
     result = go(tmp_path, data)
     units = result.annual_values("units", "accel")
     np.testing.assert_allclose(units, 12 * good, rtol=RTOL)
@@ -218,8 +268,12 @@ def test_packaging_capacity_counts_slots(tmp_path: Path) -> None:
     capacity, slots = 30_000.0, 3.0
     product_spec = product({"logic": 1, "hbm": 1})
     product_spec["variants"]["main"]["slots"] = slots
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(AMPLE), **AMPLE_HBM},
-                    packaging={"pkg": {"capacity": capacity}}, products={"accel": product_spec})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(AMPLE), **AMPLE_HBM},
+        packaging={"pkg": {"capacity": capacity}},
+        products={"accel": product_spec},
+    )
     result = go(tmp_path, data)
     np.testing.assert_allclose(path(result, "units", "accel"), capacity / slots, rtol=RTOL)
     assert np.all(binding_share(result, "accel/main", "packaging") == 1.0)
@@ -227,9 +281,12 @@ def test_packaging_capacity_counts_slots(tmp_path: Path) -> None:
 
 def test_demand_cap_binds_on_good_units(tmp_path: Path) -> None:
     cap, packaging_yield, dies_per_unit = 5_000.0, 0.8, 2.0
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(AMPLE), **AMPLE_HBM},
-                    packaging={"pkg": {"capacity": AMPLE, "yield": packaging_yield}},
-                    products={"accel": product({"logic": dies_per_unit, "hbm": 8}, demand_cap=f"{cap} unit/month")})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(AMPLE), **AMPLE_HBM},
+        packaging={"pkg": {"capacity": AMPLE, "yield": packaging_yield}},
+        products={"accel": product({"logic": dies_per_unit, "hbm": 8}, demand_cap=f"{cap} unit/month")},
+    )
     result = go(tmp_path, data)
     np.testing.assert_allclose(path(result, "units", "accel"), cap, rtol=RTOL)
     used = 12 * cap * dies_per_unit / packaging_yield
@@ -240,11 +297,15 @@ def test_demand_cap_binds_on_good_units(tmp_path: Path) -> None:
 @pytest.mark.parametrize("cap_domestic", [True, False])
 def test_market_demand_minus_imports_caps_domestic_output(tmp_path: Path, cap_domestic: bool) -> None:
     market, imported, dies = 30_000.0, 12_000.0, 40_000.0
-    products = {"accel": product({"logic": 1, "hbm": 1}),
-                "import_gpu": {"vendor": "ForeignCo", "origin": "imported"}}
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(dies), **AMPLE_HBM}, packaging=AMPLE_PACKAGING,
-                    products=products, imports={"licensed": {"product": "import_gpu", "units": imported}},
-                    market_demand={"units": market, "cap_domestic": cap_domestic})
+    products = {"accel": product({"logic": 1, "hbm": 1}), "import_gpu": {"vendor": "ForeignCo", "origin": "imported"}}
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(dies), **AMPLE_HBM},
+        packaging=AMPLE_PACKAGING,
+        products=products,
+        imports={"licensed": {"product": "import_gpu", "units": imported}},
+        market_demand={"units": market, "cap_domestic": cap_domestic},
+    )
     result = go(tmp_path, data)
     domestic = market - imported if cap_domestic else dies
     np.testing.assert_allclose(path(result, "units", "accel"), domestic, rtol=RTOL)
@@ -256,11 +317,15 @@ def test_market_demand_minus_imports_caps_domestic_output(tmp_path: Path, cap_do
 
 
 def test_imports_above_market_demand_leave_nothing_for_domestic(tmp_path: Path) -> None:
-    products = {"accel": product({"logic": 1, "hbm": 1}),
-                "import_gpu": {"vendor": "ForeignCo", "origin": "imported"}}
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(AMPLE), **AMPLE_HBM}, packaging=AMPLE_PACKAGING,
-                    products=products, imports={"licensed": {"product": "import_gpu", "units": 50_000}},
-                    market_demand={"units": 30_000})
+    products = {"accel": product({"logic": 1, "hbm": 1}), "import_gpu": {"vendor": "ForeignCo", "origin": "imported"}}
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(AMPLE), **AMPLE_HBM},
+        packaging=AMPLE_PACKAGING,
+        products=products,
+        imports={"licensed": {"product": "import_gpu", "units": 50_000}},
+        market_demand={"units": 30_000},
+    )
     result = go(tmp_path, data)
     assert np.all(path(result, "units", "accel") == 0.0)
     assert np.all(binding_share(result, "accel/main", "market demand") == 1.0)
@@ -272,8 +337,12 @@ def test_imports_above_market_demand_leave_nothing_for_domestic(tmp_path: Path) 
 def test_launch_window_is_inactive_outside(tmp_path: Path) -> None:
     capacity = 1_000.0
     accel = product({"logic": 1, "hbm": 1}, launch="2025-04", end_of_life="2025-09")
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(AMPLE), **AMPLE_HBM},
-                    packaging={"pkg": {"capacity": capacity}}, products={"accel": accel})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(AMPLE), **AMPLE_HBM},
+        packaging={"pkg": {"capacity": capacity}},
+        products={"accel": accel},
+    )
     result = go(tmp_path, data)
     live = (np.arange(12) >= 3) & (np.arange(12) <= 8)  # April to September
     units = path(result, "units", "accel")
@@ -284,8 +353,12 @@ def test_launch_window_is_inactive_outside(tmp_path: Path) -> None:
 
 def test_uncertain_launch_month(tmp_path: Path) -> None:
     accel = product({"logic": 1, "hbm": 1}, launch={"uniform": ["2025-03", "2025-07"]})
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(AMPLE), **AMPLE_HBM},
-                    packaging={"pkg": {"capacity": 1_000}}, products={"accel": accel})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(AMPLE), **AMPLE_HBM},
+        packaging={"pkg": {"capacity": 1_000}},
+        products={"accel": accel},
+    )
     result = go(tmp_path, data, samples=256)
     units = path(result, "units", "accel")
     first = np.argmax(units > 0, axis=1)
@@ -301,8 +374,12 @@ def test_second_priority_gets_only_what_the_first_leaves(tmp_path: Path, first_c
     dies = 10_000.0
     first = product({"logic": 1, "hbm": 1}, priority=1, **({} if first_cap is None else {"demand_cap": first_cap}))
     second = product({"logic": 1, "hbm": 1}, priority=2, vendor="VendorB")
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(dies), **AMPLE_HBM}, packaging=AMPLE_PACKAGING,
-                    products={"first": first, "second": second})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(dies), **AMPLE_HBM},
+        packaging=AMPLE_PACKAGING,
+        products={"first": first, "second": second},
+    )
     result = go(tmp_path, data)
     taken = dies if first_cap is None else first_cap
     np.testing.assert_allclose(path(result, "units", "first"), taken, rtol=RTOL)
@@ -319,12 +396,19 @@ def test_second_priority_gets_only_what_the_first_leaves(tmp_path: Path, first_c
 def test_fallback_variant_of_one_product_uses_the_dies_the_first_cannot(tmp_path: Path) -> None:
     dies, hbm2e_ration, hbm2e_per_unit = 10_000.0, 24_000.0, 6.0
     components = {**LOGIC_HBM, "hbm3": {"kind": "hbm_stack"}}
-    sources = {**logic_flow(dies),
-               "hbm_stock": {"kind": "stockpile", "component": "hbm", "initial": "1B", "max_draw": hbm2e_ration},
-               "hbm3_flow": {"kind": "flow", "component": "hbm3", "rate": AMPLE}}
-    accel = {"vendor": "VendorA", "origin": "domestic", "variants": {
-        "hbm2e": {"priority": 1, "bill": {"logic": 1, "hbm": hbm2e_per_unit}, "packaging": "pkg"},
-        "hbm3": {"priority": 2, "bill": {"logic": 1, "hbm3": 4}, "packaging": "pkg"}}}
+    sources = {
+        **logic_flow(dies),
+        "hbm_stock": {"kind": "stockpile", "component": "hbm", "initial": "1B", "max_draw": hbm2e_ration},
+        "hbm3_flow": {"kind": "flow", "component": "hbm3", "rate": AMPLE},
+    }
+    accel = {
+        "vendor": "VendorA",
+        "origin": "domestic",
+        "variants": {
+            "hbm2e": {"priority": 1, "bill": {"logic": 1, "hbm": hbm2e_per_unit}, "packaging": "pkg"},
+            "hbm3": {"priority": 2, "bill": {"logic": 1, "hbm3": 4}, "packaging": "pkg"},
+        },
+    }
     data = scenario(components=components, sources=sources, packaging=AMPLE_PACKAGING, products={"accel": accel})
     result = go(tmp_path, data)
     # the HBM2E variant makes 4 000 a month, the HBM3 fallback the other 6 000 dies' worth
@@ -344,22 +428,31 @@ def test_fallback_variant_of_one_product_uses_the_dies_the_first_cannot(tmp_path
 def test_delivery_lag_shifts_delivered_against_produced(tmp_path: Path) -> None:
     lag = 2
     ramp = {"2025-01": 1_000, "2025-12": 12_000}  # 1 000 more each month
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(ramp), **AMPLE_HBM}, packaging=AMPLE_PACKAGING,
-                    products={"accel": product({"logic": 1, "hbm": 1}, delivery_lag=f"{lag} month")})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(ramp), **AMPLE_HBM},
+        packaging=AMPLE_PACKAGING,
+        products={"accel": product({"logic": 1, "hbm": 1}, delivery_lag=f"{lag} month")},
+    )
     result = go(tmp_path, data)
     produced = 1_000.0 * (np.arange(12) + 1)
     delivered = np.r_[np.zeros(lag), produced[:-lag]]
     np.testing.assert_allclose(path(result, "units", "accel"), np.broadcast_to(produced, (SAMPLES, 12)), rtol=RTOL)
-    np.testing.assert_allclose(path(result, "units_delivered", "total"), np.broadcast_to(delivered, (SAMPLES, 12)),
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        path(result, "units_delivered", "total"), np.broadcast_to(delivered, (SAMPLES, 12)), rtol=RTOL
+    )
     np.testing.assert_allclose(result.annual_values("units_delivered", "accel"), delivered.sum(), rtol=RTOL)
 
 
 def test_packaging_lag_delays_good_units_after_components_are_used(tmp_path: Path) -> None:
     lag, dies = 2, 5_000.0
     packaging = {"pkg": {"capacity": AMPLE, "lag": f"{lag} month"}}
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(dies), **AMPLE_HBM}, packaging=packaging,
-                    products={"accel": product({"logic": 1, "hbm": 1})})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(dies), **AMPLE_HBM},
+        packaging=packaging,
+        products={"accel": product({"logic": 1, "hbm": 1})},
+    )
     result = go(tmp_path, data)
     np.testing.assert_allclose(result.annual_values("dies_consumed", "logic"), 12 * dies, rtol=RTOL)
     expected = np.where(np.arange(12) < lag, 0.0, dies)
@@ -368,14 +461,20 @@ def test_packaging_lag_delays_good_units_after_components_are_used(tmp_path: Pat
 
 def test_service_life_retires_units(tmp_path: Path) -> None:
     per_month, life = 1_000.0, 3
-    accel = product({"logic": 1, "hbm": 1}, service_life=f"{life} month",
-                    specs={"dense_bf16": "989.4 TFLOPS"})  # exactly one H100-equivalent
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(per_month), **AMPLE_HBM}, packaging=AMPLE_PACKAGING,
-                    products={"accel": accel})
+    accel = product(
+        {"logic": 1, "hbm": 1}, service_life=f"{life} month", specs={"dense_bf16": "989.4 TFLOPS"}
+    )  # exactly one H100-equivalent
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(per_month), **AMPLE_HBM},
+        packaging=AMPLE_PACKAGING,
+        products={"accel": accel},
+    )
     result = go(tmp_path, data)
     in_service = per_month * np.minimum(np.arange(12) + 1, life)
-    np.testing.assert_allclose(path(result, "installed_h100e", "total"), np.broadcast_to(in_service, (SAMPLES, 12)),
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        path(result, "installed_h100e", "total"), np.broadcast_to(in_service, (SAMPLES, 12)), rtol=RTOL
+    )
     np.testing.assert_allclose(result.annual_values("compute_added_h100e", "accel"), 12 * per_month, rtol=RTOL)
     np.testing.assert_allclose(result.annual_values("installed_h100e", "total"), life * per_month, rtol=RTOL)
 
@@ -385,8 +484,12 @@ def test_service_life_retires_units(tmp_path: Path) -> None:
 
 def rate_of(tmp_path: Path, rate: Any, samples: int = 2) -> np.ndarray:
     """Monthly units of one product whose only limit is a logic flow of ``rate`` (one die each)."""
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow(rate), **AMPLE_HBM}, packaging=AMPLE_PACKAGING,
-                    products={"accel": product({"logic": 1, "hbm": 1})})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow(rate), **AMPLE_HBM},
+        packaging=AMPLE_PACKAGING,
+        products={"accel": product({"logic": 1, "hbm": 1})},
+    )
     return path(go(tmp_path, data, samples=samples), "units", "accel")
 
 
@@ -411,8 +514,12 @@ def test_curve_shift_moves_it_later(tmp_path: Path) -> None:
 
 def test_fixed_shift_of_uncertain_curve(tmp_path: Path) -> None:
     knots = {"2025-03": {"uniform": [900, 1_100]}, "2025-07": 5_000}
-    data = scenario(components=LOGIC_HBM, sources={**logic_flow({"knots": knots, "shift": 2}), **AMPLE_HBM},
-                    packaging=AMPLE_PACKAGING, products={"accel": product({"logic": 1, "hbm": 1})})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={**logic_flow({"knots": knots, "shift": 2}), **AMPLE_HBM},
+        packaging=AMPLE_PACKAGING,
+        products={"accel": product({"logic": 1, "hbm": 1})},
+    )
     block(load(data, tmp_path), 4)  # regression: a fixed shift of a curve with uncertain knots used to crash
 
 

@@ -31,12 +31,15 @@ def _by_name(values: MarginalValues) -> dict[str, Any]:
 
 def _hbm_binds(tmp_path: Path, packaging_yield: float = 0.9, capacity: Any = AMPLE, hbm: Any = None) -> Any:
     """HBM from a flow always binds (8 stacks a unit); logic and packaging are ample."""
-    sources = {"logic_flow": {"kind": "flow", "component": "logic", "rate": AMPLE},
-               "hbm_flow": {"kind": "flow", "component": "hbm", "rate": hbm or {"uniform": [80_000, 160_000]}}}
+    sources = {
+        "logic_flow": {"kind": "flow", "component": "logic", "rate": AMPLE},
+        "hbm_flow": {"kind": "flow", "component": "hbm", "rate": hbm or {"uniform": [80_000, 160_000]}},
+    }
     packaging = {"pkg": {"capacity": capacity, "yield": packaging_yield}}
     accel = product({"logic": 1, "hbm": 8}, specs={"dense_bf16": "1978.8 TFLOPS"})  # 2 H100e a unit
-    data = scenario(components=LOGIC_HBM, sources=sources, packaging=packaging, products={"accel": accel},
-                    end="2026-12")
+    data = scenario(
+        components=LOGIC_HBM, sources=sources, packaging=packaging, products={"accel": accel}, end="2026-12"
+    )
     return load(data, tmp_path)
 
 
@@ -63,10 +66,17 @@ def _logic_binds(tmp_path: Path) -> Any:
     """A fab line of 1500 wafer starts a month, half of them for the die (60 a wafer, 75%
     yield): 33 750 good dies a month, two a unit; HBM and packaging ample."""
     die = {"component": "logic", "share": 0.5, "dies_per_wafer": 60, "yield": 0.75}
-    sources = {"fab": {"kind": "fab_line", "wafer_starts": 1500, "cycle_time": "2 month", "dies": [die]},
-               "hbm_flow": {"kind": "flow", "component": "hbm", "rate": {"uniform": ["1B", "2B"]}}}
-    data = scenario(components=LOGIC_HBM, sources=sources, packaging={"pkg": {"capacity": AMPLE, "yield": 1.0}},
-                    products={"accel": product({"logic": 2, "hbm": 8})}, end="2026-12")
+    sources = {
+        "fab": {"kind": "fab_line", "wafer_starts": 1500, "cycle_time": "2 month", "dies": [die]},
+        "hbm_flow": {"kind": "flow", "component": "hbm", "rate": {"uniform": ["1B", "2B"]}},
+    }
+    data = scenario(
+        components=LOGIC_HBM,
+        sources=sources,
+        packaging={"pkg": {"capacity": AMPLE, "yield": 1.0}},
+        products={"accel": product({"logic": 2, "hbm": 8})},
+        end="2026-12",
+    )
     return load(data, tmp_path)
 
 
@@ -140,8 +150,12 @@ def test_cli_table_json_and_growth(tmp_path: Path) -> None:
 def test_a_rationed_stockpile_gets_its_ration_raised_with_the_extra_stacks(tmp_path: Path) -> None:
     pile = {"kind": "stockpile", "component": "hbm", "initial": "1B stack", "max_draw": {"uniform": [40_000, 80_000]}}
     sources = {"logic_flow": {"kind": "flow", "component": "logic", "rate": AMPLE}, "hbm_pile": pile}
-    data = scenario(components=LOGIC_HBM, sources=sources, packaging={"pkg": {"capacity": AMPLE, "yield": 0.8}},
-                    products={"accel": product({"logic": 1, "hbm": 8})})
+    data = scenario(
+        components=LOGIC_HBM,
+        sources=sources,
+        packaging={"pkg": {"capacity": AMPLE, "yield": 0.8}},
+        products={"accel": product({"logic": 1, "hbm": 8})},
+    )
     hbm = _by_name(marginal_values(load(data, tmp_path), samples=32, seed=4))["hbm supply"]
     np.testing.assert_allclose(hbm.units, [0.8 / 8], rtol=RTOL)
     assert 40_000 < hbm.input.level < 80_000  # the ration, not the billion stacks that arrive at once

@@ -59,8 +59,11 @@ def test_no_variant_exceeds_a_limit_or_goes_negative(gen: Generated) -> None:
         used = sum(paths.attempts[v] * supply.bill[v, c][None, :] for v in range(len(plan.variants)))
         assert np.all(close_or_below(used, limit[c], limit[c]))
     for line in range(len(plan.packaging)):
-        slots = sum(paths.attempts[v] * supply.slots[v][None, :]
-                    for v, spec in enumerate(plan.variants) if spec.packaging == line)
+        slots = sum(
+            paths.attempts[v] * supply.slots[v][None, :]
+            for v, spec in enumerate(plan.variants)
+            if spec.packaging == line
+        )
         assert np.all(close_or_below(slots, supply.capacity[line], supply.capacity[line]))
     domestic = np.zeros(paths.good.shape[1:])
     for p, name in enumerate(plan.products):
@@ -88,12 +91,16 @@ def isolate_top(gen: Generated) -> Generated:
     """Drop every lower-priority variant that shares a component or packaging line with the
     top-priority one (see test_more_supply_for_a_lower_variant_can_cost_the_top_one_units)."""
     tree = copy.deepcopy(gen.tree)
-    variants = [(spec["priority"], name, key, spec)
-                for name, prod in tree["products"].items() for key, spec in prod.get("variants", {}).items()]
+    variants = [
+        (spec["priority"], name, key, spec)
+        for name, prod in tree["products"].items()
+        for key, spec in prod.get("variants", {}).items()
+    ]
     _, top_name, top_key, top = min(variants, key=lambda item: item[0])
     for _, name, key, spec in variants:
         shares = set(spec["bill"]) & set(top["bill"]) or (
-            spec.get("packaging") is not None and spec.get("packaging") == top.get("packaging"))
+            spec.get("packaging") is not None and spec.get("packaging") == top.get("packaging")
+        )
         if (name, key) != (top_name, top_key) and shares:
             del tree["products"][name]["variants"][key]
     return Generated(tree, gen.supply_inputs)
@@ -119,11 +126,15 @@ def test_more_supply_never_gives_the_top_variant_fewer_units(
 def _starved_top(bank: float) -> dict[str, Any]:
     """``top`` needs x and y; y only arrives in month 2. ``low`` needs x and z, from a bank."""
     components = {"x": {"kind": "logic_die"}, "y": {"kind": "hbm_stack"}, "z": {"kind": "memory"}}
-    sources = {"x_bank": {"kind": "stockpile", "component": "x", "initial": 100},
-               "y_bank": {"kind": "stockpile", "component": "y", "arrivals": {"2025-02": 100}},
-               "z_bank": {"kind": "stockpile", "component": "z", "initial": bank}}
-    products = {"top": product({"x": 1, "y": 1}, priority=1, packaging=None),
-                "low": product({"x": 1, "z": 1}, priority=2, packaging=None)}
+    sources = {
+        "x_bank": {"kind": "stockpile", "component": "x", "initial": 100},
+        "y_bank": {"kind": "stockpile", "component": "y", "arrivals": {"2025-02": 100}},
+        "z_bank": {"kind": "stockpile", "component": "z", "initial": bank},
+    }
+    products = {
+        "top": product({"x": 1, "y": 1}, priority=1, packaging=None),
+        "low": product({"x": 1, "z": 1}, priority=2, packaging=None),
+    }
     return scenario(components=components, sources=sources, products=products, end="2025-02")
 
 
@@ -160,8 +171,10 @@ def test_results_are_bit_identical_whatever_the_chunk_size(gen: Generated) -> No
     loaded = gen.loaded()
     assert loaded.copula is not None
     sizes_and_workers = [(1, 1), (7, 2), (1_024, 1), (3_000, 2), (5_000, 1)]
-    results = [run(loaded, samples=CHUNKED_SAMPLES, seed=11, chunk_size=size, workers=workers)
-               for size, workers in sizes_and_workers]
+    results = [
+        run(loaded, samples=CHUNKED_SAMPLES, seed=11, chunk_size=size, workers=workers)
+        for size, workers in sizes_and_workers
+    ]
     for other in results[1:]:
         same_result(results[0], other)
 
@@ -169,8 +182,10 @@ def test_results_are_bit_identical_whatever_the_chunk_size(gen: Generated) -> No
 def test_builtin_example_is_bit_identical_whatever_the_chunk_size() -> None:
     loaded = load_scenario("example")
     assert loaded.copula is not None
-    first, *others = (run(loaded, samples=2_100, seed=3, chunk_size=size, workers=workers)
-                      for size, workers in ((7, 1), (2_048, 2), (4_096, 2)))
+    first, *others = (
+        run(loaded, samples=2_100, seed=3, chunk_size=size, workers=workers)
+        for size, workers in ((7, 1), (2_048, 2), (4_096, 2))
+    )
     for other in others:
         same_result(first, other)
 

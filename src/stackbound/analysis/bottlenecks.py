@@ -162,10 +162,17 @@ class Bottlenecks:
         for v, variant in enumerate(self.variants):
             for t, period in enumerate(self.periods):
                 for k, constraint in enumerate(self.constraints):
-                    rows.append({"variant": variant, "product": self.products[v], "period": period,
-                                 "constraint": constraint, "probability": float(self.probability[v, k, t]),
-                                 "inactive": float(self.inactive[v, t]),
-                                 "starved_by_priority": float(self.starved[v, t])})
+                    rows.append(
+                        {
+                            "variant": variant,
+                            "product": self.products[v],
+                            "period": period,
+                            "constraint": constraint,
+                            "probability": float(self.probability[v, k, t]),
+                            "inactive": float(self.inactive[v, t]),
+                            "starved_by_priority": float(self.starved[v, t]),
+                        }
+                    )
         columns = ["variant", "product", "period", "constraint", "probability", "inactive", "starved_by_priority"]
         return pd.DataFrame(rows, columns=columns)
 
@@ -197,9 +204,15 @@ class Bottlenecks:
             for period, values in by_period:
                 total = float(values.sum())
                 for k, constraint in enumerate(self.constraints):
-                    rows.append({"scope": scope, "period": period, "constraint": constraint,
-                                 "lost_units": float(values[k]),
-                                 "share": float(values[k] / total) if total > 0 else 0.0})
+                    rows.append(
+                        {
+                            "scope": scope,
+                            "period": period,
+                            "constraint": constraint,
+                            "lost_units": float(values[k]),
+                            "share": float(values[k] / total) if total > 0 else 0.0,
+                        }
+                    )
         return pd.DataFrame(rows, columns=["scope", "period", "constraint", "lost_units", "share"])
 
     def stranded_frame(self) -> pd.DataFrame:
@@ -211,14 +224,25 @@ class Bottlenecks:
         return _bands_frame(self.runway, "stockpile", self.periods)
 
     def runout_frame(self) -> pd.DataFrame:
-        rows = [{"stockpile": r.stockpile, "probability_runs_out": r.probability, "p5": r.label("p5"),
-                 "p50": r.label("p50"), "p95": r.label("p95")} for r in self.runouts]
+        rows = [
+            {
+                "stockpile": r.stockpile,
+                "probability_runs_out": r.probability,
+                "p5": r.label("p5"),
+                "p50": r.label("p50"),
+                "p95": r.label("p95"),
+            }
+            for r in self.runouts
+        ]
         return pd.DataFrame(rows, columns=["stockpile", "probability_runs_out", "p5", "p50", "p95"])
 
     def to_document(self) -> dict[str, Any]:
         """Everything as plain JSON-ready data."""
         return {
-            "scenario": self.scenario, "seed": self.seed, "samples": self.samples, "by": self.by,
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "samples": self.samples,
+            "by": self.by,
             "headlines": [_headline_document(h) for h in self.headlines],
             "binding": _records(self.to_frame()),
             "lost_output": _records(self.lost_output_frame()),
@@ -242,9 +266,18 @@ def bottlenecks(result: RunResult, by: Period = "year") -> Bottlenecks:
     lost = np.asarray(result.relief_sums[:, 1:, :] @ membership / result.samples, dtype=np.float64)
     products = tuple(v.split("/", 1)[0] for v in result.variants)
     return Bottlenecks(
-        scenario=result.scenario, seed=result.seed, samples=result.samples, by=by, periods=periods,
-        variants=result.variants, products=products, constraints=result.constraint_names[1:],
-        probability=probability, inactive=inactive, starved=starved, lost=lost,
+        scenario=result.scenario,
+        seed=result.seed,
+        samples=result.samples,
+        by=by,
+        periods=periods,
+        variants=result.variants,
+        products=products,
+        constraints=result.constraint_names[1:],
+        probability=probability,
+        inactive=inactive,
+        starved=starved,
+        lost=lost,
         headlines=tuple(_headline(result, v, products[v], *monthly) for v in range(len(result.variants))),
         stranded=tuple(_band(result, key, ends) for key in result.monthly_keys if key[0] == "stranded"),
         runway=tuple(_band(result, ("runway_months", s), ends, whole=True) for s in result.stockpiles),
@@ -274,8 +307,9 @@ def _binding(counts: FloatArray, starved: FloatArray) -> tuple[FloatArray, Float
     return probability, inactive, np.where(active > 0, starved / safe, 0.0)
 
 
-def _headline(result: RunResult, v: int, product: str, probability: FloatArray, inactive: FloatArray,
-              starved: FloatArray) -> Headline:
+def _headline(
+    result: RunResult, v: int, product: str, probability: FloatArray, inactive: FloatArray, starved: FloatArray
+) -> Headline:
     """Month by month, the constraint most likely to bind ``v`` (or inactive), as segments;
     the constraint of the month before is kept while within :data:`HOLD` of the most likely."""
     names = result.constraint_names[1:]
@@ -296,8 +330,15 @@ def _headline(result: RunResult, v: int, product: str, probability: FloatArray, 
     segments, start = [], 0
     for t in range(1, len(labels) + 1):
         if t == len(labels) or labels[t] != labels[start]:
-            segments.append(Segment(labels[start], int(result.months[start]), int(result.months[t - 1]),
-                                    min(chances[start:t]), float(starved[v, start:t].mean())))
+            segments.append(
+                Segment(
+                    labels[start],
+                    int(result.months[start]),
+                    int(result.months[t - 1]),
+                    min(chances[start:t]),
+                    float(starved[v, start:t].mean()),
+                )
+            )
             start = t
     return Headline(result.variants[v], product, tuple(segments))
 
@@ -335,15 +376,32 @@ def _probability_text(p: float) -> str:
 
 
 def _headline_document(headline: Headline) -> dict[str, Any]:
-    segments = [{"label": s.label, "first": format_month(s.first), "last": format_month(s.last),
-                 "probability": _clean(s.probability), "starved_by_priority": _clean(s.starved)}
-                for s in headline.segments]
+    segments = [
+        {
+            "label": s.label,
+            "first": format_month(s.first),
+            "last": format_month(s.last),
+            "probability": _clean(s.probability),
+            "starved_by_priority": _clean(s.starved),
+        }
+        for s in headline.segments
+    ]
     return {"variant": headline.variant, "product": headline.product, "text": headline.text, "segments": segments}
 
 
 def _bands_frame(bands: tuple[Band, ...], what: str, periods: tuple[str, ...]) -> pd.DataFrame:
-    rows = [{what: b.name, "period": period, "mean": float(b.mean[t]), "p5": float(b.p5[t]), "p50": float(b.p50[t]),
-             "p95": float(b.p95[t])} for b in bands for t, period in enumerate(periods)]
+    rows = [
+        {
+            what: b.name,
+            "period": period,
+            "mean": float(b.mean[t]),
+            "p5": float(b.p5[t]),
+            "p50": float(b.p50[t]),
+            "p95": float(b.p95[t]),
+        }
+        for b in bands
+        for t, period in enumerate(periods)
+    ]
     return pd.DataFrame(rows, columns=[what, "period", "mean", "p5", "p50", "p95"])
 
 

@@ -107,8 +107,14 @@ class Comparison:
         return _frame(self.differences)
 
     def to_document(self) -> dict[str, Any]:
-        return {"base": self.base, "scenarios": list(self.scenarios), "seed": self.seed, "samples": self.samples,
-                "years": list(self.years), "differences": _records(self.to_frame())}
+        return {
+            "base": self.base,
+            "scenarios": list(self.scenarios),
+            "seed": self.seed,
+            "samples": self.samples,
+            "years": list(self.years),
+            "differences": _records(self.to_frame()),
+        }
 
 
 @dataclass(frozen=True)
@@ -144,9 +150,15 @@ class LeverView:
         return pd.DataFrame([vars(c) for c in self.changes], columns=columns)
 
     def to_document(self) -> dict[str, Any]:
-        return {"base": self.base, "overlays": list(self.overlays), "seed": self.seed, "samples": self.samples,
-                "years": list(self.years), "changes": _records(self.changes_frame()),
-                "effects": _records(self.to_frame())}
+        return {
+            "base": self.base,
+            "overlays": list(self.overlays),
+            "seed": self.seed,
+            "samples": self.samples,
+            "years": list(self.years),
+            "changes": _records(self.changes_frame()),
+            "effects": _records(self.to_frame()),
+        }
 
 
 # ------------------------------------------------------------------ comparison
@@ -173,8 +185,9 @@ def compare(results: Sequence[RunResult], metrics: Sequence[str] = HEADLINE_METR
             for other in results[1:]:
                 delta = _values(other, metric, group, years) - _values(base, metric, group, years)
                 differences += _summaries(other.scenario, metric, group, years, level, delta)
-    return Comparison(base.scenario, tuple(r.scenario for r in results[1:]), base.seed, base.samples, years,
-                      tuple(differences))
+    return Comparison(
+        base.scenario, tuple(r.scenario for r in results[1:]), base.seed, base.samples, years, tuple(differences)
+    )
 
 
 def _check_paired(results: Sequence[RunResult]) -> None:
@@ -183,7 +196,8 @@ def _check_paired(results: Sequence[RunResult]) -> None:
         if (r.seed, r.samples) != (first.seed, first.samples):
             raise SimulationError(
                 f"paired comparison needs one seed and one number of samples: {first.scenario!r} ran seed "
-                f"{first.seed} with {first.samples} samples, {r.scenario!r} seed {r.seed} with {r.samples}")
+                f"{first.seed} with {first.samples} samples, {r.scenario!r} seed {r.seed} with {r.samples}"
+            )
 
 
 def _common_years(results: Sequence[RunResult]) -> tuple[int, ...]:
@@ -205,12 +219,25 @@ def _values(result: RunResult, metric: str, group: str, years: tuple[int, ...]) 
     return result.annual_values(metric, group)[:, columns]
 
 
-def _summaries(name: str, metric: str, group: str, years: tuple[int, ...], level: FloatArray,
-               delta: FloatArray) -> list[Difference]:
+def _summaries(
+    name: str, metric: str, group: str, years: tuple[int, ...], level: FloatArray, delta: FloatArray
+) -> list[Difference]:
     pct = np.percentile(delta, PERCENTILES, axis=0)
     mean = delta.mean(axis=0)
-    return [Difference(name, metric, group, year, float(level[y]), float(mean[y]), float(pct[0, y]),
-                       float(pct[1, y]), float(pct[2, y])) for y, year in enumerate(years)]
+    return [
+        Difference(
+            name,
+            metric,
+            group,
+            year,
+            float(level[y]),
+            float(mean[y]),
+            float(pct[0, y]),
+            float(pct[1, y]),
+            float(pct[2, y]),
+        )
+        for y, year in enumerate(years)
+    ]
 
 
 # ------------------------------------------------------------------ levers
@@ -244,8 +271,12 @@ def with_lever(base: LoadedScenario, overlay: LoadedScenario, lever: str) -> Loa
     return LoadedScenario(scenario, data, base.positions, files, tuple(inputs), cop, base.warnings)
 
 
-def lever_view(base: LoadedScenario, overlays: Sequence[LoadedScenario], run_one: Runner,
-               outputs: Sequence[tuple[str, str]] = LEVER_OUTPUTS) -> LeverView:
+def lever_view(
+    base: LoadedScenario,
+    overlays: Sequence[LoadedScenario],
+    run_one: Runner,
+    outputs: Sequence[tuple[str, str]] = LEVER_OUTPUTS,
+) -> LeverView:
     """For each overlay: what each lever it changes does alone, what the whole overlay does,
     and the rest, per output and year (``outputs``: (metric, group) pairs)."""
     if not overlays:
@@ -262,12 +293,24 @@ def lever_view(base: LoadedScenario, overlays: Sequence[LoadedScenario], run_one
     _check_paired(every)
     years = _common_years(every)
     effects = tuple(tuple(_lever_effects(base_result, full, alone, outputs, years)) for full, alone in runs)
-    return LeverView(base.name, tuple(o.name for o in overlays), base_result.seed, base_result.samples, years,
-                     tuple(changes), effects)
+    return LeverView(
+        base.name,
+        tuple(o.name for o in overlays),
+        base_result.seed,
+        base_result.samples,
+        years,
+        tuple(changes),
+        effects,
+    )
 
 
-def _lever_effects(base: RunResult, full: RunResult, alone: dict[str, RunResult],
-                   outputs: Sequence[tuple[str, str]], years: tuple[int, ...]) -> list[Difference]:
+def _lever_effects(
+    base: RunResult,
+    full: RunResult,
+    alone: dict[str, RunResult],
+    outputs: Sequence[tuple[str, str]],
+    years: tuple[int, ...],
+) -> list[Difference]:
     """Each lever alone, the whole overlay, and the rest (whole − Σ levers, per sample)."""
     effects = []
     for metric, group in outputs:

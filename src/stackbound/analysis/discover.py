@@ -37,17 +37,29 @@ from stackbound.scenario.units import DURATION, FRACTION, Kind
 from stackbound.scenario.values import MONTH, Curve, Param
 from stackbound.scenario.yamlio import Path, format_path
 
-__all__ = ["RULE", "Box", "Condition", "Discovery", "Feature", "Outcome", "discover", "explain", "feature_matrix",
-           "sample_inputs"]
+__all__ = [
+    "RULE",
+    "Box",
+    "Condition",
+    "Discovery",
+    "Feature",
+    "Outcome",
+    "discover",
+    "explain",
+    "feature_matrix",
+    "sample_inputs",
+]
 
 FloatArray = NDArray[np.float64]
 Inputs = Literal["curves", "knots"]
 ROLES = {"chosen": 0.5, "broader": 0.8, "sharper": 0.25}
 """Minimum coverage of the box each role picks from the peeling trajectory."""
 TOLERANCE = 0.02
-RULE = ("densest box on the peeling trajectory (alpha 0.05) holding at least 50% of the runs with the outcome, "
-        "then pasted; bounds that are not significant (quasi-p-value over 0.05) or cost under 2 points of density "
-        "dropped")
+RULE = (
+    "densest box on the peeling trajectory (alpha 0.05) holding at least 50% of the runs with the outcome, "
+    "then pasted; bounds that are not significant (quasi-p-value over 0.05) or cost under 2 points of density "
+    "dropped"
+)
 _NOUNS = {"logic_die": "dies", "hbm_stack": "stacks", "memory": "packages", "other": ""}
 
 
@@ -130,8 +142,10 @@ class Box:
         if not self.conditions:
             return f"{outcome.describe()} in {self.density:.0%} of all runs; no range of inputs makes it much likelier"
         where = _join([c.describe() for c in self.conditions])
-        return (f"{outcome.describe()} in {self.density:.0%} of the runs where {where} "
-                f"({self.coverage:.0%} of the runs with that outcome; {self.mass:.0%} of all runs)")
+        return (
+            f"{outcome.describe()} in {self.density:.0%} of the runs where {where} "
+            f"({self.coverage:.0%} of the runs with that outcome; {self.mass:.0%} of all runs)"
+        )
 
     def lift(self, base_rate: float) -> float:
         """How many times likelier the outcome is inside the box than overall."""
@@ -168,26 +182,64 @@ class Discovery:
         rows = []
         for box in self.boxes:
             for c in box.conditions or (None,):
-                rows.append({"role": box.role, "coverage": box.coverage, "density": box.density, "mass": box.mass,
-                             "input": None if c is None else c.feature.name,
-                             "label": None if c is None else c.feature.label,
-                             "low": None if c is None else c.low, "high": None if c is None else c.high,
-                             "condition": None if c is None else c.describe()})
+                rows.append(
+                    {
+                        "role": box.role,
+                        "coverage": box.coverage,
+                        "density": box.density,
+                        "mass": box.mass,
+                        "input": None if c is None else c.feature.name,
+                        "label": None if c is None else c.feature.label,
+                        "low": None if c is None else c.low,
+                        "high": None if c is None else c.high,
+                        "condition": None if c is None else c.describe(),
+                    }
+                )
         columns = ["role", "coverage", "density", "mass", "input", "label", "low", "high", "condition"]
         return pd.DataFrame(rows, columns=columns)
 
     def to_dict(self) -> dict[str, Any]:
-        boxes = [{"role": b.role, "coverage": b.coverage, "density": b.density, "mass": b.mass,
-                  "text": b.describe(self.outcome),
-                  "conditions": [{"input": c.feature.name, "label": c.feature.label, "unit": c.feature.unit,
-                                  "low": c.low, "high": c.high, "text": c.describe()} for c in b.conditions]}
-                 for b in self.boxes]
+        boxes = [
+            {
+                "role": b.role,
+                "coverage": b.coverage,
+                "density": b.density,
+                "mass": b.mass,
+                "text": b.describe(self.outcome),
+                "conditions": [
+                    {
+                        "input": c.feature.name,
+                        "label": c.feature.label,
+                        "unit": c.feature.unit,
+                        "low": c.low,
+                        "high": c.high,
+                        "text": c.describe(),
+                    }
+                    for c in b.conditions
+                ],
+            }
+            for b in self.boxes
+        ]
         o = self.outcome
-        return {"scenario": self.scenario, "seed": self.seed, "samples": self.samples,
-                "outcome": {"metric": o.metric, "group": o.group, "year": o.year, "direction": o.direction,
-                            "threshold": o.threshold, "text": o.describe()},
-                "inputs": self.inputs, "cases": self.cases, "base_rate": self.base_rate, "rule": self.rule,
-                "summary": self.summary(), "boxes": boxes}
+        return {
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "samples": self.samples,
+            "outcome": {
+                "metric": o.metric,
+                "group": o.group,
+                "year": o.year,
+                "direction": o.direction,
+                "threshold": o.threshold,
+                "text": o.describe(),
+            },
+            "inputs": self.inputs,
+            "cases": self.cases,
+            "base_rate": self.base_rate,
+            "rule": self.rule,
+            "summary": self.summary(),
+            "boxes": boxes,
+        }
 
 
 # ------------------------------------------------------------------ words and numbers
@@ -223,8 +275,11 @@ def _label(loaded: LoadedScenario, path: Path) -> str:
     elif head in ("imports", "offshore_rental") and len(rest) == 1:
         rest = ["imports" if head == "imports" else "rental"]
     elif head == "initial" and isinstance(rest[0], int):
-        entries = loaded.scenario.initial.installed_base if name == "installed_base" else \
-            loaded.scenario.initial.work_in_progress
+        entries = (
+            loaded.scenario.initial.installed_base
+            if name == "installed_base"
+            else loaded.scenario.initial.work_in_progress
+        )
         words, rest = [name.replace("_", " "), "of", entries[rest[0]].product], []
     elif head not in ("sources", "packaging", "products", "platforms"):
         return format_path(path)
@@ -272,15 +327,16 @@ def _curve_level(curve: Curve, group: str, draws: dict[str, FloatArray], months:
 
 def _input_feature(loaded: LoadedScenario, path: Path, inp: Input) -> Feature:
     """One uncertain input as a feature: a scalar, a knot ('… at 2026-12') or a shift."""
-    label, suffix = _label(loaded, path), inp.name[len(inp.group):]
+    label, suffix = _label(loaded, path), inp.name[len(inp.group) :]
     if suffix == "@shift":
         return Feature(inp.name, f"{label} shift", DURATION, "months")
     knot = f" at {suffix[1:]}" if suffix else ""
     return Feature(inp.name, label + knot, inp.kind, _unit(loaded, path, inp.kind))
 
 
-def feature_matrix(loaded: LoadedScenario, draws: dict[str, FloatArray],
-                   inputs: Inputs = "curves") -> tuple[list[Feature], FloatArray]:
+def feature_matrix(
+    loaded: LoadedScenario, draws: dict[str, FloatArray], inputs: Inputs = "curves"
+) -> tuple[list[Feature], FloatArray]:
     """Features and their values (runs × features): each uncertain scalar; for a curve its
     average level over the horizon (``curves``) or each uncertain knot (``knots``); a
     curve's uncertain shift, in months."""
@@ -335,8 +391,9 @@ def explain(x: FloatArray, hit: NDArray[np.bool_], features: list[Feature]) -> t
         box = _pick(peel(x, hit, rest), ROLES["chosen"])
         box = simplify(x, hit, paste(x, hit, box, rest), rest, tolerance=TOLERANCE)
         if _distinct(box, [b for _, b in found], total / n):
-            found.append(("next", PrimBox(box.low, box.high, box.cases / total, box.density, box.runs / n,
-                                          box.runs, box.cases)))
+            found.append(
+                ("next", PrimBox(box.low, box.high, box.cases / total, box.density, box.runs / n, box.runs, box.cases))
+            )
     return tuple(Box(role, _conditions(b, features), b.coverage, b.density, b.mass) for role, b in found)
 
 
@@ -362,8 +419,15 @@ def check_year(loaded: LoadedScenario, year: int) -> None:
         raise SimulationError(f"year {year} is outside the horizon of {loaded.name!r} ({first}–{last})")
 
 
-def discover(loaded: LoadedScenario, outcome: Outcome, *, samples: int, seed: int, inputs: Inputs = "curves",
-             progress: Progress | None = None) -> Discovery:
+def discover(
+    loaded: LoadedScenario,
+    outcome: Outcome,
+    *,
+    samples: int,
+    seed: int,
+    inputs: Inputs = "curves",
+    progress: Progress | None = None,
+) -> Discovery:
     """Run ``loaded`` and find the input ranges that lead to ``outcome``."""
     check_year(loaded, outcome.year)
     if not loaded.inputs:
@@ -372,5 +436,6 @@ def discover(loaded: LoadedScenario, outcome: Outcome, *, samples: int, seed: in
     result = run(loaded, samples=samples, seed=seed, progress=progress)
     hit = outcome.hits(_outcome_values(result, outcome))
     features, x = feature_matrix(loaded, sample_inputs(loaded, samples, seed), inputs)
-    return Discovery(loaded.name, seed, samples, outcome, inputs, int(hit.sum()), float(hit.mean()), RULE,
-                     explain(x, hit, features))
+    return Discovery(
+        loaded.name, seed, samples, outcome, inputs, int(hit.sum()), float(hit.mean()), RULE, explain(x, hit, features)
+    )

@@ -35,8 +35,18 @@ from stackbound.errors import SimulationError
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.schema import FabLine, Stockpile
 
-__all__ = ["STEP", "Growth", "MarginalValue", "MarginalValues", "SupplyInput", "Target", "growth_needed",
-           "marginal_values", "supply_inputs", "top_growth"]
+__all__ = [
+    "STEP",
+    "Growth",
+    "MarginalValue",
+    "MarginalValues",
+    "SupplyInput",
+    "Target",
+    "growth_needed",
+    "marginal_values",
+    "supply_inputs",
+    "top_growth",
+]
 
 FloatArray = NDArray[np.float64]
 InputKind = Literal["component", "wafer_starts", "die_yield", "packaging"]
@@ -86,8 +96,9 @@ def _nudge(item: SupplyInput, supply: Supply, amount: float) -> None:
             supply.arrivals[i] += amount * _present(supply.dies_per_start[i])
         elif item.kind == "die_yield":
             die_yield = _present(supply.die_yield[i])
-            supply.arrivals[i] += supply.arrivals[i] * np.divide(amount, die_yield, out=np.zeros_like(die_yield),
-                                                                 where=die_yield > 0)
+            supply.arrivals[i] += supply.arrivals[i] * np.divide(
+                amount, die_yield, out=np.zeros_like(die_yield), where=die_yield > 0
+            )
         else:
             supply.capacity[i] += amount
 
@@ -122,8 +133,14 @@ def _component_inputs(plan: Plan) -> list[SupplyInput]:
             continue
         free = [p for p in order if not _rationed(sources[plan.pools[p].source])]
         feed = (free or order)[0]
-        found.append(SupplyInput("component", f"{plan.components[c]} supply", _PER[plan.component_kinds[c]],
-                                 (feed, *(p for p in order if p != feed))))
+        found.append(
+            SupplyInput(
+                "component",
+                f"{plan.components[c]} supply",
+                _PER[plan.component_kinds[c]],
+                (feed, *(p for p in order if p != feed)),
+            )
+        )
     return found
 
 
@@ -144,14 +161,17 @@ def _fab_inputs(plan: Plan) -> list[SupplyInput]:
         else:
             found.append(SupplyInput("wafer_starts", f"{pool.name} wafer starts", "wafer start", (p,)))
         found.append(SupplyInput("die_yield", f"{pool.name} die yield", "yield point", (p,)))
-    return [SupplyInput("wafer_starts", f"{line} wafer starts", "wafer start", tuple(pools))
-            for line, pools in lines.items()] + found
+    return [
+        SupplyInput("wafer_starts", f"{line} wafer starts", "wafer start", tuple(pools))
+        for line, pools in lines.items()
+    ] + found
 
 
 def supply_inputs(plan: Plan) -> list[SupplyInput]:
     """Every supply input of a plan, before levels and steps are known."""
-    packaging = [SupplyInput("packaging", f"{line} packaging capacity", "package", (i,))
-                 for i, line in enumerate(plan.packaging)]
+    packaging = [
+        SupplyInput("packaging", f"{line} packaging capacity", "package", (i,)) for i, line in enumerate(plan.packaging)
+    ]
     return [*_component_inputs(plan), *_fab_inputs(plan), *packaging]
 
 
@@ -188,8 +208,9 @@ def levelled_inputs(loaded: LoadedScenario, seed: int, samples: int) -> list[Sup
     for item in supply_inputs(plan):
         level = _level(item, pilot)
         fallback = POINT if item.kind == "die_yield" else 1.0
-        found.append(SupplyInput(item.kind, item.name, item.per, item.indices, level,
-                                 STEP * level if level > 0 else fallback))
+        found.append(
+            SupplyInput(item.kind, item.name, item.per, item.indices, level, STEP * level if level > 0 else fallback)
+        )
     return found
 
 
@@ -241,22 +262,49 @@ class MarginalValues:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per input and year."""
-        rows = [{"input": v.input.name, "kind": v.input.kind, "per": v.input.per, "year": year,
-                 "units_per_unit": v.units[y], "h100e_per_unit": v.compute[y], "elasticity": v.elasticity,
-                 "level": v.input.level, "step": v.input.step}
-                for v in self.values for y, year in enumerate(self.years)]
-        return pd.DataFrame(rows, columns=["input", "kind", "per", "year", "units_per_unit", "h100e_per_unit",
-                                           "elasticity", "level", "step"])
+        rows = [
+            {
+                "input": v.input.name,
+                "kind": v.input.kind,
+                "per": v.input.per,
+                "year": year,
+                "units_per_unit": v.units[y],
+                "h100e_per_unit": v.compute[y],
+                "elasticity": v.elasticity,
+                "level": v.input.level,
+                "step": v.input.step,
+            }
+            for v in self.values
+            for y, year in enumerate(self.years)
+        ]
+        return pd.DataFrame(
+            rows,
+            columns=["input", "kind", "per", "year", "units_per_unit", "h100e_per_unit", "elasticity", "level", "step"],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         t = self.target
-        return {"scenario": self.scenario, "seed": self.seed, "samples": self.samples, "years": list(self.years),
-                "target": {"metric": t.metric, "group": t.group, "year": t.year}, "step": STEP,
-                "values": [{"input": v.input.name, "kind": v.input.kind, "per": v.input.per, "level": v.input.level,
-                            "step": v.input.step, "elasticity": v.elasticity,
-                            "units_per_unit": dict(zip(map(str, self.years), v.units, strict=True)),
-                            "h100e_per_unit": dict(zip(map(str, self.years), v.compute, strict=True))}
-                           for v in self.values]}
+        return {
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "samples": self.samples,
+            "years": list(self.years),
+            "target": {"metric": t.metric, "group": t.group, "year": t.year},
+            "step": STEP,
+            "values": [
+                {
+                    "input": v.input.name,
+                    "kind": v.input.kind,
+                    "per": v.input.per,
+                    "level": v.input.level,
+                    "step": v.input.step,
+                    "elasticity": v.elasticity,
+                    "units_per_unit": dict(zip(map(str, self.years), v.units, strict=True)),
+                    "h100e_per_unit": dict(zip(map(str, self.years), v.compute, strict=True)),
+                }
+                for v in self.values
+            ],
+        }
 
 
 def _annual_means(result: RunResult, target: Target) -> tuple[FloatArray, FloatArray, float]:
@@ -265,8 +313,9 @@ def _annual_means(result: RunResult, target: Target) -> tuple[FloatArray, FloatA
     return units, compute, float(target.values(result).mean())
 
 
-def marginal_values(loaded: LoadedScenario, *, samples: int, seed: int, target: Target | None = None,
-                    progress: Progress | None = None) -> MarginalValues:
+def marginal_values(
+    loaded: LoadedScenario, *, samples: int, seed: int, target: Target | None = None, progress: Progress | None = None
+) -> MarginalValues:
     """Marginal values of every supply input, each from one run with the input nudged,
     paired sample by sample with a base run."""
     target = target or Target("units", loaded.scenario.horizon.end // 12)
@@ -289,8 +338,14 @@ def marginal_values(loaded: LoadedScenario, *, samples: int, seed: int, target: 
         more_units, more_compute, more_goal = _annual_means(runner(k)(item.nudge(item.step)), target)
         extra = np.array([item.extra(m) for m in months])
         elasticity = (more_goal - goal) / goal / STEP if goal and item.level > 0 else 0.0
-        found.append(MarginalValue(item, tuple(map(float, (more_units - units) / extra)),
-                                   tuple(map(float, (more_compute - compute) / extra)), float(elasticity)))
+        found.append(
+            MarginalValue(
+                item,
+                tuple(map(float, (more_units - units) / extra)),
+                tuple(map(float, (more_compute - compute) / extra)),
+                float(elasticity),
+            )
+        )
     found.sort(key=lambda v: -v.elasticity)
     return MarginalValues(loaded.name, seed, samples, base.years, target, tuple(found))
 
@@ -313,18 +368,30 @@ class Growth:
     binding: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"input": self.input.name, "kind": self.input.kind, "factor": self.factor, "base_p50": self.base_p50,
-                "rise": self.rise, "p50": self.p50, "max_factor": self.max_factor, "binding": self.binding,
-                "text": self.describe()}
+        return {
+            "input": self.input.name,
+            "kind": self.input.kind,
+            "factor": self.factor,
+            "base_p50": self.base_p50,
+            "rise": self.rise,
+            "p50": self.p50,
+            "max_factor": self.max_factor,
+            "binding": self.binding,
+            "text": self.describe(),
+        }
 
     def describe(self) -> str:
         what = f"the P50 of {self.target.describe()}"
         if self.factor is not None:
-            return (f"{self.input.name} must grow {self.factor:.3g}× for {what} to rise by {_number(self.rise)} "
-                    f"(from {_number(self.base_p50)} to {_number(self.p50)})")
+            return (
+                f"{self.input.name} must grow {self.factor:.3g}× for {what} to rise by {_number(self.rise)} "
+                f"(from {_number(self.base_p50)} to {_number(self.p50)})"
+            )
         instead = f"; {self.binding} binds instead" if self.binding else ""
-        return (f"{self.input.name} cannot lift {what} by {_number(self.rise)} within {self.max_factor:g}× "
-                f"(it reaches {_number(self.p50)} from {_number(self.base_p50)}){instead}")
+        return (
+            f"{self.input.name} cannot lift {what} by {_number(self.rise)} within {self.max_factor:g}× "
+            f"(it reaches {_number(self.p50)} from {_number(self.base_p50)}){instead}"
+        )
 
 
 def _number(value: float) -> str:
@@ -342,8 +409,18 @@ def _binding(result: RunResult, year: int) -> str:
     return result.constraint_names[int(np.argmax(counts))]
 
 
-def growth_needed(loaded: LoadedScenario, item: SupplyInput, target: Target, rise: float, *, samples: int, seed: int,
-                  relative: bool = False, max_factor: float = 10.0, tolerance: float = 0.005) -> Growth:
+def growth_needed(
+    loaded: LoadedScenario,
+    item: SupplyInput,
+    target: Target,
+    rise: float,
+    *,
+    samples: int,
+    seed: int,
+    relative: bool = False,
+    max_factor: float = 10.0,
+    tolerance: float = 0.005,
+) -> Growth:
     """Bisection over the factor scaling ``item`` until the target's P50 has risen by
     ``rise`` (a share of the base P50 when ``relative``), to ``tolerance`` (relative)."""
     if max_factor <= 1.0:
@@ -372,15 +449,33 @@ def growth_needed(loaded: LoadedScenario, item: SupplyInput, target: Target, ris
     return Growth(item, target, rise, base, high, reached, max_factor, None)
 
 
-def top_growth(loaded: LoadedScenario, values: MarginalValues, rise: float, *, top: int = 3, relative: bool = False,
-               max_factor: float = 10.0, progress: Progress | None = None) -> tuple[Growth, ...]:
+def top_growth(
+    loaded: LoadedScenario,
+    values: MarginalValues,
+    rise: float,
+    *,
+    top: int = 3,
+    relative: bool = False,
+    max_factor: float = 10.0,
+    progress: Progress | None = None,
+) -> tuple[Growth, ...]:
     """:func:`growth_needed` for the ``top`` inputs with the largest positive elasticity
     of ``values.target``, same samples and seed; ``progress`` hears of each input done."""
     chosen = [v.input for v in values.values if v.elasticity > 0][:top]
     found = []
     for item in chosen:
-        found.append(growth_needed(loaded, item, values.target, rise, samples=values.samples, seed=values.seed,
-                                   relative=relative, max_factor=max_factor))
+        found.append(
+            growth_needed(
+                loaded,
+                item,
+                values.target,
+                rise,
+                samples=values.samples,
+                seed=values.seed,
+                relative=relative,
+                max_factor=max_factor,
+            )
+        )
         if progress is not None:
             progress(len(found), len(chosen))
     return tuple(found)

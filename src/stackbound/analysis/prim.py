@@ -72,8 +72,15 @@ def _box(x: FloatArray, y: BoolArray, active: BoolArray, low: FloatArray, high: 
     inside = active & np.all((x >= low) & (x <= high), axis=1)
     runs, cases = int(inside.sum()), int(y[inside].sum())
     total_cases = max(int(y[active].sum()), 1)
-    return PrimBox(low.copy(), high.copy(), cases / total_cases, cases / runs if runs else 0.0,
-                   runs / max(int(active.sum()), 1), runs, cases)
+    return PrimBox(
+        low.copy(),
+        high.copy(),
+        cases / total_cases,
+        cases / runs if runs else 0.0,
+        runs / max(int(active.sum()), 1),
+        runs,
+        cases,
+    )
 
 
 def _cuts(ordered: FloatArray, rank: NDArray[np.intp], inside: BoolArray, k: int) -> tuple[FloatArray, FloatArray]:
@@ -86,8 +93,9 @@ def _cuts(ordered: FloatArray, rank: NDArray[np.intp], inside: BoolArray, k: int
     return low, high
 
 
-def peel(x: FloatArray, y: BoolArray, active: BoolArray | None = None, *, alpha: float = ALPHA,
-         min_mass: float = MIN_MASS) -> list[PrimBox]:
+def peel(
+    x: FloatArray, y: BoolArray, active: BoolArray | None = None, *, alpha: float = ALPHA, min_mass: float = MIN_MASS
+) -> list[PrimBox]:
     """The peeling trajectory over the ``active`` runs (default all): the full box first.
 
     Each step removes, for one input and one side, the ``k = max(1, ⌊α·m⌋)`` runs of the
@@ -111,8 +119,9 @@ def peel(x: FloatArray, y: BoolArray, active: BoolArray | None = None, *, alpha:
         values, hits = columns[:, inside], y[inside]
         drop_low, drop_high = values <= cut_low[:, None], values >= cut_high[:, None]
         kept = m - np.concatenate([np.count_nonzero(drop_low, axis=1), np.count_nonzero(drop_high, axis=1)])
-        cases = trajectory[-1].cases - np.concatenate([np.count_nonzero(drop_low[:, hits], axis=1),
-                                                       np.count_nonzero(drop_high[:, hits], axis=1)])
+        cases = trajectory[-1].cases - np.concatenate(
+            [np.count_nonzero(drop_low[:, hits], axis=1), np.count_nonzero(drop_high[:, hits], axis=1)]
+        )
         valid = kept >= smallest
         if not valid.any():
             break
@@ -138,8 +147,9 @@ def _outside_only(x: FloatArray, low: FloatArray, high: FloatArray) -> BoolArray
     return only
 
 
-def paste(x: FloatArray, y: BoolArray, box: PrimBox, active: BoolArray | None = None, *,
-          alpha: float = PASTE_ALPHA) -> PrimBox:
+def paste(
+    x: FloatArray, y: BoolArray, box: PrimBox, active: BoolArray | None = None, *, alpha: float = PASTE_ALPHA
+) -> PrimBox:
     """Widen ``box`` one bound at a time, by ``max(1, ⌊α·m⌋)`` runs of the ``m`` inside,
     while that does not lower its density (the densest widening first; ties: the widest)."""
     active = np.ones(len(y), dtype=bool) if active is None else active
@@ -183,8 +193,15 @@ def quasi_p_value(box: PrimBox, wider: PrimBox) -> float:
     return float(special.bdtrc(box.cases - 1, box.runs, min(wider.density, 1.0)))
 
 
-def simplify(x: FloatArray, y: BoolArray, box: PrimBox, active: BoolArray | None = None, *,
-             tolerance: float = 0.02, significance: float = 0.05) -> PrimBox:
+def simplify(
+    x: FloatArray,
+    y: BoolArray,
+    box: PrimBox,
+    active: BoolArray | None = None,
+    *,
+    tolerance: float = 0.02,
+    significance: float = 0.05,
+) -> PrimBox:
     """Drop, one at a time, the bound that matters least while it costs less than
     ``tolerance`` of density (absolute) or is not significant (quasi-p-value above
     ``significance``): fewer conditions, more coverage."""

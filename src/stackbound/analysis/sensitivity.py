@@ -18,13 +18,14 @@ and live in :data:`METHODS`:
   226:536) and the given-data first-order index, from SALib on one ordinary, correlated
   Monte Carlo sample; valid under dependence.
 
-Defaults (:data:`DEFAULT_SAMPLES`): Sobol' base N = 1024, a power of two as scrambled Sobol'
-points need; interval half-widths shrink as 1/√N and at 1024 are about ±0.01–0.06 for total
-order and up to ±0.1 for the first order of a heavy-tailed input (the China scenario, 124
-factors, 129k runs, about half a minute on two cores). δ: 2048 samples, where the bootstrap
-intervals are about ±0.02 and one factor costs about 0.1 s. A result is marked unstable when
-an interval is wider than ±:data:`MAX_CONF` or first-order Sobol' indices sum above
-1 + :data:`SUM_TOLERANCE`.
+Defaults (:data:`DEFAULT_SAMPLES`): Sobol' base N = 2048, a power of two as scrambled Sobol'
+points need. Interval half-widths shrink as 1/√N; for the China scenario's units in 2026
+(124 factors, 258k runs, about 36 s on two busy cores) they are at most ±0.05 for total
+order and ±0.09 for first order at 2048, against ±0.12 first order at 1024. Outputs driven by
+one heavy-tailed input (compute added, through smuggled imports) need more, and say so.
+δ: 2048 samples, where the bootstrap intervals are about ±0.02 and a factor costs about
+0.1 s. A result is marked unstable when an interval is wider than ±:data:`MAX_CONF` or
+first-order Sobol' indices sum above 1 + :data:`SUM_TOLERANCE`.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ _LINKED = 1e-3
 """Correlations weaker than this (what repairing an inconsistent matrix leaves) join nothing."""
 
 DEFAULT_BY: dict[str, By] = {"tornado": "group", "sobol": "group", "delta": "curve"}
-DEFAULT_SAMPLES: dict[str, int] = {"sobol": 1024, "delta": 2048}
+DEFAULT_SAMPLES: dict[str, int] = {"sobol": 2048, "delta": 2048}
 """Sobol': base size N (N·(G+2) runs); delta: Monte Carlo samples. Justified above."""
 
 

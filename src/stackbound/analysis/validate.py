@@ -71,8 +71,21 @@ def validation_table(results: list[CaseResult]) -> pd.DataFrame:
     rows = []
     for r in results:
         low, high = r.case.estimate.bounds
-        rows.append({"id": r.case.id, "claim": r.case.claim, "unit": r.case.unit, "published_low": low,
-                     "published_high": high, "p5": r.p5, "p50": r.p50, "p95": r.p95, "inside": r.inside,
-                     "definition": r.case.definition, "source": r.case.source, "date": r.case.date,
-                     "grade": r.case.grade})
+        rows.append(
+            {
+                "id": r.case.id,
+                "claim": r.case.claim,
+                "unit": r.case.unit,
+                "published_low": low,
+                "published_high": high,
+                "p5": r.p5,
+                "p50": r.p50,
+                "p95": r.p95,
+                "inside": r.inside,
+                "definition": r.case.definition,
+                "source": r.case.source,
+                "date": r.case.date,
+                "grade": r.case.grade,
+            }
+        )
     return pd.DataFrame(rows)

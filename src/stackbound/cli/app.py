@@ -14,10 +14,10 @@ import click
 
 from stackbound.analysis.validate import validate, validation_table
 from stackbound.cli.bottlenecks import command as bottlenecks_command
+from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, err, load, out
 from stackbound.cli.compare import command as compare_command
 from stackbound.cli.discover import command as discover_command
 from stackbound.cli.marginal import command as marginal_command
-from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, err, load, out
 from stackbound.cli.render import render_comparison, render_run, render_scenario, render_validation
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import DEFAULT_CHUNK_SIZE, DEFAULT_SAMPLES, new_seed, run
@@ -31,6 +31,7 @@ from stackbound.scenario.validation import builtin_validation, load_validation
 
 __all__ = ["DEFAULT_SCENARIO", "app", "main"]
 
+
 @click.group(help="How many AI accelerators can be built, month by month, and which input binds.")
 @click.version_option(package_name="stackbound")
 def app() -> None:
@@ -39,21 +40,47 @@ def app() -> None:
 
 @app.command("run")
 @click.argument("scenarios", nargs=-1)
-@click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True,
-              help="Monte Carlo samples.")
+@click.option(
+    "--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True, help="Monte Carlo samples."
+)
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: a fresh one, printed).")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
-              help="Samples simulated at once (bounds memory); results do not depend on it.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Write tables, the resolved scenario and a manifest to this directory (atomically).")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CHUNK_SIZE,
+    show_default=True,
+    help="Samples simulated at once (bounds memory); results do not depend on it.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write tables, the resolved scenario and a manifest to this directory (atomically).",
+)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--all-scenarios", is_flag=True,
-              help="Also run every built-in overlay of the scenario, same seed, and print a comparison.")
-@click.option("--keep-paths", is_flag=True, help="Also write every sample's monthly paths (paths.parquet; needs --out).")
+@click.option(
+    "--all-scenarios",
+    is_flag=True,
+    help="Also run every built-in overlay of the scenario, same seed, and print a comparison.",
+)
+@click.option(
+    "--keep-paths", is_flag=True, help="Also write every sample's monthly paths (paths.parquet; needs --out)."
+)
 @click.option("--exact", is_flag=True, help="Solve each month as a lexicographic LP (reference mode, few samples).")
 @DEBUG
-def run_command(scenarios: tuple[str, ...], samples: int, seed: int | None, chunk_size: int, out_dir: Path | None,
-                output_format: str, all_scenarios: bool, keep_paths: bool, exact: bool, debug: bool) -> None:
+def run_command(
+    scenarios: tuple[str, ...],
+    samples: int,
+    seed: int | None,
+    chunk_size: int,
+    out_dir: Path | None,
+    output_format: str,
+    all_scenarios: bool,
+    keep_paths: bool,
+    exact: bool,
+    debug: bool,
+) -> None:
     """Simulate SCENARIOS (files or built-in names; default: the embedded default) and print
     annual units, compute and the binding constraints."""
     if keep_paths and out_dir is None:
@@ -69,8 +96,15 @@ def run_command(scenarios: tuple[str, ...], samples: int, seed: int | None, chun
     for scenario in loaded:
         progress = LazyProgress(scenario.name)
         try:
-            result = run(scenario, samples=samples, seed=seed, chunk_size=chunk_size, exact=exact,
-                         keep_paths=keep_paths, progress=progress)
+            result = run(
+                scenario,
+                samples=samples,
+                seed=seed,
+                chunk_size=chunk_size,
+                exact=exact,
+                keep_paths=keep_paths,
+                progress=progress,
+            )
         finally:
             progress.close()
         results.append((scenario, result))
@@ -90,14 +124,19 @@ def run_command(scenarios: tuple[str, ...], samples: int, seed: int | None, chun
 
 @app.command("validate")
 @click.argument("scenario", required=False)
-@click.option("--cases", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Validation file (default: the one shipped for the scenario).")
+@click.option(
+    "--cases",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Validation file (default: the one shipped for the scenario).",
+)
 @click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @DEBUG
-def validate_command(scenario: str | None, cases: Path | None, samples: int, seed: int, output_format: str,
-                     debug: bool) -> None:
+def validate_command(
+    scenario: str | None, cases: Path | None, samples: int, seed: int, output_format: str, debug: bool
+) -> None:
     """Check SCENARIO against published estimates: each case with the model's P5–P50–P95."""
     loaded = load([scenario or DEFAULT_SCENARIO])[0]
     path = cases or _shipped_cases(loaded)
@@ -105,8 +144,14 @@ def validate_command(scenario: str | None, cases: Path | None, samples: int, see
     outcomes = validate(result, load_validation(path))
     if output_format == "json":
         table = validation_table(outcomes)
-        document = {"scenario": loaded.name, "seed": seed, "samples": samples, "cases": table.to_dict("records"),
-                    "inside": int(table["inside"].sum()), "total": len(table)}
+        document = {
+            "scenario": loaded.name,
+            "seed": seed,
+            "samples": samples,
+            "cases": table.to_dict("records"),
+            "inside": int(table["inside"].sum()),
+            "total": len(table),
+        }
         sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
     else:
         render_validation(out, loaded.name, outcomes)
@@ -126,8 +171,10 @@ def _shipped_cases(loaded: LoadedScenario) -> Path:
 def check_command(files: tuple[str, ...], debug: bool) -> None:
     """Validate scenario FILES (or built-in names) without running them."""
     for scenario in load(list(files)):
-        out.print(f"ok  {' <- '.join(reversed(scenario.files))}: {scenario.name} "
-                  f"({len(scenario.inputs)} uncertain inputs)", highlight=False)
+        out.print(
+            f"ok  {' <- '.join(reversed(scenario.files))}: {scenario.name} ({len(scenario.inputs)} uncertain inputs)",
+            highlight=False,
+        )
 
 
 @app.command("show")
@@ -140,8 +187,13 @@ def show_command(scenario: str, debug: bool) -> None:
 
 @app.command("register")
 @click.argument("scenario")
-@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the Markdown here (atomically) instead of printing it.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the Markdown here (atomically) instead of printing it.",
+)
 @DEBUG
 def register_command(scenario: str, out_file: Path | None, debug: bool) -> None:
     """Print the assumptions register of SCENARIO: every input, its value or distribution,
@@ -188,6 +240,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # the one place that turns bugs into exit status 1
         if "--debug" in args:
             raise
-        err.print(f"stackbound: internal error: {type(error).__name__}: {error} (rerun with --debug for details)",
-                  markup=False)
+        err.print(
+            f"stackbound: internal error: {type(error).__name__}: {error} (rerun with --debug for details)",
+            markup=False,
+        )
         sys.exit(1)

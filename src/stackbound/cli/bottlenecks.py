@@ -25,8 +25,13 @@ LISTED = 3
 @click.command("bottlenecks")
 @click.argument("scenario", required=False)
 @run_options
-@click.option("--by", type=click.Choice(["month", "year"]), default="year", show_default=True,
-              help="Period of the grid and of the stranded and runway tables.")
+@click.option(
+    "--by",
+    type=click.Choice(["month", "year"]),
+    default="year",
+    show_default=True,
+    help="Period of the grid and of the stranded and runway tables.",
+)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @DEBUG
 def command(scenario: str | None, samples: int, seed: int, by: Period, output_format: str, debug: bool) -> None:
@@ -49,23 +54,30 @@ def command(scenario: str | None, samples: int, seed: int, by: Period, output_fo
 def render_bottlenecks(console: Console, analysis: Bottlenecks) -> None:
     """Headlines, the period × variant grid, lost output, stranded stock and runway."""
     console.print(f"[bold]{analysis.scenario}[/bold]  bottlenecks  samples {analysis.samples:,}  seed {analysis.seed}")
-    console.print("[bold]binding constraint, month by month[/bold] [dim](the most likely given the variant is active; "
-                  "P is its lowest monthly probability in the span)[/dim]")
+    console.print(
+        "[bold]binding constraint, month by month[/bold] [dim](the most likely given the variant is active; "
+        "P is its lowest monthly probability in the span)[/dim]"
+    )
     order = _by_product(analysis)
     for v in order:
         console.print(f"  {analysis.headlines[v].text}", highlight=False)
-    for heading, table in ((f"most likely binding constraint by {analysis.by}, P(binds | active)",
-                            _grid(analysis, order)),
-                           ("lost output over the horizon: good units the binding limits cost (mean per sample), "
-                            "and each constraint's share", _lost(analysis)),
-                           (f"stranded stock and stockpile runway at the end of each {analysis.by}, P50 (P5–P95)",
-                            _stocks(analysis)),
-                           ("month each stockpile runs out", _runouts(analysis))):
+    for heading, table in (
+        (f"most likely binding constraint by {analysis.by}, P(binds | active)", _grid(analysis, order)),
+        (
+            "lost output over the horizon: good units the binding limits cost (mean per sample), "
+            "and each constraint's share",
+            _lost(analysis),
+        ),
+        (f"stranded stock and stockpile runway at the end of each {analysis.by}, P50 (P5–P95)", _stocks(analysis)),
+        ("month each stockpile runs out", _runouts(analysis)),
+    ):
         console.print(f"[bold]{heading}[/bold]")
         console.print(table)
-    console.print("[dim]* starved by priority in most active sample-months; grey: active in under half of them. "
-                  "Runway counts months to the first empty month, or to the horizon's end for a stockpile that "
-                  "lasts past it.[/dim]")
+    console.print(
+        "[dim]* starved by priority in most active sample-months; grey: active in under half of them. "
+        "Runway counts months to the first empty month, or to the horizon's end for a stockpile that "
+        "lasts past it.[/dim]"
+    )
 
 
 def _by_product(analysis: Bottlenecks) -> list[int]:
@@ -74,8 +86,7 @@ def _by_product(analysis: Bottlenecks) -> list[int]:
     return sorted(range(len(analysis.variants)), key=lambda v: (products.index(analysis.products[v]), v))
 
 
-def _transposed(what: str, rows: list[str], periods: tuple[str, ...], cells: list[list[str]],
-                by: Period) -> Table:
+def _transposed(what: str, rows: list[str], periods: tuple[str, ...], cells: list[list[str]], by: Period) -> Table:
     """A table of ``cells[row][period]`` with ``what`` down the side; by month, the
     transpose (the long period axis goes down)."""
     corner, columns = what, list(periods)
@@ -119,8 +130,9 @@ def _lost(analysis: Bottlenecks) -> Table:
         if shown and rest >= 0.005:
             shown.append(f"other {rest:.0%}")
         label = f"[bold]{scope}[/bold]" if scope == "total" else scope
-        table.add_row(label, short_number(lost), ", ".join(shown) or "[dim]nothing lost[/dim]",
-                      end_section=scope == "total")
+        table.add_row(
+            label, short_number(lost), ", ".join(shown) or "[dim]nothing lost[/dim]", end_section=scope == "total"
+        )
     return table
 
 

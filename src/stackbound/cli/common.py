@@ -52,9 +52,14 @@ class LazyProgress:
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is None and time.perf_counter() - self.started > 1.0 and err.is_terminal:
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                TextColumn("{task.completed:,}/{task.total:,}"), TimeRemainingColumn(),
-                                console=err, transient=True)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,}"),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task(self.label, total=total)
         if self.bar is not None and self.task is not None:
@@ -67,7 +72,13 @@ class LazyProgress:
 
 def run_options(function: F) -> F:
     """``--samples`` and ``--seed`` as every analysis command takes them."""
-    function = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-                            help="Random seed; the same seed gives the same numbers.")(function)
-    return click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True,
-                        help="Monte Carlo samples.")(function)
+    function = click.option(
+        "--seed",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        help="Random seed; the same seed gives the same numbers.",
+    )(function)
+    return click.option(
+        "--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True, help="Monte Carlo samples."
+    )(function)

@@ -34,12 +34,14 @@ LABELS = {
 @click.command("compare")
 @click.argument("scenarios", nargs=-1, required=True)
 @run_options
-@click.option("--levers", is_flag=True,
-              help="For each later scenario (an overlay of the first), what each lever it changes does alone.")
+@click.option(
+    "--levers",
+    is_flag=True,
+    help="For each later scenario (an overlay of the first), what each lever it changes does alone.",
+)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @DEBUG
-def command(scenarios: tuple[str, ...], samples: int, seed: int, levers: bool, output_format: str,
-            debug: bool) -> None:
+def command(scenarios: tuple[str, ...], samples: int, seed: int, levers: bool, output_format: str, debug: bool) -> None:
     """Compare SCENARIOS (files or built-in names) against the first: every headline output
     by year, as P50 (P5–P95) of the per-sample difference. Every scenario runs with the same
     seed, so inputs they share take the same draws and the differences are paired."""
@@ -112,10 +114,14 @@ def _add_rows(table: Table, base: str, differences: tuple[Difference, ...], year
 
 def render_comparison(console: Console, comparison: Comparison) -> None:
     """Per output and group: the base's P50 level, then each scenario's difference."""
-    console.print(f"{', '.join(comparison.scenarios)} against [bold]{comparison.base}[/bold]  "
-                  f"samples {comparison.samples:,}  seed {comparison.seed}")
-    console.print(f"[bold]difference against {comparison.base}, paired per sample (common random numbers): "
-                  "P50 (P5–P95) of the difference[/bold] [dim](the base's P50 in grey)[/dim]")
+    console.print(
+        f"{', '.join(comparison.scenarios)} against [bold]{comparison.base}[/bold]  "
+        f"samples {comparison.samples:,}  seed {comparison.seed}"
+    )
+    console.print(
+        f"[bold]difference against {comparison.base}, paired per sample (common random numbers): "
+        "P50 (P5–P95) of the difference[/bold] [dim](the base's P50 in grey)[/dim]"
+    )
     table = _table(comparison.years, ["output", "group", "scenario"])
     _add_rows(table, comparison.base, comparison.differences, len(comparison.years))
     console.print(table)
@@ -137,10 +143,14 @@ def render_levers(console: Console, view: LeverView) -> None:
             console.print(levers)
         else:
             console.print(f"{overlay} changes no lever of {view.base}")
-        console.print(f"[bold]{overlay}: what each lever changes alone against {view.base}, P50 (P5–P95) of the "
-                      f"paired difference[/bold] [dim](the base's P50 in grey)[/dim]")
+        console.print(
+            f"[bold]{overlay}: what each lever changes alone against {view.base}, P50 (P5–P95) of the "
+            f"paired difference[/bold] [dim](the base's P50 in grey)[/dim]"
+        )
         table = _table(view.years, ["output", "group", "change"])
         _add_rows(table, view.base, effects, len(view.years))
         console.print(table)
-    console.print(f"[dim]{REST}: an overlay's changes that are not levers, and the interactions of its levers "
-                  f"({ALL_CHANGES} minus the sum of the levers alone, per sample)[/dim]")
+    console.print(
+        f"[dim]{REST}: an overlay's changes that are not levers, and the interactions of its levers "
+        f"({ALL_CHANGES} minus the sum of the levers alone, per sample)[/dim]"
+    )

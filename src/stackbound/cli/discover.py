@@ -29,18 +29,35 @@ def number(ctx: click.Context, param: click.Parameter, value: str | None) -> flo
 @click.command("discover")
 @click.argument("scenario", required=False)
 @click.option("--output", "metric", required=True, help="Annual output, e.g. units or compute_added_h100e.")
-@click.option("--group", default="total", show_default=True,
-              help="Product, vendor, origin or component the output is read for.")
+@click.option(
+    "--group", default="total", show_default=True, help="Product, vendor, origin or component the output is read for."
+)
 @click.option("--year", type=int, required=True, help="Year of the output.")
 @click.option("--below", callback=number, metavar="NUMBER", help="The outcome: the output falls below this (300k).")
 @click.option("--above", callback=number, metavar="NUMBER", help="The outcome: the output rises above this.")
-@click.option("--inputs", type=click.Choice(["curves", "knots"]), default="curves", show_default=True,
-              help="Explain by each curve's average level over the horizon, or by each uncertain knot.")
+@click.option(
+    "--inputs",
+    type=click.Choice(["curves", "knots"]),
+    default="curves",
+    show_default=True,
+    help="Explain by each curve's average level over the horizon, or by each uncertain knot.",
+)
 @run_options
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @DEBUG
-def command(scenario: str | None, metric: str, group: str, year: int, below: float | None, above: float | None,
-            inputs: Inputs, samples: int, seed: int, output_format: str, debug: bool) -> None:
+def command(
+    scenario: str | None,
+    metric: str,
+    group: str,
+    year: int,
+    below: float | None,
+    above: float | None,
+    inputs: Inputs,
+    samples: int,
+    seed: int,
+    output_format: str,
+    debug: bool,
+) -> None:
     """Which combinations of inputs of SCENARIO (default: the embedded default) lead to an
     outcome, such as 2027 units below 300k: PRIM boxes with their coverage and density."""
     if below is not None and above is None:
@@ -63,23 +80,37 @@ def command(scenario: str | None, metric: str, group: str, year: int, below: flo
 
 def render_discovery(console: Console, found: Discovery) -> None:
     """The headline sentence, then every box with its conditions one per line."""
-    console.print(f"[bold]{found.scenario}[/bold]  discover  samples {found.samples:,}  seed {found.seed}  "
-                  f"inputs by {found.inputs[:-1]}", highlight=False)
+    console.print(
+        f"[bold]{found.scenario}[/bold]  discover  samples {found.samples:,}  seed {found.seed}  "
+        f"inputs by {found.inputs[:-1]}",
+        highlight=False,
+    )
     console.print(f"[bold]{found.summary()}[/bold]", highlight=False)
     if not found.boxes:
         return
-    table = Table(title_justify="left", title=f"boxes ({found.outcome.describe()}: {found.cases:,} runs, "
-                  f"{found.base_rate:.0%} of all)")
+    table = Table(
+        title_justify="left",
+        title=f"boxes ({found.outcome.describe()}: {found.cases:,} runs, {found.base_rate:.0%} of all)",
+    )
     table.add_column("box")
     for name in ("density", "coverage", "mass", "lift"):
         table.add_column(name, justify="right")
     table.add_column("where")
     for box in found.boxes:
         where = "\n".join(c.describe() for c in box.conditions) or "[dim](all runs)[/dim]"
-        table.add_row(box.role, f"{box.density:.0%}", f"{box.coverage:.0%}", f"{box.mass:.0%}",
-                      f"{box.lift(found.base_rate):.1f}×", where, end_section=True)
+        table.add_row(
+            box.role,
+            f"{box.density:.0%}",
+            f"{box.coverage:.0%}",
+            f"{box.mass:.0%}",
+            f"{box.lift(found.base_rate):.1f}×",
+            where,
+            end_section=True,
+        )
     console.print(table)
-    console.print(f"[dim]density: share of the box's runs with the outcome; coverage: share of the runs with the "
-                  f"outcome inside the box; mass: share of all runs inside; lift: density ÷ overall rate. "
-                  f"Chosen: the {found.rule}. Broader and sharper: the densest boxes holding 80% and 25% of those "
-                  f"runs; next: a second pass on the runs outside the chosen box.[/dim]")
+    console.print(
+        f"[dim]density: share of the box's runs with the outcome; coverage: share of the runs with the "
+        f"outcome inside the box; mass: share of all runs inside; lift: density ÷ overall rate. "
+        f"Chosen: the {found.rule}. Broader and sharper: the densest boxes holding 80% and 25% of those "
+        f"runs; next: a second pass on the runs outside the chosen box.[/dim]"
+    )

@@ -38,23 +38,58 @@ def _rise(ctx: click.Context, param: click.Parameter, value: str | None) -> tupl
 
 @click.command("marginal")
 @click.argument("scenario", required=False)
-@click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_MARGINAL_SAMPLES, show_default=True,
-              help="Monte Carlo samples of each run (one run per input, plus the base).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Random seed; every run uses it (common random numbers).")
-@click.option("--target-output", "metric", default="units", show_default=True,
-              help="Output that ranks inputs (elasticity) and that --rise lifts.")
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MARGINAL_SAMPLES,
+    show_default=True,
+    help="Monte Carlo samples of each run (one run per input, plus the base).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Random seed; every run uses it (common random numbers).",
+)
+@click.option(
+    "--target-output",
+    "metric",
+    default="units",
+    show_default=True,
+    help="Output that ranks inputs (elasticity) and that --rise lifts.",
+)
 @click.option("--target-group", "group", default="total", show_default=True, help="Group of the target output.")
 @click.option("--target-year", "year", type=int, default=None, help="Year of the target output (default: the last).")
-@click.option("--rise", callback=_rise, metavar="Z",
-              help="Also find how much each top input must grow for the target's P50 to rise by Z (50k, or 10%).")
+@click.option(
+    "--rise",
+    callback=_rise,
+    metavar="Z",
+    help="Also find how much each top input must grow for the target's P50 to rise by Z (50k, or 10%).",
+)
 @click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Inputs searched for --rise.")
-@click.option("--max-factor", type=click.FloatRange(min=1.0, min_open=True), default=10.0, show_default=True,
-              help="Largest growth factor tried for --rise.")
+@click.option(
+    "--max-factor",
+    type=click.FloatRange(min=1.0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Largest growth factor tried for --rise.",
+)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @DEBUG
-def command(scenario: str | None, samples: int, seed: int, metric: str, group: str, year: int | None,
-            rise: tuple[float, bool] | None, top: int, max_factor: float, output_format: str, debug: bool) -> None:
+def command(
+    scenario: str | None,
+    samples: int,
+    seed: int,
+    metric: str,
+    group: str,
+    year: int | None,
+    rise: tuple[float, bool] | None,
+    top: int,
+    max_factor: float,
+    output_format: str,
+    debug: bool,
+) -> None:
     """Marginal values in SCENARIO (default: the embedded default): extra units and H100e per
     extra HBM stack, die, wafer start, yield point or package of each input, per year."""
     loaded = load([scenario or DEFAULT_SCENARIO])[0]
@@ -68,8 +103,9 @@ def command(scenario: str | None, samples: int, seed: int, metric: str, group: s
     if rise is not None:
         searching = LazyProgress(f"{loaded.name}: growth needed")
         try:
-            growth = top_growth(loaded, values, rise[0], top=top, relative=rise[1], max_factor=max_factor,
-                                progress=searching)
+            growth = top_growth(
+                loaded, values, rise[0], top=top, relative=rise[1], max_factor=max_factor, progress=searching
+            )
         finally:
             searching.close()
     if output_format == "json":
@@ -102,20 +138,26 @@ def _table(values: MarginalValues, title: str, per_year: str) -> Table:
 
 def render_marginal(console: Console, values: MarginalValues, growth: tuple[Growth, ...] | None) -> None:
     """Units and H100e per extra unit of each input, then the growth each top input needs."""
-    console.print(f"[bold]{values.scenario}[/bold]  marginal values  samples {values.samples:,}  seed {values.seed}",
-                  highlight=False)
+    console.print(
+        f"[bold]{values.scenario}[/bold]  marginal values  samples {values.samples:,}  seed {values.seed}",
+        highlight=False,
+    )
     console.print(_table(values, "extra units per extra unit of input, each year", "units"))
     console.print(_table(values, "extra H100e (compute added) per extra unit of input, each year", "compute"))
-    console.print(f"[dim]Each input was raised by {STEP:.0%} of its mean level in every month of the horizon, with "
-                  "the same seed as the base run, and the mean extra output each year divided by the extra input "
-                  "that year (a yield point is 0.01, held through the year). Elasticity: % change in the target's "
-                  "mean per 1% more input. Wafer starts count as written for the line, shared by die share.[/dim]")
+    console.print(
+        f"[dim]Each input was raised by {STEP:.0%} of its mean level in every month of the horizon, with "
+        "the same seed as the base run, and the mean extra output each year divided by the extra input "
+        "that year (a yield point is 0.01, held through the year). Elasticity: % change in the target's "
+        "mean per 1% more input. Wafer starts count as written for the line, shared by die share.[/dim]"
+    )
     if growth is None:
         return
     if not growth:
         console.print("no input raises the target output at the margin")
         return
-    console.print(f"[bold]growth needed for the P50 of {values.target.describe()} to rise by "
-                  f"{short_number(growth[0].rise)}[/bold] (from {short_number(growth[0].base_p50)})")
+    console.print(
+        f"[bold]growth needed for the P50 of {values.target.describe()} to rise by "
+        f"{short_number(growth[0].rise)}[/bold] (from {short_number(growth[0].base_p50)})"
+    )
     for g in growth:
         console.print(f"  {g.describe()}", highlight=False)

@@ -34,7 +34,11 @@ def _annual(result: RunResult) -> Table:
         table.add_column(str(year), justify="right")
     rows = [("units", g) for g in result.groups("units")]
     rows += [("compute_added_h100e", "total"), ("effective_compute_added_h100e", "total")]
-    labels = {"units": "units", "compute_added_h100e": "H100e added", "effective_compute_added_h100e": "effective H100e"}
+    labels = {
+        "units": "units",
+        "compute_added_h100e": "H100e added",
+        "effective_compute_added_h100e": "effective H100e",
+    }
     for metric, group in rows:
         pct = np.percentile(result.annual_values(metric, group), PERCENTILES, axis=0)
         cells = [_cell(*pct[:, y]) for y in range(len(result.years))]
@@ -64,8 +68,10 @@ def _binding(result: RunResult) -> Table:
 
 
 def render_run(console: Console, result: RunResult) -> None:
-    console.print(f"[bold]{result.scenario}[/bold]  samples {result.samples:,}  seed {result.seed}  "
-                  f"scenario {result.digest[:12]}" + ("  exact LP" if result.exact else ""))
+    console.print(
+        f"[bold]{result.scenario}[/bold]  samples {result.samples:,}  seed {result.seed}  "
+        f"scenario {result.digest[:12]}" + ("  exact LP" if result.exact else "")
+    )
     console.print(_annual(result))
     console.print(_binding(result))
 
@@ -74,15 +80,19 @@ def render_comparison(console: Console, results: list[RunResult]) -> None:
     """Annual domestic units and compute added by scenario, P50 (P5–P95); every scenario
     ran with the same seed, so differences are not sampling noise."""
     first = results[0]
-    table = Table(title=f"scenarios compared (seed {first.seed}, common random numbers), P50 (P5–P95)",
-                  title_justify="left")
+    table = Table(
+        title=f"scenarios compared (seed {first.seed}, common random numbers), P50 (P5–P95)", title_justify="left"
+    )
     table.add_column("metric")
     table.add_column("scenario")
     for year in first.years:
         table.add_column(str(year), justify="right")
-    rows = (("units", "domestic", "domestic units"), ("units", "imported", "imported units"),
-            ("compute_added_h100e", "total", "H100e added"), ("effective_compute_added_h100e", "total",
-                                                              "effective H100e"))
+    rows = (
+        ("units", "domestic", "domestic units"),
+        ("units", "imported", "imported units"),
+        ("compute_added_h100e", "total", "H100e added"),
+        ("effective_compute_added_h100e", "total", "effective H100e"),
+    )
     for metric, group, label in rows:
         for i, result in enumerate(results):
             if group not in result.groups(metric):
@@ -102,8 +112,13 @@ def render_validation(console: Console, scenario: str, outcomes: list[CaseResult
         low, high = o.case.estimate.bounds
         published = short_number(low) if low == high else f"{short_number(low)}–{short_number(high)}"
         mark = "[green]inside[/green]" if o.inside else "[red]missed[/red]"
-        table.add_row(f"{o.case.id}\n[dim]{o.case.claim}[/dim]", f"{published} {o.case.unit}",
-                      _cell(o.p5, o.p50, o.p95), mark, f"{o.case.definition} [dim]({o.case.grade})[/dim]")
+        table.add_row(
+            f"{o.case.id}\n[dim]{o.case.claim}[/dim]",
+            f"{published} {o.case.unit}",
+            _cell(o.p5, o.p50, o.p95),
+            mark,
+            f"{o.case.definition} [dim]({o.case.grade})[/dim]",
+        )
     console.print(table)
     inside = sum(o.inside for o in outcomes)
     console.print(f"{inside} of {len(outcomes)} published estimates fall inside the model's P5–P95 range")
@@ -115,12 +130,19 @@ def render_scenario(console: Console, loaded: LoadedScenario) -> None:
 
     scenario = loaded.scenario
     console.print(f"[bold]{scenario.name}[/bold]: {scenario.description.strip()}")
-    console.print(f"files: {' <- '.join(reversed(loaded.files))}   horizon {len(range(scenario.horizon.start, scenario.horizon.end + 1))} months"
-                  f"   uncertain inputs {len(loaded.inputs)}   digest {loaded.digest[:12]}")
+    months = scenario.horizon.end - scenario.horizon.start + 1
+    console.print(
+        f"files: {' <- '.join(reversed(loaded.files))}   horizon {months} months"
+        f"   uncertain inputs {len(loaded.inputs)}   digest {loaded.digest[:12]}"
+    )
     table = Table(show_lines=False)
     for column in ("field", "value", "unit", "source / assumption", "grade", "date"):
         table.add_column(column, overflow="fold")
     for row in inputs_table(loaded).to_dict("records"):
-        origin = row["source"] or (f"assumption: {row['assumption']}" if row["assumption"] else "[red]no provenance[/red]")
-        table.add_row(*(str(row[k]) for k in ("field", "value", "unit")), str(origin), str(row["grade"]), str(row["date"]))
+        origin = row["source"] or (
+            f"assumption: {row['assumption']}" if row["assumption"] else "[red]no provenance[/red]"
+        )
+        table.add_row(
+            *(str(row[k]) for k in ("field", "value", "unit")), str(origin), str(row["grade"]), str(row["date"])
+        )
     console.print(table)

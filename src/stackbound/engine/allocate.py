@@ -16,8 +16,9 @@ month:
 
 The binding constraint of an active variant is the limit that set its attempts (ties go
 to the first in :class:`~stackbound.engine.plan.Plan` precedence); it is "starved by
-priority" when that limit had been drawn down by higher-priority variants that month. Stranded inventory of a component is what is held at month end while no active
-variant using it was bound by it and at least one was bound by another component or by
+priority" when that limit had been drawn down by higher-priority variants that month.
+Stranded inventory of a component is what is held at month end while no active variant
+using it was bound by it and at least one was bound by another component or by
 packaging (dies waiting for HBM, HBM waiting for dies).
 """
 
@@ -111,8 +112,9 @@ def _state(t: int, static: _Static, supply: Supply, available: FloatArray) -> Mo
     lines = static.variant_line
     good = np.where((lines >= 0)[:, None], supply.packaging_yield[np.maximum(lines, 0), t], np.ones(n))
     market = None if supply.market is None else supply.market[t].copy()
-    return MonthState(t, available.copy(), supply.capacity[:, t].copy(), supply.demand_cap[:, t].copy(),
-                      market, active, good)
+    return MonthState(
+        t, available.copy(), supply.capacity[:, t].copy(), supply.demand_cap[:, t].copy(), market, active, good
+    )
 
 
 def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -> Paths:
@@ -121,9 +123,14 @@ def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -
     L, R = len(plan.packaging), len(plan.products)
     static = _Static.of(plan)
     paths = Paths(  # every element is written by the kernels
-        attempts=np.empty((V, T, n)), good=np.empty((V, T, n)),
-        binding=np.empty((V, T, n), dtype=np.int8), starved=np.empty((V, T, n), dtype=bool), relief=np.empty((V, T, n)),
-        consumed=np.empty((P, T, n)), closing=np.empty((P, T, n)), stranded=np.empty((C, T, n)),
+        attempts=np.empty((V, T, n)),
+        good=np.empty((V, T, n)),
+        binding=np.empty((V, T, n), dtype=np.int8),
+        starved=np.empty((V, T, n), dtype=bool),
+        relief=np.empty((V, T, n)),
+        consumed=np.empty((P, T, n)),
+        closing=np.empty((P, T, n)),
+        stranded=np.empty((C, T, n)),
     )
     inventory, drawable, available = np.zeros((P, n)), np.zeros((P, n)), np.zeros((C, n))
     rations = np.full((P, T, n), np.inf)
@@ -138,10 +145,34 @@ def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -
         open_month(t, inventory, supply.arrivals, rations, static.pool_component, drawable, available)
         given = no_given if solver is None else np.ascontiguousarray(solver(_state(t, static, supply, available)))
         close_month(
-            t, available, drawable, inventory, static.draw_order, supply.capacity, supply.packaging_yield,
-            supply.demand_cap, market, supply.market is not None, supply.active, supply.bill,
-            static.bill_components, supply.slots, static.variant_product, static.variant_line, static.variant_domestic, given,
-            solver is not None, codes, *work,
-            paths.attempts, paths.good, paths.binding, paths.starved, paths.relief, paths.consumed, paths.closing, paths.stranded,
+            t,
+            available,
+            drawable,
+            inventory,
+            static.draw_order,
+            supply.capacity,
+            supply.packaging_yield,
+            supply.demand_cap,
+            market,
+            supply.market is not None,
+            supply.active,
+            supply.bill,
+            static.bill_components,
+            supply.slots,
+            static.variant_product,
+            static.variant_line,
+            static.variant_domestic,
+            given,
+            solver is not None,
+            codes,
+            *work,
+            paths.attempts,
+            paths.good,
+            paths.binding,
+            paths.starved,
+            paths.relief,
+            paths.consumed,
+            paths.closing,
+            paths.stranded,
         )
     return paths

@@ -57,12 +57,18 @@ def _rows(plan: Plan, supply: Supply, state: MonthState) -> tuple[sparse.csr_mat
             add(users, state.demand_cap[p])
     if state.market is not None:
         scenario = plan.loaded.scenario
-        users = [(v, state.good_per_attempt[v]) for v, spec in enumerate(plan.variants)
-                 if scenario.products[plan.products[spec.product]].origin == "domestic"]
+        users = [
+            (v, state.good_per_attempt[v])
+            for v, spec in enumerate(plan.variants)
+            if scenario.products[plan.products[spec.product]].origin == "domestic"
+        ]
         if users:
             add(users, state.market)
     matrix = sparse.csr_matrix(
-        (np.concatenate(vals) if vals else [], (np.concatenate(rows) if rows else [], np.concatenate(cols) if cols else [])),
+        (
+            np.concatenate(vals) if vals else [],
+            (np.concatenate(rows) if rows else [], np.concatenate(cols) if cols else []),
+        ),
         shape=(row, V * n),
     )
     return matrix, np.concatenate(bounds) if bounds else np.zeros(0)
@@ -80,8 +86,13 @@ def _solve_month(plan: Plan, supply: Supply, state: MonthState) -> FloatArray:
         upper[k] = np.where(state.active[k], np.inf, 0.0)
         objective = np.zeros((V, n))
         objective[k] = -1.0
-        result = linprog(objective.ravel(), A_ub=matrix, b_ub=limits,
-                         bounds=np.column_stack([lower.ravel(), upper.ravel()]), method="highs")
+        result = linprog(
+            objective.ravel(),
+            A_ub=matrix,
+            b_ub=limits,
+            bounds=np.column_stack([lower.ravel(), upper.ravel()]),
+            method="highs",
+        )
         if result.status != 0:
             raise SimulationError(f"exact mode: the linear program of month {state.month} failed: {result.message}")
         solution[k] = result.x.reshape(V, n)[k]

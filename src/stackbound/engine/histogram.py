@@ -44,7 +44,10 @@ def percentile_from_counts(counts: NDArray[np.int64], q: float) -> NDArray[np.fl
     total = cumulative[..., -1:]
     target = np.maximum(q / 100.0 * total, 1e-9)
     index = np.argmax(cumulative >= target, axis=-1)
-    before = np.take_along_axis(cumulative, index[..., None], -1)[..., 0] - np.take_along_axis(counts, index[..., None], -1)[..., 0]
+    before = (
+        np.take_along_axis(cumulative, index[..., None], -1)[..., 0]
+        - np.take_along_axis(counts, index[..., None], -1)[..., 0]
+    )
     inside = np.take_along_axis(counts, index[..., None], -1)[..., 0]
     fraction = np.clip((target[..., 0] - before) / np.maximum(inside, 1), 0.0, 1.0)
     lower = _edge(index.astype(np.float64))

@@ -39,10 +39,38 @@ def open_month(t, inventory, arrivals, max_draw, pool_component, drawable, avail
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def close_month(  # type: ignore[no-untyped-def]
-    t, available, drawable, inventory, draw_order, capacity, packaging_yield, demand_cap, market, has_market,
-    active, bill, bill_components, slots, variant_product, variant_line, variant_domestic, given, use_given,
-    codes, left, line_left, cap_left, market_left,
-    attempts, good, binding, starved, relief, consumed, closing, stranded,
+    t,
+    available,
+    drawable,
+    inventory,
+    draw_order,
+    capacity,
+    packaging_yield,
+    demand_cap,
+    market,
+    has_market,
+    active,
+    bill,
+    bill_components,
+    slots,
+    variant_product,
+    variant_line,
+    variant_domestic,
+    given,
+    use_given,
+    codes,
+    left,
+    line_left,
+    cap_left,
+    market_left,
+    attempts,
+    good,
+    binding,
+    starved,
+    relief,
+    consumed,
+    closing,
+    stranded,
 ):
     """Allocate month ``t`` for every sample: variants in priority order each start the
     most package attempts every limit allows (or, with ``use_given``, the exact solver's
@@ -140,14 +168,40 @@ def close_month(  # type: ignore[no-untyped-def]
             cap_left[product, i] -= made
             if domestic_market:
                 market_left[i] -= made
-    _draw_and_strand(t, available, drawable, inventory, draw_order, active, bill_components, variant_product,
-                     code_packaging, left, binding, consumed, closing, stranded)
+    _draw_and_strand(
+        t,
+        available,
+        drawable,
+        inventory,
+        draw_order,
+        active,
+        bill_components,
+        variant_product,
+        code_packaging,
+        left,
+        binding,
+        consumed,
+        closing,
+        stranded,
+    )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _draw_and_strand(  # type: ignore[no-untyped-def]
-    t, available, drawable, inventory, draw_order, active, bill_components, variant_product, code_packaging,
-    left, binding, consumed, closing, stranded,
+    t,
+    available,
+    drawable,
+    inventory,
+    draw_order,
+    active,
+    bill_components,
+    variant_product,
+    code_packaging,
+    left,
+    binding,
+    consumed,
+    closing,
+    stranded,
 ):
     """Draw each component's consumption from its pools in draw order; mark as stranded
     what is held of a component none of whose active users it bound while one was bound

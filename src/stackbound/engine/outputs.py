@@ -123,8 +123,8 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
     compute_added = delivered * supply.h100e[:, None, :]
     produced = made + supply.imports
     value = np.zeros_like(produced)
-    for p in np.flatnonzero(supply.price.any(axis=1)):
-        value[p] = produced[p] * supply.price[p]
+    for priced in np.flatnonzero(supply.price.any(axis=1)):
+        value[priced] = produced[priced] * supply.price[priced]
     made_by_lines = np.zeros((len(plan.components), *made.shape[1:]))
     for p in plan.lines:
         made_by_lines[plan.pools[p].component] += supply.arrivals[p]

@@ -107,7 +107,9 @@ def _draw_order(loaded: LoadedScenario, components: list[str], pools: list[PoolS
         if declared is None:
             fresh = [s for s in fed[name] if not isinstance(loaded.scenario.sources[s], Stockpile)]
             declared = fresh + [s for s in fed[name] if s not in fresh]
-        orders.append(tuple(next(i for i, p in enumerate(pools) if p.source == s and p.component == c) for s in declared))
+        orders.append(
+            tuple(next(i for i, p in enumerate(pools) if p.source == s and p.component == c) for s in declared)
+        )
     return orders
 
 

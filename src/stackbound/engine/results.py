@@ -110,8 +110,17 @@ class RunResult:
                 values = self.annual_values(metric, group)
                 pct = np.percentile(values, PERCENTILES, axis=0)
                 for y, year in enumerate(self.years):
-                    rows.append({"year": year, "metric": metric, "group": group, "mean": float(values[:, y].mean()),
-                                 "p5": float(pct[0, y]), "p50": float(pct[1, y]), "p95": float(pct[2, y])})
+                    rows.append(
+                        {
+                            "year": year,
+                            "metric": metric,
+                            "group": group,
+                            "mean": float(values[:, y].mean()),
+                            "p5": float(pct[0, y]),
+                            "p50": float(pct[1, y]),
+                            "p95": float(pct[2, y]),
+                        }
+                    )
         return pd.DataFrame(rows, columns=["year", "metric", "group", "mean", "p5", "p50", "p95"])
 
     # ----------------------------------------------------------------- monthly summaries
@@ -129,8 +138,9 @@ class RunResult:
         frames = []
         labels = [format_month(m) for m in self.months]
         for metric, group in self.monthly_keys:
-            frame = pd.DataFrame({"month": labels, "metric": metric, "group": group,
-                                  "mean": self.monthly_mean(metric, group)})
+            frame = pd.DataFrame(
+                {"month": labels, "metric": metric, "group": group, "mean": self.monthly_mean(metric, group)}
+            )
             for q in PERCENTILES:
                 frame[f"p{q:g}"] = self.monthly_percentile(metric, group, q)
             frames.append(frame)
@@ -154,9 +164,15 @@ class RunResult:
                 starved = int(self.starved_counts[v][in_year].sum())
                 for k, name in enumerate(self.constraint_names):
                     share = counts[k] / total if k == 0 else (counts[k] / active if active else 0.0)
-                    rows.append({"variant": variant, "year": year, "constraint": name,
-                                 "probability": float(share),
-                                 "starved_by_priority": float(starved / active) if active else 0.0})
+                    rows.append(
+                        {
+                            "variant": variant,
+                            "year": year,
+                            "constraint": name,
+                            "probability": float(share),
+                            "starved_by_priority": float(starved / active) if active else 0.0,
+                        }
+                    )
         return pd.DataFrame(rows)
 
     def most_likely_binding(self) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
 from stackbound.scenario.values import Curve
 
-__all__ = ["Adjust", "DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Progress", "new_seed", "run", "run_deterministic"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Adjust", "Progress", "new_seed", "run", "run_deterministic"]
 
 DEFAULT_SAMPLES = 10_000
 DEFAULT_CHUNK_SIZE = 2_048
@@ -45,8 +45,13 @@ def new_seed() -> int:
     return entropy % (2**63)
 
 
-def _draws(loaded: LoadedScenario, seed: int, blocks: list[tuple[int, int]],
-           uniforms: NDArray[np.float64] | None, correlate: bool) -> dict[str, NDArray[np.float64]]:
+def _draws(
+    loaded: LoadedScenario,
+    seed: int,
+    blocks: list[tuple[int, int]],
+    uniforms: NDArray[np.float64] | None,
+    correlate: bool,
+) -> dict[str, NDArray[np.float64]]:
     parts: list[dict[str, NDArray[np.float64]]] = []
     for block, size in blocks:
         if uniforms is None:
@@ -71,8 +76,11 @@ def _levers(loaded: LoadedScenario) -> dict[str, str]:
 
 def _reference(loaded: LoadedScenario) -> tuple[str, float]:
     reference = loaded.scenario.reference
-    param = {"dense_bf16": reference.dense_bf16, "dense_8bit": reference.dense_8bit,
-             "memory_bandwidth": reference.bandwidth}[loaded.scenario.metric]
+    param = {
+        "dense_bf16": reference.dense_bf16,
+        "dense_8bit": reference.dense_8bit,
+        "memory_bandwidth": reference.bandwidth,
+    }[loaded.scenario.metric]
     return ("TB/s" if loaded.scenario.metric == "memory_bandwidth" else "TFLOPS", param.median())
 
 
@@ -85,18 +93,32 @@ def run_deterministic(loaded: LoadedScenario) -> RunResult:
 def _result(plan: Plan, acc: Accumulator, seed: int, samples: int, exact: bool, timings: dict[str, float]) -> RunResult:
     scenario = plan.loaded.scenario
     return RunResult(
-        scenario=scenario.name, digest=plan.loaded.digest, seed=seed, samples=samples, exact=exact,
-        months=plan.months, years=tuple(int(m // 12) for m in plan.months[acc.year_starts]),
+        scenario=scenario.name,
+        digest=plan.loaded.digest,
+        seed=seed,
+        samples=samples,
+        exact=exact,
+        months=plan.months,
+        years=tuple(int(m // 12) for m in plan.months[acc.year_starts]),
         quarters=tuple(f"{m // 12}-Q{m % 12 // 3 + 1}" for m in plan.months[acc.quarter_starts]),
         products=plan.products,
         vendors={p: scenario.products[p].vendor for p in plan.products},
         origins={p: scenario.products[p].origin for p in plan.products},
-        components=plan.components, variants=tuple(v.name for v in plan.variants),
+        components=plan.components,
+        variants=tuple(v.name for v in plan.variants),
         constraint_names=plan.constraint_names,
         stockpiles=tuple(plan.pools[p].name for p in plan.stockpiles),
-        annual=acc.annual, quarterly=acc.quarterly, monthly_keys=tuple(acc.monthly_keys),
-        monthly_counts=acc.counts, monthly_sums=acc.sums, binding_counts=acc.binding,
-        starved_counts=acc.starved, relief_sums=acc.relief, runout=acc.runout, levers=_levers(plan.loaded), reference=_reference(plan.loaded),
+        annual=acc.annual,
+        quarterly=acc.quarterly,
+        monthly_keys=tuple(acc.monthly_keys),
+        monthly_counts=acc.counts,
+        monthly_sums=acc.sums,
+        binding_counts=acc.binding,
+        starved_counts=acc.starved,
+        relief_sums=acc.relief,
+        runout=acc.runout,
+        levers=_levers(plan.loaded),
+        reference=_reference(plan.loaded),
         paths=acc.paths,
         timings=timings,
     )
@@ -169,7 +191,7 @@ def run(
     acc = Accumulator(plan, samples, keep_paths)
 
     def work(chunk: Chunk) -> BlockOutputs:
-        first, blocks = chunk
+        _, blocks = chunk
         n = sum(size for _, size in blocks)
         supply = build_supply(plan, _draws(loaded, seed, blocks, uniforms, correlate), n)
         if adjust is not None:

@@ -140,7 +140,9 @@ class _Builder:
         if die.dies_per_wafer is not None:
             per_wafer = self.series(die.dies_per_wafer, (*dpath, "dies_per_wafer"), 0.0, grid)
         else:
-            per_wafer = gross_dies_per_wafer(area, self.scalar(line.wafer_diameter, (*path, "wafer_diameter"), 300.0)[:, None])
+            per_wafer = gross_dies_per_wafer(
+                area, self.scalar(line.wafer_diameter, (*path, "wafer_diameter"), 300.0)[:, None]
+            )
         if die.die_yield is not None:
             good = self.series(die.die_yield, (*dpath, "yield"), 1.0, grid)
         else:
@@ -191,7 +193,8 @@ class _Builder:
             if isinstance(source, FabLine):
                 assert pool.die_index is not None
                 result[p], self.die_yield[p], self.dies_per_start[p] = self.fab_die(
-                    pool.source, source, pool.die_index, source.dies[pool.die_index])
+                    pool.source, source, pool.die_index, source.dies[pool.die_index]
+                )
             elif isinstance(source, MemoryLine):
                 result[p] = self.memory(pool.source, source)
             elif isinstance(source, Flow):

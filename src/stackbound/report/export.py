@@ -98,10 +98,20 @@ def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
     rows = []
     for path, param in walk_params(loaded.scenario):
         prov = param.provenance.as_dict() if param.provenance else {}
-        rows.append({"field": format_path(path), "value": _describe(param), "unit": param.kind.unit or "1",
-                     "uncertain": param.uncertain, "inputs": len(list(param_inputs(path, param))),
-                     "source": prov.get("source", ""), "date": prov.get("date", ""), "grade": prov.get("grade", ""),
-                     "assumption": prov.get("assumption", ""), "note": prov.get("note", "")})
+        rows.append(
+            {
+                "field": format_path(path),
+                "value": _describe(param),
+                "unit": param.kind.unit or "1",
+                "uncertain": param.uncertain,
+                "inputs": len(list(param_inputs(path, param))),
+                "source": prov.get("source", ""),
+                "date": prov.get("date", ""),
+                "grade": prov.get("grade", ""),
+                "assumption": prov.get("assumption", ""),
+                "note": prov.get("note", ""),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -110,8 +120,17 @@ def _quarterly_table(result: RunResult) -> pd.DataFrame:
     for (metric, group), values in result.quarterly.items():
         pct = np.percentile(values.astype(np.float64), PERCENTILES, axis=0)
         for q, quarter in enumerate(result.quarters):
-            rows.append({"quarter": quarter, "metric": metric, "group": group, "mean": float(values[:, q].mean()),
-                         "p5": pct[0, q], "p50": pct[1, q], "p95": pct[2, q]})
+            rows.append(
+                {
+                    "quarter": quarter,
+                    "metric": metric,
+                    "group": group,
+                    "mean": float(values[:, q].mean()),
+                    "p5": pct[0, q],
+                    "p50": pct[1, q],
+                    "p95": pct[2, q],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -122,8 +141,17 @@ def _paths_table(result: RunResult) -> pd.DataFrame:
     frames = []
     for (metric, group), values in result.paths.items():
         samples, count = values.shape
-        frames.append(pd.DataFrame({"sample": np.repeat(np.arange(samples), count), "month": months * samples,
-                                    "metric": metric, "group": group, "value": values.ravel()}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "sample": np.repeat(np.arange(samples), count),
+                    "month": months * samples,
+                    "metric": metric,
+                    "group": group,
+                    "value": values.ravel(),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -143,8 +171,11 @@ def _write_one(folder: Path, loaded: LoadedScenario, result: RunResult, settings
         yaml.safe_dump(loaded.data, handle, sort_keys=False, allow_unicode=True)
     files = ["scenario.resolved.yaml"]
     tables: dict[str, Callable[[], pd.DataFrame]] = {
-        "annual": result.annual_table, "quarterly": lambda: _quarterly_table(result),
-        "monthly": result.monthly_table, "binding": result.binding_table, "inputs": lambda: inputs_table(loaded),
+        "annual": result.annual_table,
+        "quarterly": lambda: _quarterly_table(result),
+        "monthly": result.monthly_table,
+        "binding": result.binding_table,
+        "inputs": lambda: inputs_table(loaded),
     }
     for name, make in tables.items():
         files += _write_table(make(), folder, name)
@@ -153,9 +184,18 @@ def _write_one(folder: Path, loaded: LoadedScenario, result: RunResult, settings
         files.append("paths.parquet")
     _write_json(folder / "summary.json", summary_document(result))
     files.append("summary.json")
-    return {"scenario": result.scenario, "digest": result.digest, "files_read": list(loaded.files),
-            "seed": result.seed, "samples": result.samples, "exact": result.exact, "levers": result.levers,
-            "timings": result.timings, "outputs": files, **settings}
+    return {
+        "scenario": result.scenario,
+        "digest": result.digest,
+        "files_read": list(loaded.files),
+        "seed": result.seed,
+        "samples": result.samples,
+        "exact": result.exact,
+        "levers": result.levers,
+        "timings": result.timings,
+        "outputs": files,
+        **settings,
+    }
 
 
 def write_run(target: Path, runs: list[tuple[LoadedScenario, RunResult]], settings: dict[str, Any]) -> Path:
@@ -168,7 +208,12 @@ def write_run(target: Path, runs: list[tuple[LoadedScenario, RunResult]], settin
             names.append(name)
             folder = staging if len(runs) == 1 else staging / name
             entries.append(_write_one(folder, loaded, result, settings))
-        manifest = {"stackbound": package_version(), "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "python": platform.python_version(), "numpy": np.__version__, "runs": entries}
+        manifest = {
+            "stackbound": package_version(),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "runs": entries,
+        }
         _write_json(staging / "manifest.json", manifest)
     return target

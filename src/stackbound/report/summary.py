@@ -39,13 +39,22 @@ def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) 
     if metrics is not None:
         table = table[table["metric"].isin(metrics)]
     annual = [
-        {"year": int(r["year"]), "metric": str(r["metric"]), "group": str(r["group"]),
-         **{k: _clean(r[k]) for k in ("mean", "p5", "p50", "p95")}}
+        {
+            "year": int(r["year"]),
+            "metric": str(r["metric"]),
+            "group": str(r["group"]),
+            **{k: _clean(r[k]) for k in ("mean", "p5", "p50", "p95")},
+        }
         for r in table.to_dict("records")
     ]
     binding = [
-        {"variant": str(r["variant"]), "year": int(r["year"]), "constraint": str(r["constraint"]),
-         "probability": _clean(r["probability"]), "starved_by_priority": _clean(r["starved_by_priority"])}
+        {
+            "variant": str(r["variant"]),
+            "year": int(r["year"]),
+            "constraint": str(r["constraint"]),
+            "probability": _clean(r["probability"]),
+            "starved_by_priority": _clean(r["starved_by_priority"]),
+        }
         for r in result.binding_table().to_dict("records")
     ]
     return {

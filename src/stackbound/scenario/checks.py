@@ -64,8 +64,9 @@ def _draw_orders(scenario: Scenario) -> Iterator[Finding]:
             continue
         order, expected = component.draw_order, fed.get(name, [])
         if sorted(order) != sorted(expected) or len(set(order)) != len(order):
-            yield (*path, "draw_order"), (
-                f"draw_order must list each source of {name!r} once: expected {sorted(expected)}, got {order}"
+            yield (
+                (*path, "draw_order"),
+                (f"draw_order must list each source of {name!r} once: expected {sorted(expected)}, got {order}"),
             )
 
 
@@ -124,18 +125,27 @@ def _initial(scenario: Scenario) -> Iterator[Finding]:
             yield ("initial", "work_in_progress", i, "completes"), "work in progress must complete within the horizon"
     for i, base in enumerate(scenario.initial.installed_base):
         if base.installed > start:
-            yield ("initial", "installed_base", i, "installed"), (
-                "the installed base is what is in service at the start: installed must not be after the horizon start")
+            yield (
+                ("initial", "installed_base", i, "installed"),
+                "the installed base is what is in service at the start: "
+                "installed must not be after the horizon start",
+            )
 
 
 def _shares(scenario: Scenario) -> Iterator[Finding]:
     """Fixed shares of one fab line's wafer starts cannot add up to more than all of them."""
     for name, source in scenario.sources.items():
         if isinstance(source, FabLine):
-            shares = [d.share for d in source.dies if d.share is not None and not d.share.uncertain]
-            fixed = [s.value.value for s in shares if isinstance(s.value, Scalar)]
+            fixed = [
+                d.share.value.value
+                for d in source.dies
+                if d.share is not None and isinstance(d.share.value, Scalar) and not d.share.uncertain
+            ]
             if sum(fixed) > 1.0 + 1e-9:
-                yield ("sources", name, "dies"), f"the dies' shares of wafer starts add up to {sum(fixed):.0%}, over 100%"
+                yield (
+                    ("sources", name, "dies"),
+                    f"the dies' shares of wafer starts add up to {sum(fixed):.0%}, over 100%",
+                )
 
 
 def check_references(scenario: Scenario) -> list[Finding]:

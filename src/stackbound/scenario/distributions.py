@@ -8,10 +8,11 @@ hypercube or a Sobol design. Distributions are parsed from scenario mappings suc
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -134,7 +135,7 @@ def _as_list(raw: object, n: int, form: str) -> list[object]:
 
 
 def _ordered(values: list[float], form: str) -> None:
-    if any(a > b for a, b in zip(values, values[1:], strict=False)):
+    if any(a > b for a, b in itertools.pairwise(values)):
         shown = ", ".join(f"{v:g}" for v in values)
         raise ValueError(f"expected {form} in increasing order, got [{shown}]")
 

@@ -116,7 +116,9 @@ def copula(scenario: Scenario, inputs: list[Input]) -> tuple[Copula | None, list
         sides = []
         for k, ref in enumerate(corr.between):
             if ref not in index:
-                findings.append((("correlations", n, "between", k), f"{ref!r} is not an uncertain input of this scenario"))
+                findings.append(
+                    (("correlations", n, "between", k), f"{ref!r} is not an uncertain input of this scenario")
+                )
             sides.append(index.get(ref, []))
         if set(sides[0]) & set(sides[1]):
             findings.append((("correlations", n), "an input cannot be correlated with itself"))
@@ -132,7 +134,9 @@ def copula(scenario: Scenario, inputs: list[Input]) -> tuple[Copula | None, list
     repaired = not is_valid_correlation(pearson)
     if repaired:
         if scenario.correlation_repair == "error":
-            findings.append((("correlations",), "the correlations are inconsistent (the matrix is not positive semi-definite)"))
+            findings.append(
+                (("correlations",), "the correlations are inconsistent (the matrix is not positive semi-definite)")
+            )
             return None, findings
         pearson = nearest_correlation(pearson)
     try:

@@ -108,7 +108,7 @@ def load_scenario(ref: str | FilePath) -> LoadedScenario:
     problems: list[Problem] = [resolved.positions.problem(path, msg) for path, msg in (*findings, *copula_findings)]
     if problems:
         raise ScenarioError(problems)
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if cop is not None and cop.repaired:
         warnings = ("the rank correlations were inconsistent and were replaced by the nearest valid matrix",)
     return LoadedScenario(scenario, resolved.data, resolved.positions, resolved.files, tuple(inputs), cop, warnings)

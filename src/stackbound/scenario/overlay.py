@@ -73,7 +73,9 @@ def locate(ref: str, relative_to: FilePath | None = None) -> tuple[FilePath, str
     if "/" not in ref and _is_file(builtin):
         return builtin, f"{ref} (built-in)"
     known = ", ".join(builtin_names())
-    raise ScenarioError([Problem(str(ref), 0, 0, "", f"no such scenario file or built-in scenario (built-in: {known})")])
+    raise ScenarioError(
+        [Problem(str(ref), 0, 0, "", f"no such scenario file or built-in scenario (built-in: {known})")]
+    )
 
 
 def _is_file(path: FilePath) -> bool:
@@ -92,9 +94,7 @@ def _walk(data: Any, parts: list[str | int]) -> tuple[Any, str | int] | None:
     """The container holding the last part, or None if the parent path does not exist."""
     node = data
     for part in parts[:-1]:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if _exists(node, part):
             node = node[part]
         else:
             return None
@@ -181,10 +181,15 @@ def resolve(ref: str, relative_to: FilePath | None = None, chain: tuple[FilePath
     if "extends" not in data:
         return Resolved(data, positions, (display,))
     if data.get("stackbound") != 1:
-        raise ScenarioError([positions.problem(("stackbound",), f"format version must be 1, got {data.get('stackbound')!r}")])
+        raise ScenarioError(
+            [positions.problem(("stackbound",), f"format version must be 1, got {data.get('stackbound')!r}")]
+        )
     unknown = sorted(set(map(str, data)) - OVERLAY_KEYS)
     if unknown:
-        problems = [positions.problem((k,), "an overlay changes its base only through overrides, add or remove") for k in unknown]
+        problems = [
+            positions.problem((k,), "an overlay changes its base only through overrides, add or remove")
+            for k in unknown
+        ]
         raise ScenarioError(problems)
     base_ref = data["extends"]
     if not isinstance(base_ref, str) or not base_ref:

@@ -19,22 +19,20 @@ from stackbound.scenario.values import MONTH, Param, parse_param
 __all__ = ["Scenario", "Source"]
 
 
-def _param(kind: u.Kind, *, curve: bool = True) -> Any:
-    return Annotated[Param, BeforeValidator(lambda raw: parse_param(raw, kind, curve=curve))]
+def _reader(kind: u.Kind, *, curve: bool = True) -> BeforeValidator:
+    """Validation of one numeric field: a Param of ``kind`` (a curve over months if ``curve``)."""
+    return BeforeValidator(lambda raw: parse_param(raw, kind, curve=curve))
 
-
-def _fixed(raw: object) -> Param:
-    return parse_param(raw, u.MULTIPLIER, curve=False)
 
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=80)]
 Month = Annotated[int, BeforeValidator(parse_month)]
-WaferRate = _param(u.WAFER_RATE)
-CountRate = _param(u.COUNT_RATE)
-Count = _param(u.COUNT, curve=False)
-Fraction = _param(u.FRACTION)
-Duration = _param(u.DURATION, curve=False)
-MonthParam = _param(MONTH, curve=False)
+WaferRate = Annotated[Param, _reader(u.WAFER_RATE)]
+CountRate = Annotated[Param, _reader(u.COUNT_RATE)]
+Count = Annotated[Param, _reader(u.COUNT, curve=False)]
+Fraction = Annotated[Param, _reader(u.FRACTION)]
+Duration = Annotated[Param, _reader(u.DURATION, curve=False)]
+MonthParam = Annotated[Param, _reader(MONTH, curve=False)]
 
 
 class Model(BaseModel):
@@ -56,7 +54,7 @@ class Horizon(Model):
 
 
 class Lever(Model):
-    value: _param(u.MULTIPLIER)  # type: ignore[valid-type]
+    value: Annotated[Param, _reader(u.MULTIPLIER)]
     description: str = ""
 
 
@@ -71,14 +69,14 @@ class DieOutput(Model):
     """One die type made on a fab line: its wafers, its gross dies and its yield."""
 
     component: Name
-    share: Fraction | None = None  # type: ignore[valid-type]
-    wafer_starts: WaferRate | None = None  # type: ignore[valid-type]
-    die_area: _param(u.AREA, curve=False) | None = None  # type: ignore[valid-type]
-    dies_per_wafer: _param(u.PER_WAFER) | None = None  # type: ignore[valid-type]
-    die_yield: Fraction | None = Field(default=None, alias="yield")  # type: ignore[valid-type]
-    defect_density: _param(u.DEFECT_DENSITY) | None = None  # type: ignore[valid-type]
+    share: Fraction | None = None
+    wafer_starts: WaferRate | None = None
+    die_area: Annotated[Param, _reader(u.AREA, curve=False)] | None = None
+    dies_per_wafer: Annotated[Param, _reader(u.PER_WAFER)] | None = None
+    die_yield: Fraction | None = Field(default=None, alias="yield")
+    defect_density: Annotated[Param, _reader(u.DEFECT_DENSITY)] | None = None
     yield_model: Literal["poisson", "murphy"] = "murphy"
-    sellable: Fraction | None = None  # type: ignore[valid-type]
+    sellable: Fraction | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> DieOutput:
@@ -94,17 +92,19 @@ class DieOutput(Model):
 
 
 class Windowed(Model):
-    start: MonthParam | None = None  # type: ignore[valid-type]
-    end: MonthParam | None = None  # type: ignore[valid-type]
+    start: MonthParam | None = None
+    end: MonthParam | None = None
     levers: list[Name] = []
     description: str = ""
 
 
 class FabLine(Windowed):
     kind: Literal["fab_line"]
-    wafer_starts: WaferRate | None = None  # type: ignore[valid-type]
-    wafer_diameter: _param(u.LENGTH, curve=False) = Field(default_factory=lambda: parse_param("300 mm", u.LENGTH))  # type: ignore[valid-type]
-    cycle_time: Duration = Field(default_factory=lambda: parse_param("3 month", u.DURATION))  # type: ignore[valid-type]
+    wafer_starts: WaferRate | None = None
+    wafer_diameter: Annotated[Param, _reader(u.LENGTH, curve=False)] = Field(
+        default_factory=lambda: parse_param("300 mm", u.LENGTH)
+    )
+    cycle_time: Duration = Field(default_factory=lambda: parse_param("3 month", u.DURATION))
     dies: list[DieOutput] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -117,12 +117,12 @@ class FabLine(Windowed):
 class MemoryLine(Windowed):
     kind: Literal["memory_line"]
     component: Name
-    stacks: CountRate | None = None  # type: ignore[valid-type]
-    dram_wafer_starts: WaferRate | None = None  # type: ignore[valid-type]
-    dies_per_wafer: _param(u.PER_WAFER) | None = None  # type: ignore[valid-type]
-    dies_per_stack: _param(u.PER_STACK, curve=False) | None = None  # type: ignore[valid-type]
-    stacking_yield: Fraction | None = None  # type: ignore[valid-type]
-    lag: Duration | None = None  # type: ignore[valid-type]
+    stacks: CountRate | None = None
+    dram_wafer_starts: WaferRate | None = None
+    dies_per_wafer: Annotated[Param, _reader(u.PER_WAFER)] | None = None
+    dies_per_stack: Annotated[Param, _reader(u.PER_STACK, curve=False)] | None = None
+    stacking_yield: Fraction | None = None
+    lag: Duration | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> MemoryLine:
@@ -137,45 +137,45 @@ class MemoryLine(Windowed):
 class Stockpile(Model):
     kind: Literal["stockpile"]
     component: Name
-    initial: Count = Field(default_factory=lambda: parse_param(0, u.COUNT))  # type: ignore[valid-type]
-    arrivals: dict[Month, Count] = {}  # type: ignore[valid-type]
-    max_draw: CountRate | None = None  # type: ignore[valid-type]
+    initial: Count = Field(default_factory=lambda: parse_param(0, u.COUNT))
+    arrivals: dict[Month, Count] = {}
+    max_draw: CountRate | None = None
     description: str = ""
 
 
 class Flow(Windowed):
     kind: Literal["flow"]
     component: Name
-    rate: CountRate  # type: ignore[valid-type]
+    rate: CountRate
 
 
 Source = Annotated[FabLine | MemoryLine | Stockpile | Flow, Field(discriminator="kind")]
 
 
 class PackagingLine(Model):
-    capacity: CountRate  # type: ignore[valid-type]
-    packaging_yield: Fraction | None = Field(default=None, alias="yield")  # type: ignore[valid-type]
-    lag: Duration | None = None  # type: ignore[valid-type]
+    capacity: CountRate
+    packaging_yield: Fraction | None = Field(default=None, alias="yield")
+    lag: Duration | None = None
     levers: list[Name] = []
     description: str = ""
 
 
 class Variant(Model):
     priority: int = Field(ge=1)
-    bill: dict[Name, _param(u.COUNT, curve=False)] = Field(min_length=1)  # type: ignore[valid-type]
+    bill: dict[Name, Annotated[Param, _reader(u.COUNT, curve=False)]] = Field(min_length=1)
     packaging: Name | None = None
-    slots: _param(u.COUNT, curve=False) | None = None  # type: ignore[valid-type]
+    slots: Annotated[Param, _reader(u.COUNT, curve=False)] | None = None
     description: str = ""
 
 
 class Specs(Model):
-    dense_bf16: _param(u.COMPUTE, curve=False) | None = None  # type: ignore[valid-type]
-    dense_fp8: _param(u.COMPUTE, curve=False) | None = None  # type: ignore[valid-type]
-    dense_int8: _param(u.COMPUTE, curve=False) | None = None  # type: ignore[valid-type]
-    memory: _param(u.MEMORY, curve=False) | None = None  # type: ignore[valid-type]
-    bandwidth: _param(u.BANDWIDTH, curve=False) | None = None  # type: ignore[valid-type]
-    power: _param(u.POWER, curve=False) | None = None  # type: ignore[valid-type]
-    price: _param(u.MONEY, curve=False) | None = None  # type: ignore[valid-type]
+    dense_bf16: Annotated[Param, _reader(u.COMPUTE, curve=False)] | None = None
+    dense_fp8: Annotated[Param, _reader(u.COMPUTE, curve=False)] | None = None
+    dense_int8: Annotated[Param, _reader(u.COMPUTE, curve=False)] | None = None
+    memory: Annotated[Param, _reader(u.MEMORY, curve=False)] | None = None
+    bandwidth: Annotated[Param, _reader(u.BANDWIDTH, curve=False)] | None = None
+    power: Annotated[Param, _reader(u.POWER, curve=False)] | None = None
+    price: Annotated[Param, _reader(u.MONEY, curve=False)] | None = None
 
 
 class Product(Model):
@@ -183,44 +183,44 @@ class Product(Model):
     origin: Literal["domestic", "imported"]
     platform: Name | None = None
     specs: Specs = Specs()
-    launch: MonthParam | None = None  # type: ignore[valid-type]
-    end_of_life: MonthParam | None = None  # type: ignore[valid-type]
-    demand_cap: CountRate | None = None  # type: ignore[valid-type]
-    delivery_lag: Duration | None = None  # type: ignore[valid-type]
-    service_life: Duration | None = None  # type: ignore[valid-type]
+    launch: MonthParam | None = None
+    end_of_life: MonthParam | None = None
+    demand_cap: CountRate | None = None
+    delivery_lag: Duration | None = None
+    service_life: Duration | None = None
     variants: dict[Name, Variant] = {}
     description: str = ""
 
 
 class Platform(Model):
-    utilisation: Fraction  # type: ignore[valid-type]
+    utilisation: Fraction
     description: str = ""
 
 
 class Import(Windowed):
     product: Name
-    units: CountRate  # type: ignore[valid-type]
+    units: CountRate
 
 
 class Rental(Windowed):
-    h100e: _param(u.H100E)  # type: ignore[valid-type]
+    h100e: Annotated[Param, _reader(u.H100E)]
 
 
 class MarketDemand(Model):
-    units: CountRate  # type: ignore[valid-type]
+    units: CountRate
     cap_domestic: bool = True
     description: str = ""
 
 
 class InstalledBase(Model):
     product: Name
-    units: Count  # type: ignore[valid-type]
+    units: Count
     installed: Month
 
 
 class WorkInProgress(Model):
     product: Name
-    units: Count  # type: ignore[valid-type]
+    units: Count
     completes: Month
 
 
@@ -239,9 +239,9 @@ def _h100(field: str, text: str) -> Any:
 class Reference(Model):
     """The H100-equivalent: the unit compute is counted in."""
 
-    dense_bf16: _param(u.COMPUTE, curve=False) = _h100("dense_bf16", "989.4 TFLOPS")  # type: ignore[valid-type]
-    dense_8bit: _param(u.COMPUTE, curve=False) = _h100("dense_8bit", "1978.9 TFLOPS")  # type: ignore[valid-type]
-    bandwidth: _param(u.BANDWIDTH, curve=False) = _h100("bandwidth", "3.35 TB/s")  # type: ignore[valid-type]
+    dense_bf16: Annotated[Param, _reader(u.COMPUTE, curve=False)] = _h100("dense_bf16", "989.4 TFLOPS")
+    dense_8bit: Annotated[Param, _reader(u.COMPUTE, curve=False)] = _h100("dense_8bit", "1978.9 TFLOPS")
+    bandwidth: Annotated[Param, _reader(u.BANDWIDTH, curve=False)] = _h100("bandwidth", "3.35 TB/s")
 
 
 class Correlation(Model):

@@ -54,9 +54,9 @@ _COUNTING_UNITS = (
 
 
 @cache
-def registry() -> pint.UnitRegistry:
+def registry() -> pint.UnitRegistry[float]:
     """The one pint registry, with stackbound's counting units added."""
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    ureg: pint.UnitRegistry[float] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     for definition in _COUNTING_UNITS:
         ureg.define(definition)
     return ureg

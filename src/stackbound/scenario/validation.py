@@ -72,7 +72,8 @@ class Estimate(_Model):
     def bounds(self) -> tuple[float, float]:
         if self.value is not None:
             return self.value, self.value
-        assert self.low is not None and self.high is not None  # checked at validation
+        assert self.low is not None  # checked at validation
+        assert self.high is not None
         return self.low, self.high
 
 

@@ -189,7 +189,9 @@ def parse_provenance(raw: dict[Any, Any]) -> Provenance:
     """The provenance keys of a ``{value: ..., source: ...}`` wrapper, checked."""
     unknown = set(raw) - PROVENANCE_KEYS - {"value"}
     if unknown:
-        raise ValueError(f"unknown key(s) {sorted(map(str, unknown))} beside value (allowed: {sorted(PROVENANCE_KEYS)})")
+        raise ValueError(
+            f"unknown key(s) {sorted(map(str, unknown))} beside value (allowed: {sorted(PROVENANCE_KEYS)})"
+        )
     fields = {}
     for key in PROVENANCE_KEYS & set(raw):
         text = raw[key]
