@@ -39,13 +39,19 @@ UNITS_2025 = Output("units", 2025)
 
 
 def linear(**sections: Any) -> dict[str, Any]:
-    flows = {name: {"kind": "flow", "component": component, "rate": {"uniform": list(bounds)}}
-             for name, component, bounds in (("f1", "logic", X1), ("f2", "mem", X2), ("f3", "hbm", X3))}
+    flows = {
+        name: {"kind": "flow", "component": component, "rate": {"uniform": list(bounds)}}
+        for name, component, bounds in (("f1", "logic", X1), ("f2", "mem", X2), ("f3", "hbm", X3))
+    }
     components = {"logic": {"kind": "logic_die"}, "mem": {"kind": "memory"}, "hbm": {"kind": "hbm_stack"}}
-    products = {"accel1": product({"logic": 1, "hbm": 1}, priority=1),
-                "accel2": product({"mem": 4}, priority=2)}
-    return scenario(components=components, sources=flows, products=products,
-                    packaging={"pkg": {"capacity": AMPLE, "yield": 1.0}}, **sections)
+    products = {"accel1": product({"logic": 1, "hbm": 1}, priority=1), "accel2": product({"mem": 4}, priority=2)}
+    return scenario(
+        components=components,
+        sources=flows,
+        products=products,
+        packaging={"pkg": {"capacity": AMPLE, "yield": 1.0}},
+        **sections,
+    )
 
 
 def variance(bounds: tuple[float, float]) -> float:
@@ -133,8 +139,13 @@ def test_sobol_first_and_total_order_of_a_linear_output(tmp_path: Path) -> None:
 
 def test_sobol_treats_a_curve_as_one_factor(tmp_path: Path) -> None:
     data = linear()
-    data["sources"]["f1"]["rate"] = {"knots": {"2025-01": {"uniform": [100, 200]}, "2025-12": {"uniform": [100, 200]},
-                                               "2026-06": {"uniform": [100, 200]}}}
+    data["sources"]["f1"]["rate"] = {
+        "knots": {
+            "2025-01": {"uniform": [100, 200]},
+            "2025-12": {"uniform": [100, 200]},
+            "2026-06": {"uniform": [100, 200]},
+        }
+    }
     loaded = load(data, tmp_path)
     assert len(loaded.inputs) == 5
     result = sobol(loaded, UNITS_2025, samples=64, seed=1)
@@ -213,11 +224,14 @@ def test_delta_needs_enough_samples(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ errors
 
 
-@pytest.mark.parametrize(("output", "message"), [
-    (Output("unit", 2025), "unknown output metric 'unit'"),
-    (Output("units", 2025, "nobody"), "has no group 'nobody'"),
-    (Output("units", 2031), "year 2031 is outside the run"),
-])
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        (Output("unit", 2025), "unknown output metric 'unit'"),
+        (Output("units", 2025, "nobody"), "has no group 'nobody'"),
+        (Output("units", 2031), "year 2031 is outside the run"),
+    ],
+)
 def test_bad_outputs_are_clear_errors(tmp_path: Path, output: Output, message: str) -> None:
     loaded = load(linear(), tmp_path)
     for method in (tornado, sobol, delta):
@@ -252,8 +266,19 @@ def test_cli_tornado_table(tmp_path: Path) -> None:
 @pytest.mark.parametrize("method", ["sobol", "delta"])
 def test_cli_json_parses(tmp_path: Path, method: str) -> None:
     load(correlated(0.5), tmp_path, name="linear")
-    done = invoke(str(tmp_path / "linear.yaml"), "--output", "units", "--year", "2025", "--method", method,
-                  "--samples", "128", "--format", "json")
+    done = invoke(
+        str(tmp_path / "linear.yaml"),
+        "--output",
+        "units",
+        "--year",
+        "2025",
+        "--method",
+        method,
+        "--samples",
+        "128",
+        "--format",
+        "json",
+    )
     assert done.exit_code == 0, done.output
     document = json.loads(done.stdout)
     assert document["method"] == method

@@ -52,9 +52,27 @@ from stackbound.scenario.distributions import Distribution
 from stackbound.scenario.loader import LoadedScenario
 
 __all__ = [
-    "BY", "DEFAULT_BY", "DEFAULT_SAMPLES", "METHODS", "Bar", "By", "DeltaIndex", "DeltaResult", "Factor", "Method",
-    "Output", "SensitivityResult", "SobolIndex", "SobolResult", "TornadoResult", "delta", "factors", "output_values",
-    "saltelli_design", "sobol", "tornado",
+    "BY",
+    "DEFAULT_BY",
+    "DEFAULT_SAMPLES",
+    "METHODS",
+    "Bar",
+    "By",
+    "DeltaIndex",
+    "DeltaResult",
+    "Factor",
+    "Method",
+    "Output",
+    "SensitivityResult",
+    "SobolIndex",
+    "SobolResult",
+    "TornadoResult",
+    "delta",
+    "factors",
+    "output_values",
+    "saltelli_design",
+    "sobol",
+    "tornado",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -142,8 +160,14 @@ def factors(loaded: LoadedScenario, by: By = "group") -> tuple[Factor, ...]:
                     members.append(other)
         columns = tuple(sorted(members))
         names = tuple(loaded.inputs[c].name for c in columns)
-        result.append(Factor(_label(loaded, columns, direction) if by != "input" else names[0], names, columns,
-                             tuple(direction[c] for c in columns)))
+        result.append(
+            Factor(
+                _label(loaded, columns, direction) if by != "input" else names[0],
+                names,
+                columns,
+                tuple(direction[c] for c in columns),
+            )
+        )
     return tuple(result)
 
 
@@ -175,8 +199,9 @@ def _factors_or_error(loaded: LoadedScenario, output: Output, by: By) -> tuple[F
     return factors(loaded, by)
 
 
-def _evaluate(loaded: LoadedScenario, output: Output, uniforms: FloatArray, correlate: bool, seed: int,
-              progress: Progress | None) -> FloatArray:
+def _evaluate(
+    loaded: LoadedScenario, output: Output, uniforms: FloatArray, correlate: bool, seed: int, progress: Progress | None
+) -> FloatArray:
     result = run(loaded, samples=len(uniforms), seed=seed, uniforms=uniforms, correlate=correlate, progress=progress)
     return output_values(result, output)
 
@@ -208,8 +233,13 @@ class SensitivityResult(Protocol):
 
 
 def _document(result: SensitivityResult, **fields: Any) -> dict[str, Any]:
-    head = {"method": result.method, "scenario": result.scenario, "metric": result.output.metric,
-            "group": result.output.group, "year": result.output.year}
+    head = {
+        "method": result.method,
+        "scenario": result.scenario,
+        "metric": result.output.metric,
+        "group": result.output.group,
+        "year": result.output.year,
+    }
     return {**head, **fields, "notes": list(result.notes), "rows": result.to_frame().to_dict("records")}
 
 
@@ -248,12 +278,20 @@ class TornadoResult:
         return _frame(self.bars, ["factor", "inputs", "low", "high", "swing"])
 
     def to_dict(self) -> dict[str, Any]:
-        return _document(self, by=self.by, base=self.base, low_quantile=LOW, high_quantile=HIGH,
-                         no_effect=list(self.no_effect))
+        return _document(
+            self, by=self.by, base=self.base, low_quantile=LOW, high_quantile=HIGH, no_effect=list(self.no_effect)
+        )
 
 
-def tornado(loaded: LoadedScenario, output: Output, *, by: By = "group", samples: int | None = None, seed: int = 0,
-            progress: Progress | None = None) -> TornadoResult:
+def tornado(
+    loaded: LoadedScenario,
+    output: Output,
+    *,
+    by: By = "group",
+    samples: int | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> TornadoResult:
     """Each factor at its P10 and P90 (correlated members moved the way their correlation
     goes), every other input at its median; one engine run of 1 + 2·factors rows. ``samples``
     and ``seed`` are accepted for the common contract and change nothing."""
@@ -316,9 +354,16 @@ class SobolResult:
         return _frame(self.indices, ["factor", "inputs", "first", "first_conf", "total", "total_conf"])
 
     def to_dict(self) -> dict[str, Any]:
-        return _document(self, by=self.by, base_samples=self.base_samples, evaluations=self.evaluations,
-                         seed=self.seed, conf_level=self.conf_level, copula_ignored=self.copula_ignored,
-                         stable=self.stable)
+        return _document(
+            self,
+            by=self.by,
+            base_samples=self.base_samples,
+            evaluations=self.evaluations,
+            seed=self.seed,
+            conf_level=self.conf_level,
+            copula_ignored=self.copula_ignored,
+            stable=self.stable,
+        )
 
 
 def saltelli_design(found: tuple[Factor, ...], inputs: int, n: int, rng: np.random.Generator) -> FloatArray:
@@ -354,13 +399,21 @@ def _stability(first: FloatArray, confs: FloatArray) -> tuple[str, ...]:
     if confs.size and float(confs.max()) > MAX_CONF:
         notes.append(f"unstable: confidence intervals up to ±{confs.max():.3f} (above ±{MAX_CONF}); raise --samples")
     if first.sum() > 1.0 + SUM_TOLERANCE:
-        notes.append(f"unstable: first-order indices sum to {first.sum():.2f} (above 1 + {SUM_TOLERANCE}); "
-                     "raise --samples")
+        notes.append(
+            f"unstable: first-order indices sum to {first.sum():.2f} (above 1 + {SUM_TOLERANCE}); raise --samples"
+        )
     return tuple(notes)
 
 
-def sobol(loaded: LoadedScenario, output: Output, *, by: By = "group", samples: int | None = None, seed: int = 0,
-          progress: Progress | None = None) -> SobolResult:
+def sobol(
+    loaded: LoadedScenario,
+    output: Output,
+    *,
+    by: By = "group",
+    samples: int | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> SobolResult:
     """First- and total-order Sobol' indices of every factor, with the copula off.
 
     ``samples`` is the base size N (rounded up to a power of two, as Sobol' points need);
@@ -372,8 +425,10 @@ def sobol(loaded: LoadedScenario, output: Output, *, by: By = "group", samples: 
     values = _evaluate(loaded, output, design, False, seed, progress)
     notes: list[str] = []
     if loaded.copula is not None:
-        notes.append("the scenario's correlations were switched off: Sobol' indices assume independent inputs "
-                     "(use --method delta for an analysis that keeps them)")
+        notes.append(
+            "the scenario's correlations were switched off: Sobol' indices assume independent inputs "
+            "(use --method delta for an analysis that keeps them)"
+        )
     if samples is not None and n != samples:
         notes.append(f"base sample size rounded up to {n} (Sobol' points need a power of two)")
     zeros = np.zeros(len(found))
@@ -381,21 +436,43 @@ def sobol(loaded: LoadedScenario, output: Output, *, by: By = "group", samples: 
         notes.append("the output does not vary: every index is 0")
         first, first_conf, total, total_conf = zeros, zeros, zeros, zeros
     else:
-        problem = {"num_vars": len(loaded.inputs), "names": [f"x{j}" for j in range(len(loaded.inputs))],
-                   "bounds": [[0.0, 1.0]] * len(loaded.inputs), "groups": _group_labels(found, len(loaded.inputs))}
+        problem = {
+            "num_vars": len(loaded.inputs),
+            "names": [f"x{j}" for j in range(len(loaded.inputs))],
+            "bounds": [[0.0, 1.0]] * len(loaded.inputs),
+            "groups": _group_labels(found, len(loaded.inputs)),
+        }
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            indices = salib_sobol.analyze(problem, values, calc_second_order=False, num_resamples=SOBOL_RESAMPLES,
-                                          conf_level=CONF_LEVEL, seed=_salib_seed(analysis_seed))
+            indices = salib_sobol.analyze(
+                problem,
+                values,
+                calc_second_order=False,
+                num_resamples=SOBOL_RESAMPLES,
+                conf_level=CONF_LEVEL,
+                seed=_salib_seed(analysis_seed),
+            )
         notes += _caught(caught)
         first, first_conf = np.asarray(indices["S1"]), np.asarray(indices["S1_conf"])
         total, total_conf = np.asarray(indices["ST"]), np.asarray(indices["ST_conf"])
     unstable = _stability(first, np.concatenate([first_conf, total_conf]))
-    rows = [SobolIndex(f.name, f.inputs, float(first[k]), float(first_conf[k]), float(total[k]),
-                       float(total_conf[k])) for k, f in enumerate(found)]
+    rows = [
+        SobolIndex(f.name, f.inputs, float(first[k]), float(first_conf[k]), float(total[k]), float(total_conf[k]))
+        for k, f in enumerate(found)
+    ]
     rows.sort(key=lambda i: (-i.total, -i.first))
-    return SobolResult(loaded.name, output, by, n, len(values), seed, tuple(rows), loaded.copula is not None,
-                       not unstable, (*notes, *unstable))
+    return SobolResult(
+        loaded.name,
+        output,
+        by,
+        n,
+        len(values),
+        seed,
+        tuple(rows),
+        loaded.copula is not None,
+        not unstable,
+        (*notes, *unstable),
+    )
 
 
 def _group_labels(found: tuple[Factor, ...], inputs: int) -> list[str]:
@@ -447,8 +524,15 @@ class DeltaResult:
         return frame
 
     def to_dict(self) -> dict[str, Any]:
-        return _document(self, by=self.by, samples=self.samples, seed=self.seed, conf_level=self.conf_level,
-                         noise_floor=self.noise_floor, stable=self.stable)
+        return _document(
+            self,
+            by=self.by,
+            samples=self.samples,
+            seed=self.seed,
+            conf_level=self.conf_level,
+            noise_floor=self.noise_floor,
+            stable=self.stable,
+        )
 
 
 def _factor_values(x: FloatArray, y: FloatArray, factor: Factor) -> FloatArray:
@@ -491,8 +575,9 @@ def _salib_delta(column: FloatArray, y: FloatArray, seed: int) -> tuple[tuple[fl
     problem = {"num_vars": 1, "names": ["x"]}
     shifted = (column - column.min() + 1.0)[:, None]
     with _salib_delta_guard() as caught:
-        result = salib_delta.analyze(problem, shifted, y, num_resamples=DELTA_RESAMPLES, conf_level=CONF_LEVEL,
-                                     seed=seed, method="all")
+        result = salib_delta.analyze(
+            problem, shifted, y, num_resamples=DELTA_RESAMPLES, conf_level=CONF_LEVEL, seed=seed, method="all"
+        )
     said = [n.strip() for text in result.get("notes", []) for n in str(text).split(";")]
     said += [str(w.message) for w in caught]
     kept = [n for n in said if n and not any(i in n for i in _IGNORED)]
@@ -500,8 +585,15 @@ def _salib_delta(column: FloatArray, y: FloatArray, seed: int) -> tuple[tuple[fl
     return tuple(float(result[k][0]) for k in keys), kept
 
 
-def delta(loaded: LoadedScenario, output: Output, *, by: By = "curve", samples: int | None = None, seed: int = 0,
-          progress: Progress | None = None) -> DeltaResult:
+def delta(
+    loaded: LoadedScenario,
+    output: Output,
+    *,
+    by: By = "curve",
+    samples: int | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> DeltaResult:
     """δ and given-data first-order indices of every factor, from one correlated Monte Carlo
     sample of ``samples`` runs; ``progress`` follows the factors (the slow part)."""
     found = _factors_or_error(loaded, output, by)
@@ -515,8 +607,9 @@ def delta(loaded: LoadedScenario, output: Output, *, by: By = "curve", samples: 
     y = _evaluate(loaded, output, uniforms, True, seed, None)
     if np.ptp(y) == 0.0:
         rows = [DeltaIndex(f.name, f.inputs, 0.0, 0.0, 0.0, 0.0) for f in found]
-        return DeltaResult(loaded.name, output, by, n, seed, tuple(rows), 0.0, True,
-                           ("the output does not vary: every index is 0",))
+        return DeltaResult(
+            loaded.name, output, by, n, seed, tuple(rows), 0.0, True, ("the output does not vary: every index is 0",)
+        )
     dummies = np.random.default_rng(dummy_seed).random((DELTA_DUMMIES, n))
     columns = [*(_factor_values(x, y, f) for f in found), *dummies]
     estimates, notes = [], []
@@ -531,16 +624,25 @@ def delta(loaded: LoadedScenario, output: Output, *, by: By = "curve", samples: 
     rows = [DeltaIndex(f.name, f.inputs, *(float(v) for v in table[k])) for k, f in enumerate(found)]
     rows.sort(key=lambda i: -i.delta)
     floor = float(table[len(found) :, 0].max())
-    return DeltaResult(loaded.name, output, by, n, seed, tuple(rows), floor, not unstable,
-                       (*dict.fromkeys(notes), *unstable))
+    return DeltaResult(
+        loaded.name, output, by, n, seed, tuple(rows), floor, not unstable, (*dict.fromkeys(notes), *unstable)
+    )
 
 
 # ----------------------------------------------------------------------------- registry
 
 
 class Method(Protocol):
-    def __call__(self, loaded: LoadedScenario, output: Output, *, by: By = ..., samples: int | None = None,
-                 seed: int = 0, progress: Progress | None = None) -> SensitivityResult: ...
+    def __call__(
+        self,
+        loaded: LoadedScenario,
+        output: Output,
+        *,
+        by: By = ...,
+        samples: int | None = None,
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> SensitivityResult: ...
 
 
 METHODS: dict[str, Method] = {"tornado": tornado, "sobol": sobol, "delta": delta}

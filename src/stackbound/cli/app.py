@@ -19,6 +19,7 @@ from stackbound.cli.compare import command as compare_command
 from stackbound.cli.discover import command as discover_command
 from stackbound.cli.marginal import command as marginal_command
 from stackbound.cli.render import render_comparison, render_run, render_scenario, render_validation
+from stackbound.cli.sensitivity import command as sensitivity_command
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import DEFAULT_CHUNK_SIZE, DEFAULT_SAMPLES, new_seed, run
 from stackbound.errors import StackboundError
@@ -213,7 +214,7 @@ def scenarios_command() -> None:
         out.print(name)
 
 
-for analysis in (bottlenecks_command, compare_command, discover_command, marginal_command):
+for analysis in (bottlenecks_command, compare_command, discover_command, marginal_command, sensitivity_command):
     app.add_command(analysis)
 
 

@@ -27,26 +27,64 @@ BAR_WIDTH = 20
 
 @click.command("sensitivity")
 @click.argument("scenario", required=False)
-@click.option("--output", "metric", required=True, metavar="METRIC",
-              help="Annual metric to explain, e.g. units, compute_added_h100e, hbm_stacks_consumed.")
-@click.option("--group", default="total", show_default=True, metavar="GROUP",
-              help="Product, component, vendor or origin the metric is read for, or total.")
+@click.option(
+    "--output",
+    "metric",
+    required=True,
+    metavar="METRIC",
+    help="Annual metric to explain, e.g. units, compute_added_h100e, hbm_stacks_consumed.",
+)
+@click.option(
+    "--group",
+    default="total",
+    show_default=True,
+    metavar="GROUP",
+    help="Product, component, vendor or origin the metric is read for, or total.",
+)
 @click.option("--year", type=int, required=True, metavar="YEAR", help="Year of the annual output.")
-@click.option("--method", type=click.Choice(list(METHODS)), default="tornado", show_default=True,
-              help="tornado: each factor at P10 and P90; sobol: variance-based indices (correlations off); "
-                   "delta: moment-independent indices on a correlated sample.")
-@click.option("--by", type=click.Choice(BY), default=None,
-              help="Factors: group = a curve's knots and each correlated set move together; curve = a curve's "
-                   "knots only; input = every input alone. [default: group; curve for delta]")
-@click.option("--samples", type=click.IntRange(min=1), default=None,
-              help=f"sobol: base size N, a power of two (N·(factors+2) runs; default {DEFAULT_SAMPLES['sobol']}); "
-                   f"delta: Monte Carlo samples (default {DEFAULT_SAMPLES['delta']}).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Random seed; the same seed gives the same indices.")
+@click.option(
+    "--method",
+    type=click.Choice(list(METHODS)),
+    default="tornado",
+    show_default=True,
+    help="tornado: each factor at P10 and P90; sobol: variance-based indices (correlations off); "
+    "delta: moment-independent indices on a correlated sample.",
+)
+@click.option(
+    "--by",
+    type=click.Choice(BY),
+    default=None,
+    help="Factors: group = a curve's knots and each correlated set move together; curve = a curve's "
+    "knots only; input = every input alone. [default: group; curve for delta]",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"sobol: base size N, a power of two (N·(factors+2) runs; default {DEFAULT_SAMPLES['sobol']}); "
+    f"delta: Monte Carlo samples (default {DEFAULT_SAMPLES['delta']}).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Random seed; the same seed gives the same indices.",
+)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @DEBUG
-def command(scenario: str | None, metric: str, group: str, year: int, method: str, by: By | None,
-            samples: int | None, seed: int, output_format: str, debug: bool) -> None:
+def command(
+    scenario: str | None,
+    metric: str,
+    group: str,
+    year: int,
+    method: str,
+    by: By | None,
+    samples: int | None,
+    seed: int,
+    output_format: str,
+    debug: bool,
+) -> None:
     """Rank the uncertain inputs of SCENARIO by how much they move one annual output
     (--output METRIC of --group in --year)."""
     if method == "tornado" and samples is not None:
@@ -54,8 +92,14 @@ def command(scenario: str | None, metric: str, group: str, year: int, method: st
     loaded = load([scenario or DEFAULT_SCENARIO])[0]
     progress = LazyProgress(f"{method}: {loaded.name}")
     try:
-        result = METHODS[method](loaded, Output(metric, year, group), by=by or DEFAULT_BY[method],
-                                 samples=samples, seed=seed, progress=progress)
+        result = METHODS[method](
+            loaded,
+            Output(metric, year, group),
+            by=by or DEFAULT_BY[method],
+            samples=samples,
+            seed=seed,
+            progress=progress,
+        )
     finally:
         progress.close()
     document = result.to_dict()
@@ -69,8 +113,10 @@ def command(scenario: str | None, metric: str, group: str, year: int, method: st
 
 def render(console: Console, document: dict[str, Any]) -> None:
     """A sensitivity document as a terminal table, notes first (they may void the numbers)."""
-    head = f"[bold]{document['scenario']}[/bold]  {document['method']}  {document['metric']} ({document['group']}) " \
-           f"in {document['year']}  factors by {document['by']}"
+    head = (
+        f"[bold]{document['scenario']}[/bold]  {document['method']}  {document['metric']} ({document['group']}) "
+        f"in {document['year']}  factors by {document['by']}"
+    )
     for key in ("base_samples", "evaluations", "samples", "seed"):
         if key in document:
             head += f"  {key.replace('_', ' ')} {document[key]:,}"
@@ -81,8 +127,10 @@ def render(console: Console, document: dict[str, Any]) -> None:
     if document.get("no_effect"):
         console.print(f"[dim]no effect: {escape(', '.join(document['no_effect']))}[/dim]", highlight=False)
     if "noise_floor" in document:
-        console.print(f"[dim]noise floor (largest δ of dummy inputs the output ignores): "
-                      f"{document['noise_floor']:.3f}[/dim]", highlight=False)
+        console.print(
+            f"[dim]noise floor (largest δ of dummy inputs the output ignores): {document['noise_floor']:.3f}[/dim]",
+            highlight=False,
+        )
 
 
 def _table(document: dict[str, Any]) -> Table:
@@ -94,8 +142,11 @@ def _table(document: dict[str, Any]) -> Table:
         table.add_column(_HEADINGS.get(column, column), justify="left" if column == "factor" else "right")
     if "base" in document:
         table.add_column("[red]P10[/red] │ [green]P90[/green]", justify="center")
-    reach = max((max(abs(r["low"] - document["base"]), abs(r["high"] - document["base"])) for r in rows),
-                default=0.0) if "base" in document else 0.0
+    reach = (
+        max((max(abs(r["low"] - document["base"]), abs(r["high"] - document["base"])) for r in rows), default=0.0)
+        if "base" in document
+        else 0.0
+    )
     for row in rows:
         cells = [_cell(row, column) for column in columns]
         if "base" in document:
@@ -104,8 +155,14 @@ def _table(document: dict[str, Any]) -> Table:
     return table
 
 
-_HEADINGS = {"low": "at P10", "high": "at P90", "first": "first order", "total": "total order", "delta": "δ",
-             "above_noise": "above noise"}
+_HEADINGS = {
+    "low": "at P10",
+    "high": "at P90",
+    "first": "first order",
+    "total": "total order",
+    "delta": "δ",
+    "above_noise": "above noise",
+}
 
 
 def _cell(row: dict[str, Any], column: str) -> str:
@@ -126,5 +183,8 @@ def _bar(low: float, high: float, reach: float) -> str:
     lower, upper = ("red", "green") if low <= high else ("green", "red")
     below = round(max(0.0, -min(low, high)) / reach * BAR_WIDTH)
     above = round(max(0.0, max(low, high)) / reach * BAR_WIDTH)
-    return (" " * (BAR_WIDTH - below) + f"[{lower}]{'█' * below}[/{lower}]│[{upper}]{'█' * above}[/{upper}]"
-            + " " * (BAR_WIDTH - above))
+    return (
+        " " * (BAR_WIDTH - below)
+        + f"[{lower}]{'█' * below}[/{lower}]│[{upper}]{'█' * above}[/{upper}]"
+        + " " * (BAR_WIDTH - above)
+    )

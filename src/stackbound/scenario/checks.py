@@ -127,8 +127,7 @@ def _initial(scenario: Scenario) -> Iterator[Finding]:
         if base.installed > start:
             yield (
                 ("initial", "installed_base", i, "installed"),
-                "the installed base is what is in service at the start: "
-                "installed must not be after the horizon start",
+                "the installed base is what is in service at the start: installed must not be after the horizon start",
             )
 
 

@@ -24,7 +24,6 @@ def _reader(kind: u.Kind, *, curve: bool = True) -> BeforeValidator:
     return BeforeValidator(lambda raw: parse_param(raw, kind, curve=curve))
 
 
-
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=80)]
 Month = Annotated[int, BeforeValidator(parse_month)]
 WaferRate = Annotated[Param, _reader(u.WAFER_RATE)]
