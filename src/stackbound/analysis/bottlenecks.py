@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from stackbound.analysis.records import clean_value, records
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.errors import SimulationError
 from stackbound.scenario.months import format_month
@@ -244,11 +245,11 @@ class Bottlenecks:
             "samples": self.samples,
             "by": self.by,
             "headlines": [_headline_document(h) for h in self.headlines],
-            "binding": _records(self.to_frame()),
-            "lost_output": _records(self.lost_output_frame()),
-            "stranded": _records(self.stranded_frame()),
-            "runway": _records(self.runway_frame()),
-            "runout": _records(self.runout_frame()),
+            "binding": records(self.to_frame()),
+            "lost_output": records(self.lost_output_frame()),
+            "stranded": records(self.stranded_frame()),
+            "runway": records(self.runway_frame()),
+            "runout": records(self.runout_frame()),
         }
 
 
@@ -381,8 +382,8 @@ def _headline_document(headline: Headline) -> dict[str, Any]:
             "label": s.label,
             "first": format_month(s.first),
             "last": format_month(s.last),
-            "probability": _clean(s.probability),
-            "starved_by_priority": _clean(s.starved),
+            "probability": clean_value(s.probability),
+            "starved_by_priority": clean_value(s.starved),
         }
         for s in headline.segments
     ]
@@ -403,16 +404,3 @@ def _bands_frame(bands: tuple[Band, ...], what: str, periods: tuple[str, ...]) -
         for t, period in enumerate(periods)
     ]
     return pd.DataFrame(rows, columns=[what, "period", "mean", "p5", "p50", "p95"])
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return None if math.isnan(number) else round(number, 6)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]

@@ -20,7 +20,6 @@ levers alone, per sample).
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from stackbound.analysis.records import records
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.errors import Problem, ScenarioError, SimulationError
 from stackbound.scenario.checks import check_references
@@ -113,7 +113,7 @@ class Comparison:
             "seed": self.seed,
             "samples": self.samples,
             "years": list(self.years),
-            "differences": _records(self.to_frame()),
+            "differences": records(self.to_frame()),
         }
 
 
@@ -156,8 +156,8 @@ class LeverView:
             "seed": self.seed,
             "samples": self.samples,
             "years": list(self.years),
-            "changes": _records(self.changes_frame()),
-            "effects": _records(self.to_frame()),
+            "changes": records(self.changes_frame()),
+            "effects": records(self.to_frame()),
         }
 
 
@@ -336,16 +336,3 @@ def _lever_effects(
 def _frame(differences: tuple[Difference, ...]) -> pd.DataFrame:
     columns = ["scenario", "metric", "group", "year", "base_p50", "mean", "p5", "p50", "p95"]
     return pd.DataFrame([vars(d) for d in differences], columns=columns)
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return None if math.isnan(number) else round(number, 6)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]

@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from stackbound.analysis.records import clean_value
 from stackbound.engine.results import RunResult
 
 __all__ = ["HEADLINE_METRICS", "summary_document"]
@@ -28,11 +28,6 @@ HEADLINE_METRICS = (
 )
 
 
-def _clean(value: object) -> float | None:
-    number = float(value)  # type: ignore[arg-type]  # pandas cells are typed loosely
-    return None if math.isnan(number) else round(number, 6)
-
-
 def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The run as one JSON-ready document; ``metrics`` defaults to every annual metric."""
     table = result.annual_table()
@@ -43,7 +38,7 @@ def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) 
             "year": int(r["year"]),
             "metric": str(r["metric"]),
             "group": str(r["group"]),
-            **{k: _clean(r[k]) for k in ("mean", "p5", "p50", "p95")},
+            **{k: clean_value(r[k]) for k in ("mean", "p5", "p50", "p95")},
         }
         for r in table.to_dict("records")
     ]
@@ -52,8 +47,8 @@ def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) 
             "variant": str(r["variant"]),
             "year": int(r["year"]),
             "constraint": str(r["constraint"]),
-            "probability": _clean(r["probability"]),
-            "starved_by_priority": _clean(r["starved_by_priority"]),
+            "probability": clean_value(r["probability"]),
+            "starved_by_priority": clean_value(r["starved_by_priority"]),
         }
         for r in result.binding_table().to_dict("records")
     ]
