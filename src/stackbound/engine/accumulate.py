@@ -9,6 +9,7 @@ block order, so they do not depend on chunking) of :data:`~stackbound.engine.met
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,6 +69,88 @@ def _periodic(values: FloatArray, starts: NDArray[np.int64], stock: bool) -> Flo
     return np.stack([values[a:b].sum(axis=0) for a, b in zip(starts, ends, strict=True)])
 
 
+@dataclass
+class Reduction:
+    """One chunk reduced to what a run keeps, computed where the chunk was simulated (in a
+    worker thread); :meth:`Accumulator.add` then only stores and adds, in sample order."""
+
+    annual: dict[Key, NDArray[np.float32]]  # (n, years)
+    quarterly: dict[Key, NDArray[np.float32]]  # (n, quarters)
+    bins: NDArray[np.int64]  # (monthly series, T * n): month * BINS + histogram bin
+    block_sums: FloatArray  # (blocks, monthly series, T), in block order
+    binding: NDArray[np.int64]  # (variants, codes, T)
+    starved: NDArray[np.int64]  # (variants, T)
+    relief: FloatArray  # (blocks, variants, codes, T), in block order
+    runout: NDArray[np.int64]  # (n, stockpiles)
+    paths: dict[Key, NDArray[np.float32]] | None
+
+    @property
+    def samples(self) -> int:
+        return int(self.runout.shape[0])
+
+
+def _per_sample(
+    plan: Plan, out: BlockOutputs, years: NDArray[np.int64], quarters: NDArray[np.int64]
+) -> tuple[dict[Key, NDArray[np.float32]], dict[Key, NDArray[np.float32]]]:
+    annual: dict[Key, NDArray[np.float32]] = {}
+    quarterly: dict[Key, NDArray[np.float32]] = {}
+    for metric in ANNUAL:
+        for group, values in series(plan, metric, out):
+            annual[(metric.name, group)] = _periodic(values, years, metric.stock).T.astype(np.float32)
+            if metric.name in QUARTERLY:
+                part = _periodic(values, quarters, metric.stock).T.astype(np.float32)
+                key = (metric.name, "total")
+                quarterly[key] = quarterly[key] + part if key in quarterly else part
+    return annual, quarterly
+
+
+def _monthly(
+    plan: Plan, out: BlockOutputs, blocks: list[tuple[int, int]], keep_paths: bool
+) -> tuple[NDArray[np.int64], FloatArray, dict[Key, NDArray[np.float32]] | None]:
+    T, n = len(plan.months), out.produced.shape[2]
+    keys = [(m, g) for m in MONTHLY for g in _groups(plan, m)]
+    offsets = (np.arange(T) * BINS)[:, None]
+    bins = np.empty((len(keys), T * n), np.int64)
+    sums = np.empty((len(blocks), len(keys), T))
+    paths: dict[Key, NDArray[np.float32]] | None = {} if keep_paths else None
+    s = 0
+    for metric in MONTHLY:
+        for group, values in series(plan, metric, out):
+            bins[s] = (bin_index(values) + offsets).ravel()
+            for b, (offset, size) in enumerate(blocks):
+                sums[b, s] = np.ascontiguousarray(values[:, offset : offset + size]).sum(axis=1)
+            if paths is not None:
+                paths[(metric.name, group)] = values.T.astype(np.float32)
+            s += 1
+    return bins, sums, paths
+
+
+def _binding(
+    plan: Plan, out: BlockOutputs, blocks: list[tuple[int, int]]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], FloatArray]:
+    V, K, T = len(plan.variants), len(plan.constraint_names), len(plan.months)
+    offsets = (np.arange(T) * K)[:, None]
+    binding = np.empty((V, K, T), np.int64)
+    relief = np.empty((len(blocks), V, K, T))
+    for v in range(V):
+        codes = out.binding[v].astype(np.int64) + offsets
+        binding[v] = np.bincount(codes.ravel(), minlength=T * K).reshape(T, K).T
+        for b, (offset, size) in enumerate(blocks):
+            part = slice(offset, offset + size)
+            weights = np.ascontiguousarray(out.relief[v][:, part]).ravel()
+            flat = np.ascontiguousarray(codes[:, part]).ravel()
+            relief[b, v] = np.bincount(flat, weights=weights, minlength=T * K).reshape(T, K).T
+    return binding, out.starved.sum(axis=2), relief
+
+
+def reduce_chunk(plan: Plan, out: BlockOutputs, blocks: list[tuple[int, int]], keep_paths: bool) -> Reduction:
+    """Reduce a chunk's outputs; ``blocks`` are (offset, size) of its random blocks, in order."""
+    annual, quarterly = _per_sample(plan, out, period_starts(plan.months, 12), period_starts(plan.months, 3))
+    bins, sums, paths = _monthly(plan, out, blocks, keep_paths)
+    binding, starved, relief = _binding(plan, out, blocks)
+    return Reduction(annual, quarterly, bins, sums, binding, starved, relief, out.runout.T.copy(), paths)
+
+
 class Accumulator:
     """Collects a whole run, chunk after chunk, in sample order."""
 
@@ -95,48 +178,24 @@ class Accumulator:
         if keep_paths:
             self.paths = {key: np.zeros((samples, T), np.float32) for key in self.monthly_keys}
 
-    def add(self, start: int, out: BlockOutputs, blocks: list[tuple[int, int]]) -> None:
-        """Take a chunk whose first sample is ``start``; ``blocks`` are (offset, size) of its
-        random blocks within the chunk, in order."""
-        n = out.produced.shape[2]
-        rows = slice(start, start + n)
-        self._per_sample(out, rows)
-        self._monthly(out, rows, blocks)
-        self._binding(out, blocks)
-        self.runout[rows] = out.runout.T
-
-    def _per_sample(self, out: BlockOutputs, rows: slice) -> None:
-        for metric in ANNUAL:
-            for group, values in series(self.plan, metric, out):
-                self.annual[(metric.name, group)][rows] = _periodic(values, self.year_starts, metric.stock).T
-                if metric.name in QUARTERLY:
-                    target = self.quarterly[(metric.name, "total")]
-                    target[rows] += _periodic(values, self.quarter_starts, metric.stock).T.astype(np.float32)
-
-    def _monthly(self, out: BlockOutputs, rows: slice, blocks: list[tuple[int, int]]) -> None:
+    def add(self, start: int, chunk: Reduction) -> None:
+        """Take the reduction of the chunk whose first sample is ``start``; float sums are
+        added block by block, in block order, so the totals do not depend on chunking."""
+        rows = slice(start, start + chunk.samples)
+        for key, values in chunk.annual.items():
+            self.annual[key][rows] = values
+        for key, values in chunk.quarterly.items():
+            self.quarterly[key][rows] = values
         T = len(self.plan.months)
-        offsets = (np.arange(T) * BINS)[:, None]
-        s = 0
-        for metric in MONTHLY:
-            for group, values in series(self.plan, metric, out):
-                flat = (bin_index(values) + offsets).ravel()
-                self.counts[s] += np.bincount(flat, minlength=T * BINS).reshape(T, BINS)
-                for offset, size in blocks:
-                    self.sums[s] += np.ascontiguousarray(values[:, offset : offset + size]).sum(axis=1)
-                if self.paths is not None:
-                    self.paths[(metric.name, group)][rows] = values.T
-                s += 1
-
-    def _binding(self, out: BlockOutputs, blocks: list[tuple[int, int]]) -> None:
-        K = len(self.plan.constraint_names)
-        T = out.binding.shape[1]
-        offsets = (np.arange(T) * K)[:, None]
-        for v in range(len(self.plan.variants)):
-            codes = out.binding[v].astype(np.int64) + offsets
-            self.binding[v] += np.bincount(codes.ravel(), minlength=T * K).reshape(T, K).T
-            self.starved[v] += out.starved[v].sum(axis=1)
-            for offset, size in blocks:  # float sums block by block, in block order
-                part = slice(offset, offset + size)
-                weights = np.ascontiguousarray(out.relief[v][:, part]).ravel()
-                flat = np.ascontiguousarray(codes[:, part]).ravel()
-                self.relief[v] += np.bincount(flat, weights=weights, minlength=T * K).reshape(T, K).T
+        for s in range(len(self.monthly_keys)):
+            self.counts[s] += np.bincount(chunk.bins[s], minlength=T * BINS).reshape(T, BINS)
+        for block_sums in chunk.block_sums:
+            self.sums += block_sums
+        for block_relief in chunk.relief:
+            self.relief += block_relief
+        self.binding += chunk.binding
+        self.starved += chunk.starved
+        self.runout[rows] = chunk.runout
+        if self.paths is not None and chunk.paths is not None:
+            for key, values in chunk.paths.items():
+                self.paths[key][rows] = values

@@ -16,10 +16,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 from numpy.typing import NDArray
 
-from stackbound.engine.accumulate import Accumulator
+from stackbound.engine.accumulate import Accumulator, Reduction, reduce_chunk
 from stackbound.engine.allocate import simulate
 from stackbound.engine.exact import EXACT_MAX_SAMPLES, lp_solver
-from stackbound.engine.outputs import BlockOutputs, derive
+from stackbound.engine.outputs import derive
 from stackbound.engine.plan import Plan, build_plan
 from stackbound.engine.results import RunResult
 from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
@@ -138,14 +138,14 @@ def _chunks(samples: int, chunk_size: int) -> list[Chunk]:
     return chunks
 
 
-def _in_order(work: Callable[[Chunk], BlockOutputs], chunks: list[Chunk], workers: int) -> Iterator[BlockOutputs]:
+def _in_order(work: Callable[[Chunk], Reduction], chunks: list[Chunk], workers: int) -> Iterator[Reduction]:
     """Chunk outputs in chunk order, computed by up to ``workers`` threads (the kernels and
     numpy release the GIL); at most ``workers`` chunks are in memory at once."""
     if workers <= 1:
         yield from map(work, chunks)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: list[Future[BlockOutputs]] = []
+        pending: list[Future[Reduction]] = []
         for chunk in chunks:
             if len(pending) == workers:
                 yield pending.pop(0).result()
@@ -190,19 +190,20 @@ def run(
     plan = build_plan(loaded)
     acc = Accumulator(plan, samples, keep_paths)
 
-    def work(chunk: Chunk) -> BlockOutputs:
+    def work(chunk: Chunk) -> Reduction:
         _, blocks = chunk
         n = sum(size for _, size in blocks)
         supply = build_supply(plan, _draws(loaded, seed, blocks, uniforms, correlate), n)
         if adjust is not None:
             adjust(plan, supply)
         paths = simulate(plan, supply, n, lp_solver(plan, supply) if exact else None)
-        return derive(plan, supply, paths)
+        offsets = [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)]
+        return reduce_chunk(plan, derive(plan, supply, paths), offsets, keep_paths)
 
     chunks = _chunks(samples, chunk_size)
-    for (start, blocks), outputs in zip(chunks, _in_order(work, chunks, workers), strict=True):
-        acc.add(start, outputs, [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)])
+    for (start, _), reduction in zip(chunks, _in_order(work, chunks, workers), strict=True):
+        acc.add(start, reduction)
         if progress is not None:
-            progress(start + outputs.produced.shape[2], samples)
+            progress(start + reduction.samples, samples)
     timings = {"simulate_seconds": time.perf_counter() - started}
     return _result(plan, acc, seed, samples, exact, timings)
