@@ -76,7 +76,7 @@ class Reduction:
 
     annual: dict[Key, NDArray[np.float32]]  # (n, years)
     quarterly: dict[Key, NDArray[np.float32]]  # (n, quarters)
-    bins: NDArray[np.int64]  # (monthly series, T * n): month * BINS + histogram bin
+    bins: NDArray[np.uint16]  # (monthly series, T, n): histogram bin of each value
     block_sums: FloatArray  # (blocks, monthly series, T), in block order
     binding: NDArray[np.int64]  # (variants, codes, T)
     starved: NDArray[np.int64]  # (variants, T)
@@ -109,14 +109,13 @@ def _monthly(
 ) -> tuple[NDArray[np.int64], FloatArray, dict[Key, NDArray[np.float32]] | None]:
     T, n = len(plan.months), out.produced.shape[2]
     keys = [(m, g) for m in MONTHLY for g in _groups(plan, m)]
-    offsets = (np.arange(T) * BINS)[:, None]
-    bins = np.empty((len(keys), T * n), np.int64)
+    bins = np.empty((len(keys), T, n), np.uint16)
     sums = np.empty((len(blocks), len(keys), T))
     paths: dict[Key, NDArray[np.float32]] | None = {} if keep_paths else None
     s = 0
     for metric in MONTHLY:
         for group, values in series(plan, metric, out):
-            bins[s] = (bin_index(values) + offsets).ravel()
+            bins[s] = bin_index(values)
             for b, (offset, size) in enumerate(blocks):
                 sums[b, s] = np.ascontiguousarray(values[:, offset : offset + size]).sum(axis=1)
             if paths is not None:
@@ -187,8 +186,10 @@ class Accumulator:
         for key, values in chunk.quarterly.items():
             self.quarterly[key][rows] = values
         T = len(self.plan.months)
+        offsets = (np.arange(T, dtype=np.int64) * BINS)[:, None]
         for s in range(len(self.monthly_keys)):
-            self.counts[s] += np.bincount(chunk.bins[s], minlength=T * BINS).reshape(T, BINS)
+            flat = (chunk.bins[s] + offsets).ravel()
+            self.counts[s] += np.bincount(flat, minlength=T * BINS).reshape(T, BINS)
         for block_sums in chunk.block_sums:
             self.sums += block_sums
         for block_relief in chunk.relief:
