@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stackbound.engine.histogram import BINS, bin_index
+from stackbound.engine.kernel import count_bins, tally_binding
 from stackbound.engine.metrics import ANNUAL, MONTHLY, QUARTERLY, Metric
 from stackbound.engine.outputs import BlockOutputs
 from stackbound.engine.plan import Plan
@@ -106,7 +107,7 @@ def _per_sample(
 
 def _monthly(
     plan: Plan, out: BlockOutputs, blocks: list[tuple[int, int]], keep_paths: bool
-) -> tuple[NDArray[np.int64], FloatArray, dict[Key, NDArray[np.float32]] | None]:
+) -> tuple[NDArray[np.uint16], FloatArray, dict[Key, NDArray[np.float32]] | None]:
     T, n = len(plan.months), out.produced.shape[2]
     keys = [(m, g) for m in MONTHLY for g in _groups(plan, m)]
     bins = np.empty((len(keys), T, n), np.uint16)
@@ -128,17 +129,10 @@ def _binding(
     plan: Plan, out: BlockOutputs, blocks: list[tuple[int, int]]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], FloatArray]:
     V, K, T = len(plan.variants), len(plan.constraint_names), len(plan.months)
-    offsets = (np.arange(T) * K)[:, None]
-    binding = np.empty((V, K, T), np.int64)
-    relief = np.empty((len(blocks), V, K, T))
-    for v in range(V):
-        codes = out.binding[v].astype(np.int64) + offsets
-        binding[v] = np.bincount(codes.ravel(), minlength=T * K).reshape(T, K).T
-        for b, (offset, size) in enumerate(blocks):
-            part = slice(offset, offset + size)
-            weights = np.ascontiguousarray(out.relief[v][:, part]).ravel()
-            flat = np.ascontiguousarray(codes[:, part]).ravel()
-            relief[b, v] = np.bincount(flat, weights=weights, minlength=T * K).reshape(T, K).T
+    binding = np.zeros((V, K, T), np.int64)
+    relief = np.zeros((len(blocks), V, K, T))
+    starts = np.array([offset for offset, _ in blocks], dtype=np.int64)
+    tally_binding(out.binding, out.relief, starts, binding, relief)
     return binding, out.starved.sum(axis=2), relief
 
 
@@ -185,11 +179,7 @@ class Accumulator:
             self.annual[key][rows] = values
         for key, values in chunk.quarterly.items():
             self.quarterly[key][rows] = values
-        T = len(self.plan.months)
-        offsets = (np.arange(T, dtype=np.int64) * BINS)[:, None]
-        for s in range(len(self.monthly_keys)):
-            flat = (chunk.bins[s] + offsets).ravel()
-            self.counts[s] += np.bincount(flat, minlength=T * BINS).reshape(T, BINS)
+        count_bins(chunk.bins, self.counts)
         for block_sums in chunk.block_sums:
             self.sums += block_sums
         for block_relief in chunk.relief:

@@ -240,3 +240,32 @@ def _draw_and_strand(  # type: ignore[no-untyped-def]
     for p in range(pools):
         for i in range(n):
             closing[p, t, i] = inventory[p, i]
+
+
+@numba.njit(cache=True, nogil=True)
+def count_bins(bins, counts):  # type: ignore[no-untyped-def]
+    """counts[s, t, bins[s, t, i]] += 1 for every series, month and sample (integers:
+    exact in any order)."""
+    series, months, n = bins.shape
+    for s in range(series):
+        for t in range(months):
+            for i in range(n):
+                counts[s, t, bins[s, t, i]] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def tally_binding(binding, relief, block_starts, counts, relief_sums):  # type: ignore[no-untyped-def]
+    """Per variant, constraint code and month: how many sample-months each code bound
+    (``counts``) and, per random block, the output it cost (``relief_sums``, summed sample
+    by sample in sample order within the block, so block sums never depend on chunking)."""
+    variants, months, n = binding.shape
+    blocks = block_starts.shape[0]
+    for v in range(variants):
+        for b in range(blocks):
+            first = block_starts[b]
+            last = block_starts[b + 1] if b + 1 < blocks else n
+            for t in range(months):
+                for i in range(first, last):
+                    code = binding[v, t, i]
+                    counts[v, code, t] += 1
+                    relief_sums[b, v, code, t] += relief[v, t, i]
