@@ -54,6 +54,8 @@ def test_run_json_document_shape() -> None:
         "effective_compute_added_h100e",
         "stranded_dies",
         "stranded_hbm_stacks",
+        "value_usd",
+        "domestic_share_units",
     }
     groups = {row["group"] for row in doc["annual"] if row["metric"] == "units"}
     assert {"accel_a", "accel_b", "import_gpu", "VendorA", "domestic", "imported", "total"} <= groups

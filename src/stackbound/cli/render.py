@@ -34,14 +34,19 @@ def _annual(result: RunResult) -> Table:
         table.add_column(str(year), justify="right")
     rows = [("units", g) for g in result.groups("units")]
     rows += [("compute_added_h100e", "total"), ("effective_compute_added_h100e", "total")]
+    rows += [("domestic_share_units", "total")]
     labels = {
         "units": "units",
         "compute_added_h100e": "H100e added",
         "effective_compute_added_h100e": "effective H100e",
+        "domestic_share_units": "domestic share of units delivered",
     }
     for metric, group in rows:
         pct = np.percentile(result.annual_values(metric, group), PERCENTILES, axis=0)
-        cells = [_cell(*pct[:, y]) for y in range(len(result.years))]
+        if metric == "domestic_share_units":
+            cells = [f"{pct[1, y]:.0%} [dim]({pct[0, y]:.0%}–{pct[2, y]:.0%})[/dim]" for y in range(len(result.years))]
+        else:
+            cells = [_cell(*pct[:, y]) for y in range(len(result.years))]
         table.add_row(labels[metric], group, *cells, end_section=group == "total")
     return table
 

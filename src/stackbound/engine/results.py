@@ -20,6 +20,9 @@ from stackbound.scenario.months import format_month
 __all__ = ["PERCENTILES", "RunResult"]
 
 PERCENTILES = (5.0, 50.0, 95.0)
+SHARES = {"domestic_share_units": "units_delivered", "domestic_share_value": "value_usd"}
+"""Domestic over domestic-plus-imported, per sample and year: of units delivered, and of
+the value of units produced (only products with a price count)."""
 Key = tuple[str, str]
 
 
@@ -70,11 +73,13 @@ class RunResult:
         return {m.removesuffix("_h100e") + f"_{unit}": m for m in h100e}
 
     def metrics(self) -> list[str]:
-        """Every annual metric, H100e ones also in the reference unit."""
-        return [*dict.fromkeys(m for m, _ in self.annual), *self.native_metrics]
+        """Every annual metric, H100e ones also in the reference unit, and the shares."""
+        return [*dict.fromkeys(m for m, _ in self.annual), *self.native_metrics, *SHARES]
 
     def groups(self, metric: str) -> list[str]:
         """Every group an annual metric can be read for."""
+        if metric in SHARES:
+            return ["total"]
         metric = self.native_metrics.get(metric, metric)
         base = [g for (m, g) in self.annual if m == metric]
         if base == ["total"]:
@@ -89,6 +94,9 @@ class RunResult:
         vendor, origin or the total."""
         if metric in self.native_metrics:
             return self.annual_values(self.native_metrics[metric], group) * self.reference[1]
+        if metric in SHARES:
+            part, whole = (self.annual_values(SHARES[metric], g) for g in ("domestic", "total"))
+            return np.divide(part, whole, out=np.zeros_like(part), where=whole > 0)
         if (metric, group) in self.annual:
             return self.annual[(metric, group)].astype(np.float64)
         members = [g for (m, g) in self.annual if m == metric and self._in_group(g, group)]

@@ -25,6 +25,8 @@ HEADLINE_METRICS = (
     "effective_compute_added_h100e",
     "stranded_dies",
     "stranded_hbm_stacks",
+    "value_usd",
+    "domestic_share_units",
 )
 
 
