@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from stackbound.engine.histogram import BINS, bin_index
-from stackbound.engine.kernel import count_bins, tally_binding
+from stackbound.engine.histogram import BINS, LOW, SCALE
+from stackbound.engine.kernel import bin_and_sum, count_bins, periodic_totals, tally_binding
 from stackbound.engine.metrics import ANNUAL, MONTHLY, QUARTERLY, Metric
 from stackbound.engine.outputs import BlockOutputs
 from stackbound.engine.plan import Plan
@@ -62,12 +62,11 @@ def _groups(plan: Plan, metric: Metric) -> list[str]:
     return ["total"]
 
 
-def _periodic(values: FloatArray, starts: NDArray[np.int64], stock: bool) -> FloatArray:
-    """(T, n) to (periods, n): sums, or the last month's level for stocks."""
-    ends = np.r_[starts[1:], values.shape[0]]
-    if stock:
-        return np.asarray(values[ends - 1], dtype=np.float64)
-    return np.stack([values[a:b].sum(axis=0) for a, b in zip(starts, ends, strict=True)])
+def _periodic(values: FloatArray, starts: NDArray[np.int64], stock: bool) -> NDArray[np.float32]:
+    """(T, n) to (n, periods) float32: sums over each period, or its last month for stocks."""
+    out = np.empty((values.shape[1], len(starts)), np.float32)
+    periodic_totals(values, starts, stock, out)
+    return out
 
 
 @dataclass
@@ -97,9 +96,9 @@ def _per_sample(
     quarterly: dict[Key, NDArray[np.float32]] = {}
     for metric in ANNUAL:
         for group, values in series(plan, metric, out):
-            annual[(metric.name, group)] = _periodic(values, years, metric.stock).T.astype(np.float32)
+            annual[(metric.name, group)] = _periodic(values, years, metric.stock)
             if metric.name in QUARTERLY:
-                part = _periodic(values, quarters, metric.stock).T.astype(np.float32)
+                part = _periodic(values, quarters, metric.stock)
                 key = (metric.name, "total")
                 quarterly[key] = quarterly[key] + part if key in quarterly else part
     return annual, quarterly
@@ -111,17 +110,18 @@ def _monthly(
     T, n = len(plan.months), out.produced.shape[2]
     keys = [(m, g) for m in MONTHLY for g in _groups(plan, m)]
     bins = np.empty((len(keys), T, n), np.uint16)
-    sums = np.empty((len(blocks), len(keys), T))
+    sums = np.empty((len(keys), len(blocks), T))
+    starts = np.array([offset for offset, _ in blocks], dtype=np.int64)
     paths: dict[Key, NDArray[np.float32]] | None = {} if keep_paths else None
     s = 0
     for metric in MONTHLY:
         for group, values in series(plan, metric, out):
-            bins[s] = bin_index(values)
-            for b, (offset, size) in enumerate(blocks):
-                sums[b, s] = np.ascontiguousarray(values[:, offset : offset + size]).sum(axis=1)
+            logs = np.log2(np.maximum(values, LOW), dtype=np.float32)
+            bin_and_sum(values, logs, LOW, SCALE, BINS, starts, bins[s], sums[s])
             if paths is not None:
                 paths[(metric.name, group)] = values.T.astype(np.float32)
             s += 1
+    sums = np.ascontiguousarray(sums.transpose(1, 0, 2))  # (blocks, series, T)
     return bins, sums, paths
 
 

@@ -8,10 +8,12 @@ geometrically inside it, is within ``RELATIVE_ERROR`` of the exact sample percen
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["BINS", "LOW", "RELATIVE_ERROR", "bin_index", "percentile_from_counts"]
+__all__ = ["BINS", "LOW", "RELATIVE_ERROR", "SCALE", "bin_index", "percentile_from_counts"]
 
 LOW = 1e-3
 PER_DECADE = 200
@@ -21,15 +23,16 @@ RELATIVE_ERROR = 10 ** (1 / PER_DECADE) - 1.0
 """Width of one bin relative to its lower edge (about 1.2%)."""
 
 
-_SCALE = np.float32(PER_DECADE / np.log2(10.0))
-_OFFSET = np.float32(np.log2(LOW))
+SCALE = PER_DECADE / float(np.log2(10.0))
+"""Bins per unit of log2: the bin of v >= LOW is 1 + floor(log2(v / LOW) * SCALE)."""
 
 
 def bin_index(values: NDArray[np.float64]) -> NDArray[np.uint16]:
-    """The bin of each value. Logarithms are taken in float32 (vectorised, ~10x faster);
-    a value within 1e-7 of a bin edge may land in the next bin, far inside RELATIVE_ERROR."""
+    """The bin of each value, as the compiled reduction computes it: logarithms in float32
+    (vectorised); a value within 1e-7 of a bin edge may land in the next bin, far inside
+    RELATIVE_ERROR."""
     logs = np.log2(np.maximum(values, LOW), dtype=np.float32)
-    index = ((logs - _OFFSET) * _SCALE).astype(np.int64) + 1
+    index = ((logs - math.log2(LOW)) * SCALE).astype(np.int64) + 1
     index[values < LOW] = 0
     return np.minimum(index, BINS - 1).astype(np.uint16)
 

@@ -269,3 +269,47 @@ def tally_binding(binding, relief, block_starts, counts, relief_sums):  # type: 
                     code = binding[v, t, i]
                     counts[v, code, t] += 1
                     relief_sums[b, v, code, t] += relief[v, t, i]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def periodic_totals(values, starts, stock, out):  # type: ignore[no-untyped-def]
+    """out[i, p] = Σ values[t, i] over the months of period p (or, for a ``stock``, the
+    period's last month), per sample, in month order; ``starts`` are the periods' first
+    month indices."""
+    months, n = values.shape
+    periods = starts.shape[0]
+    for p in range(periods):
+        first = starts[p]
+        last = starts[p + 1] if p + 1 < periods else months
+        for i in range(n):
+            if stock:
+                out[i, p] = values[last - 1, i]
+            else:
+                total = 0.0
+                for t in range(first, last):
+                    total += values[t, i]
+                out[i, p] = total
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def bin_and_sum(values, logs, low, scale, bins_count, block_starts, bins, block_sums):  # type: ignore[no-untyped-def]
+    """For a (months, samples) series and its base-2 logarithms (float32, taken by numpy's
+    vectorised log): each value's histogram bin (0 below ``low``, else ``1 + floor((log2 v
+    − log2 low) · scale)``, capped at the last bin) and the sum of each random block's
+    values per month, sample by sample in sample order."""
+    months, n = values.shape
+    blocks = block_starts.shape[0]
+    log_low = np.log2(low)
+    for t in range(months):
+        for i in range(n):
+            if values[t, i] < low:
+                bins[t, i] = 0
+            else:
+                bins[t, i] = min(int((logs[t, i] - log_low) * scale) + 1, bins_count - 1)
+        for b in range(blocks):
+            first = block_starts[b]
+            last = block_starts[b + 1] if b + 1 < blocks else n
+            total = 0.0
+            for i in range(first, last):
+                total += values[t, i]
+            block_sums[b, t] = total
