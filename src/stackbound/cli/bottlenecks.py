@@ -64,8 +64,9 @@ def render_bottlenecks(console: Console, analysis: Bottlenecks) -> None:
     for heading, table in (
         (f"most likely binding constraint by {analysis.by}, P(binds | active)", _grid(analysis, order)),
         (
-            "lost output over the horizon: good units the binding limits cost (mean per sample), "
-            "and each constraint's share",
+            "lost output over the horizon, by the constraint that cost it: good units each variant could have made "
+            "more had its binding limit been lifted to the next one (mean per sample; stock held counts again every "
+            "month, so read the shares more than the totals)",
             _lost(analysis),
         ),
         (f"stranded stock and stockpile runway at the end of each {analysis.by}, P50 (P5–P95)", _stocks(analysis)),
