@@ -36,7 +36,8 @@ def series(plan: Plan, metric: Metric, out: BlockOutputs) -> Iterator[tuple[str,
     """The (group, (T, n) array) pairs a metric is kept for."""
     data = getattr(out, metric.field)
     if metric.level == "product":
-        yield from zip(plan.products, data, strict=True)
+        kept = set(_groups(plan, metric))
+        yield from ((name, values) for name, values in zip(plan.products, data, strict=True) if name in kept)
     elif metric.level == "variant":
         yield from zip((v.name for v in plan.variants), data, strict=True)
     elif metric.level == "component":
@@ -51,7 +52,9 @@ def series(plan: Plan, metric: Metric, out: BlockOutputs) -> Iterator[tuple[str,
 
 def _groups(plan: Plan, metric: Metric) -> list[str]:
     if metric.level == "product":
-        return list(plan.products)
+        products = plan.loaded.scenario.products
+        spec = metric.spec
+        return [p for p in plan.products if spec is None or getattr(products[p].specs, spec) is not None]
     if metric.level == "variant":
         return [v.name for v in plan.variants]
     if metric.level == "component":

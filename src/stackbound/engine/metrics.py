@@ -17,8 +17,9 @@ Level = Literal["product", "variant", "component", "stockpile", "total"]
 @dataclass(frozen=True)
 class Metric:
     """``field`` of :class:`~stackbound.engine.outputs.BlockOutputs`; ``level`` says what it
-    is kept per; ``kinds`` restricts components; ``stock`` series are read at year end
-    (not summed); ``unit`` is for people."""
+    is kept per; ``kinds`` restricts components, ``spec`` products (to those that give
+    that spec, such as a price); ``stock`` series are read at year end (not summed);
+    ``unit`` is for people."""
 
     name: str
     level: Level
@@ -26,6 +27,7 @@ class Metric:
     unit: str
     kinds: frozenset[str] = frozenset()
     stock: bool = False
+    spec: str | None = None
 
 
 ANNUAL: tuple[Metric, ...] = (
@@ -33,7 +35,7 @@ ANNUAL: tuple[Metric, ...] = (
     Metric("units_delivered", "product", "delivered", "units"),
     Metric("compute_added_h100e", "product", "compute_added", "H100e"),
     Metric("effective_compute_added_h100e", "product", "effective_added", "H100e"),
-    Metric("value_usd", "product", "value", "USD"),
+    Metric("value_usd", "product", "value", "USD", spec="price"),
     Metric("dies_made", "component", "made", "dies", frozenset({"logic_die"})),
     Metric("hbm_stacks_made", "component", "made", "stacks", frozenset({"hbm_stack"})),
     Metric("dies_consumed", "component", "consumed", "dies", frozenset({"logic_die"})),

@@ -32,7 +32,9 @@ from stackbound.scenario.values import Curve
 __all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Adjust", "Progress", "new_seed", "run", "run_deterministic"]
 
 DEFAULT_SAMPLES = 10_000
-DEFAULT_CHUNK_SIZE = 2_048
+DEFAULT_CHUNK_SIZE = 1_024
+"""Samples simulated at once: small enough that a chunk's arrays stay in cache and memory
+stays flat; measured within a few percent of the fastest size."""
 DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 Progress = Callable[[int, int], None]
 Adjust = Callable[[Plan, Supply], None]
