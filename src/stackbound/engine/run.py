@@ -26,8 +26,6 @@ from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_un
 from stackbound.engine.supply import Supply, build_supply
 from stackbound.errors import SimulationError
 from stackbound.scenario.loader import LoadedScenario
-from stackbound.scenario.months import format_month
-from stackbound.scenario.values import Curve
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Adjust", "Progress", "new_seed", "run", "run_deterministic"]
 
@@ -66,14 +64,7 @@ def _draws(
 
 
 def _levers(loaded: LoadedScenario) -> dict[str, str]:
-    described = {}
-    for name, lever in loaded.scenario.levers.items():
-        value = lever.value.value
-        if isinstance(value, Curve):
-            described[name] = ", ".join(f"{format_month(m)}: {k.describe(lever.value.kind)}" for m, k in value.knots)
-        else:
-            described[name] = value.describe(lever.value.kind)
-    return described
+    return {name: lever.value.describe() for name, lever in loaded.scenario.levers.items()}
 
 
 def _reference(loaded: LoadedScenario) -> tuple[str, float]:

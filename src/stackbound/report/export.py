@@ -27,7 +27,6 @@ from stackbound.errors import OutputError
 from stackbound.report.summary import summary_document
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
-from stackbound.scenario.values import Param
 
 __all__ = ["atomic_directory", "inputs_table", "write_run", "write_text_atomically"]
 
@@ -80,16 +79,6 @@ def write_text_atomically(target: Path, text: str) -> None:
         raise OutputError(f"cannot write {target}: {error}") from None
 
 
-def _describe(param: Param) -> str:
-    from stackbound.scenario.values import Curve
-
-    value = param.value
-    if isinstance(value, Curve):
-        knots = ", ".join(f"{format_month(m)}: {k.describe(param.kind)}" for m, k in value.knots)
-        return "{" + knots + "}" + (" shifted" if value.shift is not None else "")
-    return value.describe(param.kind)
-
-
 def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
     """Every value of the scenario with its unit and provenance (the assumptions register)."""
     from stackbound.scenario.inputs import param_inputs, walk_params
@@ -101,7 +90,7 @@ def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
         rows.append(
             {
                 "field": format_path(path),
-                "value": _describe(param),
+                "value": param.describe(),
                 "unit": param.kind.unit or "1",
                 "uncertain": param.uncertain,
                 "inputs": len(list(param_inputs(path, param))),

@@ -97,6 +97,16 @@ class Param:
     def uncertain(self) -> bool:
         return self.value.uncertain
 
+    def describe(self) -> str:
+        """The value for people: ``1.5``, ``lognormal(30000, 0.25)``, or a curve's knots
+        ``{2024-01: 10000, 2025-12: ...}`` (with ``step`` and ``shifted`` when they apply)."""
+        value = self.value
+        if isinstance(value, Scalar):
+            return value.describe(self.kind)
+        knots = ", ".join(f"{format_month(m)}: {k.describe(self.kind)}" for m, k in value.knots)
+        extras = (" step" if value.step else "") + (" shifted" if value.shift is not None else "")
+        return "{" + knots + "}" + extras
+
     def median(self) -> float:
         """A representative number: the median of a scalar, or of a curve's first knot."""
         scalar = self.value if isinstance(self.value, Scalar) else self.value.knots[0][1]
