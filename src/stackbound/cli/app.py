@@ -19,13 +19,15 @@ from stackbound.cli.compare import command as compare_command
 from stackbound.cli.discover import command as discover_command
 from stackbound.cli.marginal import command as marginal_command
 from stackbound.cli.render import render_comparison, render_run, render_scenario, render_validation
+from stackbound.cli.report import command as report_command
 from stackbound.cli.sensitivity import command as sensitivity_command
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import DEFAULT_CHUNK_SIZE, DEFAULT_SAMPLES, new_seed, run
 from stackbound.errors import StackboundError
-from stackbound.report.export import write_run, write_text_atomically
+from stackbound.report.export import package_version, write_run, write_text_atomically
 from stackbound.report.register import register_markdown
 from stackbound.report.summary import HEADLINE_METRICS, summary_document
+from stackbound.report.write import write_fan_chart
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.overlay import builtin_names, overlays_of
 from stackbound.scenario.validation import builtin_validation, load_validation
@@ -69,6 +71,11 @@ def app() -> None:
     "--keep-paths", is_flag=True, help="Also write every sample's monthly paths (paths.parquet; needs --out)."
 )
 @click.option("--exact", is_flag=True, help="Solve each month as a lexicographic LP (reference mode, few samples).")
+@click.option(
+    "--plot",
+    is_flag=True,
+    help="Write the units fan chart as a PNG (units.png in --out, else ./stackbound-units.png); opens nothing.",
+)
 @DEBUG
 def run_command(
     scenarios: tuple[str, ...],
@@ -80,6 +87,7 @@ def run_command(
     all_scenarios: bool,
     keep_paths: bool,
     exact: bool,
+    plot: bool,
     debug: bool,
 ) -> None:
     """Simulate SCENARIOS (files or built-in names; default: the embedded default) and print
@@ -121,6 +129,9 @@ def run_command(
     if out_dir is not None:
         written = write_run(out_dir, results, {"chunk_size": chunk_size})
         err.print(f"wrote {written}")
+    if plot:
+        plot_file = out_dir / "units.png" if out_dir is not None else Path("stackbound-units.png")
+        err.print(f"wrote {write_fan_chart(plot_file, [r for _, r in results], package_version())}")
 
 
 @app.command("validate")
@@ -214,7 +225,14 @@ def scenarios_command() -> None:
         out.print(name)
 
 
-for analysis in (bottlenecks_command, compare_command, discover_command, marginal_command, sensitivity_command):
+for analysis in (
+    bottlenecks_command,
+    compare_command,
+    discover_command,
+    marginal_command,
+    report_command,
+    sensitivity_command,
+):
     app.add_command(analysis)
 
 

@@ -1,0 +1,65 @@
+"""``stackbound report``: run the scenarios and write the full report directory."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, err, load, run_options
+from stackbound.report.gather import ReportSettings, gather
+from stackbound.report.i18n import LANGUAGES, Lang
+from stackbound.report.write import write_report
+from stackbound.scenario.overlay import overlays_of
+
+__all__ = ["command"]
+
+
+@click.command("report")
+@click.argument("scenarios", nargs=-1)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Directory to write (atomically; an earlier stackbound output there is replaced).",
+)
+@run_options
+@click.option(
+    "--lang",
+    "languages",
+    type=click.Choice(LANGUAGES),
+    multiple=True,
+    help="Also write the report in this language (English is always written). Repeatable.",
+)
+@click.option("--no-sensitivity", is_flag=True, help="Skip the tornado and Sobol' analyses (faster).")
+@click.option("--sobol-samples", type=click.IntRange(min=2), default=None, help="Sobol' base sample size.")
+@click.option("--no-discovery", is_flag=True, help="Skip scenario discovery.")
+@DEBUG
+def command(
+    scenarios: tuple[str, ...],
+    out_dir: Path,
+    samples: int,
+    seed: int,
+    languages: tuple[Lang, ...],
+    no_sensitivity: bool,
+    sobol_samples: int | None,
+    no_discovery: bool,
+    debug: bool,
+) -> None:
+    """Write the report of SCENARIOS (default: the embedded default and every built-in
+    overlay of it; the first is the base): report.html, report.md, charts/, stackbound.xlsx, data/."""
+    refs = list(scenarios) or [DEFAULT_SCENARIO, *overlays_of(DEFAULT_SCENARIO)]
+    loaded = load(refs)
+    settings = ReportSettings(
+        samples=samples,
+        seed=seed,
+        sensitivity=not no_sensitivity,
+        sobol_samples=sobol_samples,
+        discovery=not no_discovery,
+    )
+    started = time.perf_counter()
+    data = gather(loaded, settings, step=lambda message: err.print(message, highlight=False))
+    written = write_report(out_dir, data, languages)
+    err.print(f"wrote {written} in {time.perf_counter() - started:.1f} s", highlight=False)

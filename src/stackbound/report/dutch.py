@@ -1,0 +1,101 @@
+"""Dutch wording of the analyses' generated sentences: the binding story of each variant
+and the scenario-discovery boxes. Names of inputs, products and constraints stay as the
+scenario writes them; the English wording is the analyses' own ``describe``/``text``."""
+
+from __future__ import annotations
+
+import math
+
+from stackbound.analysis.bottlenecks import INACTIVE, MOSTLY, Headline, Segment
+from stackbound.analysis.discover import Box, Condition, Discovery, Outcome
+from stackbound.report.i18n import number
+from stackbound.scenario.months import format_month
+from stackbound.scenario.units import FRACTION
+from stackbound.scenario.values import MONTH
+
+__all__ = ["discovery_nl", "headline_nl"]
+
+
+def _chance(p: float) -> str:
+    """0.93 -> 'P≥0,9'; 1 -> 'P=1' (as the English headline rounds it)."""
+    if p >= 1.0 - 1e-12:
+        return "P=1"
+    tenths = math.floor(p * 10 + 1e-9) / 10
+    return f"P≥{tenths:.1f}".replace(".", ",") if tenths > 0 else "P<0,1"
+
+
+def _segment(segment: Segment) -> str:
+    if segment.label == INACTIVE:
+        return "inactief"
+    starved = ", verdrongen door hogere prioriteit" if segment.starved >= MOSTLY else ""
+    return f"{segment.label} ({_chance(segment.probability)}{starved})"
+
+
+def headline_nl(headline: Headline) -> str:
+    """'ascend910c/hbm2e: packaging (P≥0,9) tot 2025-06, dan hbm2e (P≥0,5) vanaf 2025-07'."""
+    segments = headline.segments
+    if len(segments) == 1:
+        return f"{headline.variant}: {_segment(segments[0])} de hele periode"
+    parts = []
+    for i, s in enumerate(segments):
+        if i == 0:
+            parts.append(f"{_segment(s)} tot {format_month(s.last)}")
+        elif i == len(segments) - 1:
+            parts.append(f"dan {_segment(s)} vanaf {format_month(s.first)}")
+        else:
+            parts.append(f"dan {_segment(s)} van {format_month(s.first)} tot {format_month(s.last)}")
+    return f"{headline.variant}: " + ", ".join(parts)
+
+
+def _number(value: float) -> str:
+    return number(value, "nl")
+
+
+def _value(condition: Condition, value: float) -> str:
+    feature = condition.feature
+    if feature.kind is MONTH:
+        return format_month(round(value))
+    if feature.kind is FRACTION:
+        return f"{100 * value:.3g}%".replace(".", ",")
+    unit = feature.unit
+    return _number(value) + ("" if not unit else unit if unit.startswith("/") else f" {unit}")
+
+
+def _condition(c: Condition) -> str:
+    month = c.feature.kind is MONTH
+    if c.low is not None and c.high is not None:
+        return f"{c.feature.label} tussen {_value(c, c.low)} en {_value(c, c.high)} ligt"
+    if c.low is not None:
+        after = f"na {format_month(round(c.low) - 1)}" if month else f"boven {_value(c, c.low)}"
+        return f"{c.feature.label} {after} ligt"
+    assert c.high is not None  # a condition bounds at least one side
+    before = f"vóór {format_month(round(c.high) + 1)}" if month else f"onder {_value(c, c.high)}"
+    return f"{c.feature.label} {before} ligt"
+
+
+def _outcome(outcome: Outcome) -> str:
+    words = outcome.metric.replace("_", " ").replace("units", "eenheden")
+    of = "" if outcome.group == "total" else f" van {outcome.group}"
+    verb = "onder" if outcome.direction == "below" else "boven"
+    return f"{outcome.year} {words}{of} {verb} {_number(outcome.threshold)}"
+
+
+def _box(box: Box, outcome: Outcome) -> str:
+    if not box.conditions:
+        return (
+            f"{_outcome(outcome)} in {box.density:.0%} van alle runs; geen invoerbereik maakt het veel waarschijnlijker"
+        )
+    parts = [_condition(c) for c in box.conditions]
+    where = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " en " + parts[-1]
+    return (
+        f"{_outcome(outcome)} in {box.density:.0%} van de runs waarin {where} "
+        f"({box.coverage:.0%} van de runs met die uitkomst; {box.mass:.0%} van alle runs)"
+    )
+
+
+def discovery_nl(found: Discovery) -> list[str]:
+    """The discovery's summary and runner-up boxes, in Dutch."""
+    if found.cases == 0 or found.box is None:
+        return [f"{_outcome(found.outcome)} in geen van de {found.samples:,} runs".replace(",", ".")]
+    head = f"{_box(found.box, found.outcome)}; in totaal {found.base_rate:.0%} van de runs"
+    return [head, *(f"{b.role}: {_box(b, found.outcome)}" for b in found.boxes[1:])]

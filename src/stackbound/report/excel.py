@@ -1,0 +1,70 @@
+"""``stackbound.xlsx``: one sheet per report table, numbers stored as numbers with a
+number format, a bold frozen header row and column widths that fit."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+# openpyxl ships no type information (types-openpyxl is a separate, dev-only stub package)
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.styles import Font  # type: ignore[import-untyped]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
+__all__ = ["write_workbook"]
+
+FORMATS = {"probability": "0.000", "share": "0.0%", "first": "0.000", "total": "0.000"}
+"""Number formats by column name; other floats get thousands separators."""
+INTEGER = "#,##0"
+DECIMAL = "#,##0.###"
+
+
+def _value(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):  # a numpy scalar: store the plain number
+        return value.item()
+    return value
+
+
+def _format(column: str, series: pd.Series) -> str | None:
+    if column in FORMATS:
+        return FORMATS[column]
+    if pd.api.types.is_bool_dtype(series):
+        return None
+    if pd.api.types.is_integer_dtype(series) or column in ("year", "seed", "samples"):
+        return "0" if column == "year" else INTEGER
+    if pd.api.types.is_float_dtype(series):
+        return DECIMAL
+    return None
+
+
+def _sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
+    sheet = book.create_sheet(name[:31])
+    sheet.append([str(c) for c in table.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in table.itertuples(index=False):
+        sheet.append([_value(v) for v in row])
+    for j, column in enumerate(table.columns, start=1):
+        number_format = _format(str(column), table[column])
+        letter = get_column_letter(j)
+        if number_format is not None:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = number_format
+        width = max([len(str(column)), *(len(str(v)) for v in table[column].head(200))], default=8)
+        sheet.column_dimensions[letter].width = min(60, width + 2)
+    sheet.freeze_panes = "A2"
+
+
+def write_workbook(path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """One sheet per table, in the order given."""
+    book = Workbook()
+    default = book.active
+    if default is not None:
+        book.remove(default)
+    for name, table in tables.items():
+        _sheet(book, name, table)
+    book.save(path)

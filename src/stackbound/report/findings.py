@@ -1,0 +1,115 @@
+"""The report's generated sentences, in either language, from a :class:`ReportData`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stackbound.report.dutch import discovery_nl, headline_nl
+from stackbound.report.gather import ReportData
+from stackbound.report.i18n import Lang, number, text
+
+__all__ = [
+    "answer",
+    "binding_lines",
+    "discovery_lines",
+    "question",
+    "register_line",
+    "runout_lines",
+    "validation_line",
+]
+
+
+def question(data: ReportData, lang: Lang) -> str:
+    return text(lang, "question", scenario=data.base.scenario)
+
+
+def _leading_binding(data: ReportData, lang: Lang) -> str:
+    """The most likely binding constraint, in the headline year, of the variant that makes most."""
+    base = data.base
+    yearly = next(b for b in data.yearly if b.scenario == base.scenario)
+    if not yearly.variants:
+        return ""
+    t = yearly.periods.index(str(data.year))
+    made = [
+        float(base.annual_values("units", product)[:, base.years.index(data.year)].mean())
+        for product in yearly.products
+    ]
+    v = int(np.argmax(made))
+    k = int(np.argmax(yearly.probability[v, :, t]))
+    return text(
+        lang,
+        "answer_binding",
+        variant=yearly.variants[v],
+        year=data.year,
+        constraint=yearly.constraints[k],
+        p=f"{yearly.probability[v, k, t]:.2f}",
+    )
+
+
+def answer(data: ReportData, lang: Lang) -> str:
+    """The headline in two sentences: how many, and what binds."""
+    base = data.base
+    y = base.years.index(data.year)
+    units = base.annual_values("units")[:, y]
+    compute = base.annual_values("compute_added_h100e")[:, y]
+    low, mid, high = np.percentile(units, [5, 50, 95])
+    first = text(
+        lang,
+        "answer",
+        year=data.year,
+        scenario=base.scenario,
+        units=number(float(mid), lang),
+        low=number(float(low), lang),
+        high=number(float(high), lang),
+        compute=number(float(np.percentile(compute, 50)), lang),
+    )
+    return f"{first} {_leading_binding(data, lang)}".strip()
+
+
+def runout_lines(data: ReportData, lang: Lang) -> list[str]:
+    """When each stockpile of the base runs out: probability and P5–P50–P95 month."""
+    return [
+        text(
+            lang,
+            "runout",
+            stockpile=r.stockpile,
+            p=f"{r.probability:.0%}",
+            p50=r.label("p50"),
+            p5=r.label("p5"),
+            p95=r.label("p95"),
+        ).replace("never", text(lang, "never"))
+        for r in data.monthly.runouts
+    ]
+
+
+def binding_lines(data: ReportData, lang: Lang) -> list[str]:
+    """The base's binding story per variant."""
+    return [h.text if lang == "en" else headline_nl(h) for h in data.monthly.headlines]
+
+
+def discovery_lines(data: ReportData, lang: Lang) -> list[str]:
+    if data.discovery is None:
+        return [text(lang, "no_discovery")]
+    found = data.discovery
+    if lang == "nl":
+        return discovery_nl(found)
+    return [found.summary(), *(f"{b.role}: {b.describe(found.outcome)}" for b in found.boxes[1:])]
+
+
+def validation_line(data: ReportData, lang: Lang) -> str:
+    inside = sum(1 for case in data.validation if case.inside)
+    return text(lang, "validation_text", inside=inside, total=len(data.validation))
+
+
+def register_line(data: ReportData, lang: Lang) -> str:
+    table = data.inputs
+    counts = table["grade"].value_counts()
+    return text(
+        lang,
+        "register_text",
+        count=len(table),
+        a=int(counts.get("A", 0)),
+        b=int(counts.get("B", 0)),
+        c=int(counts.get("C", 0)),
+        assumed=int((table["assumption"] != "").sum()),
+    )

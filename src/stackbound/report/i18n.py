@@ -1,0 +1,195 @@
+"""The report's words in English and Dutch: headings, chart labels and sentence templates.
+
+A template is filled with :meth:`str.format`; both languages have every key (tested)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["LANGUAGES", "Lang", "number", "text"]
+
+Lang = Literal["en", "nl"]
+LANGUAGES: tuple[Lang, ...] = ("en", "nl")
+
+_EN = {
+    "title": "stackbound report: {scenario}",
+    "question_heading": "The question and the answer",
+    "question": (
+        "How many AI accelerators can {scenario} actually build, month by month, when logic wafers, "
+        "HBM stacks, packaging, stockpiles and imports run short at different times, and which input binds?"
+    ),
+    "answer": (
+        "In {year}, {scenario} produces {units} accelerators (P50; 90% range {low} to {high}), adding "
+        "{compute} H100-equivalents of compute."
+    ),
+    "answer_binding": (
+        "The constraint most likely to bind the leading product ({variant}) in {year} is {constraint} (P={p})."
+    ),
+    "units_heading": "Units and compute by year",
+    "units_title": "Accelerators produced per year",
+    "compute_title": "Compute added per year",
+    "production_heading": "Production by product",
+    "production_title": "Accelerators produced per year, by product (mean)",
+    "runway_heading": "Stockpile runway",
+    "runway_title": "Stockpiles running down (held at month end)",
+    "runout": "{stockpile} runs empty within the horizon with probability {p}: P50 {p50} (P5 {p5}, P95 {p95}).",
+    "never": "never",
+    "binding_heading": "Binding constraints",
+    "binding_title": "Probability each constraint binds an active product variant, by month",
+    "binding_text": "Month by month, the constraint most likely to set each variant's output:",
+    "stranded_heading": "Stranded dies and HBM",
+    "stranded_title": "Stranded inventory (held while its partner binds)",
+    "comparison_heading": "Scenario comparison",
+    "comparison_title": "Accelerators produced, difference from {base}",
+    "comparison_text": "Paired differences on the same random numbers (seed {seed}); P50 with the P5–P95 range.",
+    "sensitivity_heading": "Sensitivity",
+    "tornado_title": "Tornado: {output}",
+    "sobol_title": "Sobol' indices: {output}",
+    "discovery_heading": "Scenario discovery",
+    "validation_heading": "Validation against published estimates",
+    "validation_text": "{inside} of {total} published estimates overlap the model's P5–P95 range.",
+    "compute_heading": "Compute owned and accessible",
+    "owned_title": "Compute owned (installed) and rented offshore",
+    "register_heading": "Assumptions register",
+    "register_text": "{count} values: {a} grade A, {b} grade B, {c} grade C, {assumed} assumptions.",
+    "record_heading": "Run record",
+    "year": "year",
+    "month": "month",
+    "units": "units",
+    "units_per_year": "units per year",
+    "h100e": "H100-equivalents",
+    "h100e_per_year": "H100-equivalents per year",
+    "probability": "probability",
+    "stacks_or_dies": "dies or HBM stacks",
+    "change_units": "change in units per year",
+    "sobol_index": "index",
+    "first_order": "first order",
+    "total_order": "total order",
+    "low": "input at P10",
+    "high": "input at P90",
+    "base": "all inputs at median",
+    "owned": "owned, installed",
+    "rented": "rented offshore",
+    "p50": "P50",
+    "band": "P5–P95",
+    "footnote": "Scenario {scenario}, seed {seed}, {samples} samples; stackbound {version}.",
+    "field": "field",
+    "value": "value",
+    "unit": "unit",
+    "source": "source",
+    "grade": "grade",
+    "claim": "claim",
+    "published": "published",
+    "model": "model P5–P50–P95",
+    "inside": "inside",
+    "yes": "yes",
+    "no": "no",
+    "scenario": "scenario",
+    "seed": "seed",
+    "samples": "samples",
+    "digest": "scenario hash",
+    "version": "version",
+    "no_discovery": "Scenario discovery was not run.",
+    "no_sensitivity": "Sensitivity was not run.",
+}
+
+_NL = {
+    "title": "stackbound-rapport: {scenario}",
+    "question_heading": "De vraag en het antwoord",
+    "question": (
+        "Hoeveel AI-versnellers kan {scenario} werkelijk bouwen, maand na maand, als logische wafers, "
+        "HBM-stacks, packaging, voorraden en import op verschillende momenten opraken, en welke factor beperkt?"
+    ),
+    "answer": (
+        "In {year} produceert {scenario} {units} versnellers (P50; 90%-bereik {low} tot {high}), goed voor "
+        "{compute} H100-equivalenten aan rekenkracht."
+    ),
+    "answer_binding": (
+        "De beperking die het belangrijkste product ({variant}) in {year} het vaakst begrenst, is {constraint} (P={p})."
+    ),
+    "units_heading": "Eenheden en rekenkracht per jaar",
+    "units_title": "Geproduceerde versnellers per jaar",
+    "compute_title": "Toegevoegde rekenkracht per jaar",
+    "production_heading": "Productie per product",
+    "production_title": "Geproduceerde versnellers per jaar, per product (gemiddelde)",
+    "runway_heading": "Voorraden en hun looptijd",
+    "runway_title": "Voorraden die opraken (stand aan het eind van de maand)",
+    "runout": "{stockpile} raakt binnen de periode leeg met kans {p}: P50 {p50} (P5 {p5}, P95 {p95}).",
+    "never": "nooit",
+    "binding_heading": "Beperkende factoren",
+    "binding_title": "Kans dat elke beperking een actieve productvariant begrenst, per maand",
+    "binding_text": "Per maand de beperking die de productie van elke variant het vaakst begrenst:",
+    "stranded_heading": "Gestrande chips en HBM",
+    "stranded_title": "Gestrande voorraad (wachtend op de partnercomponent)",
+    "comparison_heading": "Scenariovergelijking",
+    "comparison_title": "Geproduceerde versnellers, verschil met {base}",
+    "comparison_text": "Gepaarde verschillen op dezelfde toevalsgetallen (seed {seed}); P50 met het P5–P95-bereik.",
+    "sensitivity_heading": "Gevoeligheid",
+    "tornado_title": "Tornado: {output}",
+    "sobol_title": "Sobol-indices: {output}",
+    "discovery_heading": "Scenario-ontdekking",
+    "validation_heading": "Validatie tegen gepubliceerde schattingen",
+    "validation_text": "{inside} van {total} gepubliceerde schattingen overlappen het P5–P95-bereik van het model.",
+    "compute_heading": "Rekenkracht in bezit en toegankelijk",
+    "owned_title": "Rekenkracht in bezit (geïnstalleerd) en in het buitenland gehuurd",
+    "register_heading": "Register van aannames",
+    "register_text": "{count} waarden: {a} graad A, {b} graad B, {c} graad C, {assumed} aannames.",
+    "record_heading": "Verantwoording van de run",
+    "year": "jaar",
+    "month": "maand",
+    "units": "eenheden",
+    "units_per_year": "eenheden per jaar",
+    "h100e": "H100-equivalenten",
+    "h100e_per_year": "H100-equivalenten per jaar",
+    "probability": "kans",
+    "stacks_or_dies": "chips of HBM-stacks",
+    "change_units": "verandering in eenheden per jaar",
+    "sobol_index": "index",
+    "first_order": "eerste orde",
+    "total_order": "totale orde",
+    "low": "invoer op P10",
+    "high": "invoer op P90",
+    "base": "alle invoer op mediaan",
+    "owned": "in bezit, geïnstalleerd",
+    "rented": "gehuurd in het buitenland",
+    "p50": "P50",
+    "band": "P5–P95",
+    "footnote": "Scenario {scenario}, seed {seed}, {samples} trekkingen; stackbound {version}.",
+    "field": "veld",
+    "value": "waarde",
+    "unit": "eenheid",
+    "source": "bron",
+    "grade": "graad",
+    "claim": "bewering",
+    "published": "gepubliceerd",
+    "model": "model P5–P50–P95",
+    "inside": "binnen bereik",
+    "yes": "ja",
+    "no": "nee",
+    "scenario": "scenario",
+    "seed": "seed",
+    "samples": "trekkingen",
+    "digest": "scenario-hash",
+    "version": "versie",
+    "no_discovery": "Scenario-ontdekking is niet uitgevoerd.",
+    "no_sensitivity": "Gevoeligheidsanalyse is niet uitgevoerd.",
+}
+
+_TEXT: dict[Lang, dict[str, str]] = {"en": _EN, "nl": _NL}
+
+
+def text(lang: Lang, key: str, **values: object) -> str:
+    """The words for ``key`` in ``lang``, filled with ``values``."""
+    template = _TEXT[lang][key]
+    return template.format(**values) if values else template
+
+
+def number(value: float, lang: Lang = "en") -> str:
+    """12_345_678 -> '12.3M' (Dutch: '12,3 mln')."""
+    size = abs(value)
+    for limit, en, nl in ((1e9, "B", " mld"), (1e6, "M", " mln"), (1e3, "k", "k")):
+        if size >= limit:
+            shown = f"{value / limit:.3g}"
+            return shown.replace(".", ",") + nl if lang == "nl" else shown + en
+    shown = f"{value:.3g}"
+    return shown.replace(".", ",") if lang == "nl" else shown

@@ -1,0 +1,217 @@
+"""The report directory: every file, the workbook, the charts, a stable structure for a
+fixed seed, both languages, and the CLI around it."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from stackbound.report.gather import ReportData, ReportSettings, gather
+from stackbound.report.i18n import _TEXT, text
+from stackbound.report.tables import TABLES
+from stackbound.report.write import write_report
+from stackbound.scenario.loader import load_scenario
+
+SEED, SAMPLES = 1, 2_000
+SCENARIOS = ("china", "hbm-smuggling")
+CHARTS = (
+    "units",
+    "compute",
+    "production",
+    "runway",
+    "binding",
+    "stranded",
+    "comparison",
+    "tornado",
+    "sobol",
+    "owned",
+)
+SECTIONS = (
+    "question",
+    "units",
+    "production",
+    "runway",
+    "binding",
+    "stranded",
+    "comparison",
+    "sensitivity",
+    "discovery",
+    "validation",
+    "owned",
+    "register",
+    "record",
+)
+GOLDEN_UNITS_2027 = {"china": 1.45e6, "hbm-smuggling": 1.6e6}
+"""P50 of total units produced in 2027 (seed 1, 2,000 samples): a tolerant check that the
+report shows the model's numbers; the engine's own golden tests pin them exactly."""
+
+
+@pytest.fixture(scope="module")
+def data() -> ReportData:
+    settings = ReportSettings(samples=SAMPLES, seed=SEED, sobol_samples=64)
+    return gather([load_scenario(name) for name in SCENARIOS], settings)
+
+
+@pytest.fixture(scope="module")
+def report(data: ReportData, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_report(tmp_path_factory.mktemp("report") / "out", data, ("nl",))
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    width, height = struct.unpack(">II", head[16:24])
+    return int(width), int(height)
+
+
+def test_every_output_is_written(report: Path) -> None:
+    for name in ("report.html", "report.md", "report.nl.html", "report.nl.md", "stackbound.xlsx", "manifest.json"):
+        assert (report / name).is_file(), name
+    for table in TABLES:
+        assert (report / "data" / f"{table}.csv").is_file()
+        assert (
+            pd.read_parquet(report / "data" / f"{table}.parquet").shape
+            == pd.read_csv(report / "data" / f"{table}.csv").shape
+        )
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["seed"] == SEED
+    assert manifest["samples"] == SAMPLES
+    assert [s["scenario"] for s in manifest["scenarios"]] == list(SCENARIOS)
+    assert not list(report.parent.glob(".out.partial-*"))
+
+
+def test_charts_are_valid_images_of_sensible_size(report: Path) -> None:
+    for folder in (report / "charts", report / "charts" / "nl"):
+        for key in CHARTS:
+            width, height = png_size(folder / f"{key}.png")
+            assert 600 <= width <= 3000, (key, width)
+            assert 300 <= height <= 3000, (key, height)
+            svg = (folder / f"{key}.svg").read_text(encoding="utf-8")
+            assert svg.lstrip().startswith("<?xml")
+            assert "<svg" in svg
+
+
+def test_workbook_has_every_sheet_with_numbers(report: Path) -> None:
+    book = load_workbook(report / "stackbound.xlsx", read_only=True)
+    assert book.sheetnames == list(TABLES)
+    for name in book.sheetnames:
+        if name == "assumptions":  # text by nature: values, units and sources
+            continue
+        rows = book[name].iter_rows(min_row=2, max_row=50, values_only=True)
+        numbers = [v for row in rows for v in row if isinstance(v, int | float) and not isinstance(v, bool)]
+        assert numbers, f"sheet {name} has no numeric cells"
+    summary = book["summary"]
+    header = [c.value for c in next(summary.iter_rows(max_row=1))]
+    p50 = [row[header.index("p50")] for row in summary.iter_rows(min_row=2, values_only=True)]
+    assert all(isinstance(v, float) for v in p50)
+
+
+def test_report_structure_is_stable(report: Path) -> None:
+    page = (report / "report.html").read_text(encoding="utf-8")
+    for section in SECTIONS:
+        assert f'<section id="{section}">' in page, section
+    for key in CHARTS:
+        assert f'id="chart-{key}"' in page, key
+    assert "<script src=" not in page
+    assert "cdn" not in page.split("<body>", 1)[1].lower()
+    markdown = (report / "report.md").read_text(encoding="utf-8")
+    assert [line for line in markdown.splitlines() if line.startswith("## ")] == [
+        f"## {text('en', key)}"
+        for key in (
+            "question_heading",
+            "units_heading",
+            "production_heading",
+            "runway_heading",
+            "binding_heading",
+            "stranded_heading",
+            "comparison_heading",
+            "sensitivity_heading",
+            "discovery_heading",
+            "validation_heading",
+            "compute_heading",
+            "register_heading",
+            "record_heading",
+        )
+    ]
+    for key in CHARTS:
+        assert f"(charts/{key}.png)" in markdown
+
+
+def test_report_numbers_match_the_model(report: Path) -> None:
+    summary = pd.read_csv(report / "data" / "summary.csv")
+    units = summary[(summary["metric"] == "units") & (summary["year"] == 2027)].set_index("scenario")["p50"]
+    for scenario, expected in GOLDEN_UNITS_2027.items():
+        assert units[scenario] == pytest.approx(expected, rel=0.3), scenario
+    annual = pd.read_csv(report / "data" / "annual.csv")
+    row = annual[(annual["scenario"] == "china") & (annual["metric"] == "units") & (annual["group"] == "total")]
+    assert float(row[row["year"] == 2027]["p50"].iloc[0]) == pytest.approx(units["china"])
+
+
+def test_assumptions_register_links_every_source(report: Path) -> None:
+    page = (report / "report.html").read_text(encoding="utf-8")
+    register = page.split('<section id="register">', 1)[1].split("</section>", 1)[0]
+    sources = pd.read_csv(report / "data" / "assumptions.csv")["source"].dropna()
+    urls = {part.strip().split(" ")[0] for s in sources for part in s.split(";") if part.strip().startswith("http")}
+    assert urls
+    for url in urls:
+        assert f'href="{url}"' in register.replace("&amp;", "&"), url
+
+
+def test_dutch_edition_is_dutch(report: Path) -> None:
+    dutch = (report / "report.nl.md").read_text(encoding="utf-8")
+    assert "## De vraag en het antwoord" in dutch
+    assert "versnellers" in dutch
+    assert "(charts/nl/units.png)" in dutch
+    assert '<html lang="nl">' in (report / "report.nl.html").read_text(encoding="utf-8")
+    binding = dutch.split("## Beperkende factoren", 1)[1].split("## ", 1)[0]
+    assert "vanaf" in binding
+    assert " then " not in binding
+    assert "throughout" not in binding
+    discovery = dutch.split("## Scenario-ontdekking", 1)[1].split("## ", 1)[0]
+    assert "van de runs" in discovery
+
+
+def test_both_languages_have_every_word() -> None:
+    assert set(_TEXT["en"]) == set(_TEXT["nl"])
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stackbound", *args], capture_output=True, text=True, timeout=300, check=False, cwd=cwd
+    )
+
+
+def test_run_plot_writes_the_fan_chart(tmp_path: Path) -> None:
+    done = run_cli("run", "example", "--samples", "500", "--seed", "2", "--plot", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert png_size(tmp_path / "stackbound-units.png")[0] >= 600
+    done = run_cli("run", "example", "--samples", "500", "--seed", "2", "--plot", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert png_size(tmp_path / "out" / "units.png")[0] >= 600
+    assert (tmp_path / "out" / "manifest.json").is_file()
+
+
+def test_report_command(tmp_path: Path) -> None:
+    target = tmp_path / "report"
+    args = ("report", "china", "--samples", "500", "--seed", "3", "--no-sensitivity", "--no-discovery")
+    done = run_cli(*args, "--out", str(target))
+    assert done.returncode == 0, done.stderr
+    assert (target / "report.html").is_file()
+    assert not (target / "report.nl.html").exists()
+    assert "Sensitivity was not run." in (target / "report.md").read_text(encoding="utf-8")
+    again = run_cli(*args, "--out", str(target))  # an earlier report is replaced
+    assert again.returncode == 0, again.stderr
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    refused = run_cli(*args, "--out", str(foreign))
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    assert (foreign / "notes.txt").read_text() == "keep me"

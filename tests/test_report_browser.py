@@ -1,0 +1,132 @@
+"""``report.html`` in a real headless browser: Debian's Chromium driven by Playwright.
+
+The session fixture installs Chromium with apt-get when it is missing, as CI needs on a
+fresh machine (``playwright install`` cannot download browsers here); the Playwright
+Python package comes with the ``dev`` extras. The page must load with no console error and no request beyond
+the file itself, draw every chart with data, and show on hover the value in the CSV.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from playwright.sync_api import sync_playwright
+
+from stackbound.report.gather import ReportSettings, gather
+from stackbound.report.interactive import shown
+from stackbound.report.write import write_report
+from stackbound.scenario.loader import load_scenario
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CHARTS = ("units", "compute", "production", "runway", "binding", "stranded", "comparison", "tornado", "sobol", "owned")
+
+
+def _install_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.fail(f"{CHROMIUM} is missing and cannot be installed here: run `apt-get install chromium` as root")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    _install_chromium()
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    settings = ReportSettings(samples=2_000, seed=5, sobol_samples=64, discovery=False)
+    data = gather([load_scenario("china"), load_scenario("more-licences")], settings)
+    return write_report(tmp_path_factory.mktemp("browser") / "out", data)
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, report: Path) -> Iterator[tuple[Any, list[str], list[str]]]:
+    errors: list[str] = []
+    requests: list[str] = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "request",
+        lambda request: None if request.url.startswith(("file://", "data:")) else requests.append(request.url),
+    )
+    page.goto((report / "report.html").as_uri(), wait_until="load")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 10")
+    yield page, errors, requests
+    page.close()
+
+
+def test_page_loads_offline_without_errors(page: tuple[Any, list[str], list[str]]) -> None:
+    view, errors, requests = page
+    view.wait_for_timeout(300)
+    assert errors == []
+    assert requests == []
+    assert view.title().startswith("stackbound report")
+
+
+def test_every_chart_renders_with_data(page: tuple[Any, list[str], list[str]]) -> None:
+    view, _, _ = page
+    for key in CHARTS:
+        drawn = view.evaluate(
+            """key => {
+                const chart = document.getElementById('chart-' + key);
+                if (!chart || !chart.data) return 0;
+                const marks = chart.querySelectorAll('.scatterlayer .trace path, .barlayer .point path');
+                return Math.min(chart.data.length, marks.length);
+            }""",
+            key,
+        )
+        assert drawn > 0, f"chart {key} drew nothing"
+
+
+def test_hover_shows_the_value_in_the_csv(page: tuple[Any, list[str], list[str]], report: Path) -> None:
+    view, _, _ = page
+    annual = pd.read_csv(report / "data" / "annual.csv")
+    row = annual[
+        (annual["scenario"] == "china")
+        & (annual["metric"] == "units")
+        & (annual["group"] == "total")
+        & (annual["year"] == 2026)
+    ]
+    expected = shown(float(row["p50"].iloc[0]))
+    view.locator("#chart-units").scroll_into_view_if_needed()
+    point = view.evaluate(
+        """() => {
+            const chart = document.getElementById('chart-units');
+            const trace = chart.data.findIndex(t => t.name === 'china');
+            const layout = chart._fullLayout, box = chart.getBoundingClientRect();
+            const i = chart.data[trace].x.indexOf('2026');
+            return [box.left + layout.xaxis._offset + layout.xaxis.l2p(i),
+                    box.top + layout.yaxis._offset + layout.yaxis.d2p(chart.data[trace].y[i])];
+        }"""
+    )
+    view.mouse.move(point[0] - 30, point[1] - 30)
+    view.mouse.move(point[0], point[1])
+    label = view.locator("#chart-units .hoverlayer .hovertext")
+    label.first.wait_for(state="attached", timeout=5_000)
+    assert expected in label.first.text_content()
