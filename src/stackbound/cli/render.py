@@ -8,6 +8,7 @@ from rich.table import Table
 
 from stackbound.analysis.validate import CaseResult
 from stackbound.engine.results import PERCENTILES, RunResult
+from stackbound.report.export import inputs_table
 from stackbound.scenario.loader import LoadedScenario
 
 __all__ = ["render_run", "render_scenario", "short_number"]
@@ -131,8 +132,6 @@ def render_validation(console: Console, scenario: str, outcomes: list[CaseResult
 
 def render_scenario(console: Console, loaded: LoadedScenario) -> None:
     """The resolved scenario: every value with its unit and source."""
-    from stackbound.report.export import inputs_table
-
     scenario = loaded.scenario
     console.print(f"[bold]{scenario.name}[/bold]: {scenario.description.strip()}")
     months = scenario.horizon.end - scenario.horizon.start + 1

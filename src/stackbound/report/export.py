@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,15 @@ import yaml
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.errors import OutputError
 from stackbound.report.summary import summary_document
+from stackbound.scenario.inputs import param_inputs, walk_params
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
+from stackbound.scenario.yamlio import format_path
 
 __all__ = ["atomic_directory", "inputs_table", "write_run", "write_text_atomically"]
 
 
 def package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("stackbound")
     except PackageNotFoundError:
@@ -81,9 +82,6 @@ def write_text_atomically(target: Path, text: str) -> None:
 
 def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
     """Every value of the scenario with its unit and provenance (the assumptions register)."""
-    from stackbound.scenario.inputs import param_inputs, walk_params
-    from stackbound.scenario.yamlio import format_path
-
     rows = []
     for path, param in walk_params(loaded.scenario):
         prov = param.provenance.as_dict() if param.provenance else {}

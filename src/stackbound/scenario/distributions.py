@@ -18,6 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from stackbound.scenario.units import FRACTION, parse_quantity
+
 __all__ = ["PARSERS", "Distribution", "Reader"]
 
 FloatArray = NDArray[np.float64]
@@ -216,8 +218,6 @@ def _parse_bernoulli(raw: object, read: Reader, scale: Reader) -> Distribution:
 
 
 def _probability(raw: object) -> float:
-    from stackbound.scenario.units import FRACTION, parse_quantity
-
     return parse_quantity(raw, FRACTION)
 
 
