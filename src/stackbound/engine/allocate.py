@@ -76,7 +76,6 @@ class _Static:
 
     pool_component: NDArray[np.int64]
     draw_order: NDArray[np.int64]
-    uses: NDArray[np.bool_]
     bill_components: NDArray[np.int64]
     variant_product: NDArray[np.int64]
     variant_line: NDArray[np.int64]
@@ -88,17 +87,14 @@ class _Static:
         order = np.full((len(plan.components), max(width, 1)), -1, dtype=np.int64)
         for c, pools in enumerate(plan.draw_order):
             order[c, : len(pools)] = pools
-        uses = np.zeros((len(plan.variants), len(plan.components)), dtype=bool)
         most = max((len(v.components) for v in plan.variants), default=1)
         bill_components = np.full((len(plan.variants), most), -1, dtype=np.int64)
         for v, spec in enumerate(plan.variants):
-            uses[v, list(spec.components)] = True
             bill_components[v, : len(spec.components)] = spec.components
         products = plan.loaded.scenario.products
         return cls(
             pool_component=np.array([p.component for p in plan.pools], dtype=np.int64),
             draw_order=order,
-            uses=uses,
             bill_components=bill_components,
             variant_product=np.array([v.product for v in plan.variants], dtype=np.int64),
             variant_line=np.array([-1 if v.packaging is None else v.packaging for v in plan.variants], dtype=np.int64),

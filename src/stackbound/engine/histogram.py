@@ -8,12 +8,10 @@ geometrically inside it, is within ``RELATIVE_ERROR`` of the exact sample percen
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["BINS", "LOW", "RELATIVE_ERROR", "SCALE", "bin_index", "percentile_from_counts"]
+__all__ = ["BINS", "LOW", "RELATIVE_ERROR", "SCALE", "percentile_from_counts"]
 
 LOW = 1e-3
 PER_DECADE = 200
@@ -25,16 +23,6 @@ RELATIVE_ERROR = 10 ** (1 / PER_DECADE) - 1.0
 
 SCALE = PER_DECADE / float(np.log2(10.0))
 """Bins per unit of log2: the bin of v >= LOW is 1 + floor(log2(v / LOW) * SCALE)."""
-
-
-def bin_index(values: NDArray[np.float64]) -> NDArray[np.uint16]:
-    """The bin of each value, as the compiled reduction computes it: logarithms in float32
-    (vectorised); a value within 1e-7 of a bin edge may land in the next bin, far inside
-    RELATIVE_ERROR."""
-    logs = np.log2(np.maximum(values, LOW), dtype=np.float32)
-    index = ((logs - math.log2(LOW)) * SCALE).astype(np.int64) + 1
-    index[values < LOW] = 0
-    return np.minimum(index, BINS - 1).astype(np.uint16)
 
 
 def _edge(index: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -22,8 +22,6 @@ from stackbound.scenario.schema import FabLine, Stockpile
 
 __all__ = ["Plan", "PoolSpec", "VariantSpec", "build_plan"]
 
-INACTIVE = 0
-
 
 @dataclass(frozen=True)
 class PoolSpec:
