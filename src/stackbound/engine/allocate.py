@@ -1,8 +1,8 @@
 """The monthly loop: arrivals, allocation by priority, consumption, carry-over.
 
-One pass over the months; each month is two compiled kernels over all samples of a block
-(:mod:`stackbound.engine.kernel`), so Python work per month never grows with samples. Each
-month:
+One pass over the months, compiled (:mod:`stackbound.engine.kernel`): the whole horizon is
+one call over all samples of a block (in exact mode, two calls per month around the
+solver), so Python work never grows with samples. Each month:
 
 1. arrivals are added to every pool's inventory, and what can be drawn this month
    (inventory, or a stockpile's ration) is summed per component;
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from stackbound.engine.kernel import close_month, open_month
+from stackbound.engine.kernel import all_months, close_month, open_month
 from stackbound.engine.plan import Plan
 from stackbound.engine.supply import Supply
 
@@ -129,46 +129,46 @@ def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -
         stranded=np.empty((C, T, n)),
     )
     inventory, drawable, available = np.zeros((P, n)), np.zeros((P, n)), np.zeros((C, n))
-    rations = np.full((P, T, n), np.inf)
-    for p, limit in enumerate(supply.max_draw):
-        if limit is not None:
-            rations[p] = limit
+    limits = [(p, limit) for p, limit in enumerate(supply.max_draw) if limit is not None]
+    ration_of = np.full(P, -1, dtype=np.int64)
+    rations = np.empty((max(len(limits), 1), T, n))
+    for row, (p, limit) in enumerate(limits):
+        ration_of[p] = row
+        rations[row] = limit
     market = supply.market if supply.market is not None else np.full((T, n), np.inf)
     codes = np.array([plan.code_packaging, plan.code_demand, plan.code_market], dtype=np.int8)
     work = (np.zeros((C, n)), np.zeros((L, n)), np.zeros((R, n)), np.zeros(n))
-    no_given = np.zeros((V, n))
+    exogenous = (
+        static.draw_order,
+        supply.capacity,
+        supply.packaging_yield,
+        supply.demand_cap,
+        market,
+        supply.market is not None,
+        supply.active,
+        supply.bill,
+        static.bill_components,
+        supply.slots,
+        static.variant_product,
+        static.variant_line,
+        static.variant_domestic,
+    )
+    outputs = (
+        paths.attempts,
+        paths.good,
+        paths.binding,
+        paths.starved,
+        paths.relief,
+        paths.consumed,
+        paths.closing,
+        paths.stranded,
+    )
+    opening = (inventory, supply.arrivals, ration_of, rations, static.pool_component, drawable, available)
+    if solver is None:  # the whole horizon in one compiled call
+        all_months(*opening, *exogenous, codes, *work, *outputs)
+        return paths
     for t in range(T):
-        open_month(t, inventory, supply.arrivals, rations, static.pool_component, drawable, available)
-        given = no_given if solver is None else np.ascontiguousarray(solver(_state(t, static, supply, available)))
-        close_month(
-            t,
-            available,
-            drawable,
-            inventory,
-            static.draw_order,
-            supply.capacity,
-            supply.packaging_yield,
-            supply.demand_cap,
-            market,
-            supply.market is not None,
-            supply.active,
-            supply.bill,
-            static.bill_components,
-            supply.slots,
-            static.variant_product,
-            static.variant_line,
-            static.variant_domestic,
-            given,
-            solver is not None,
-            codes,
-            *work,
-            paths.attempts,
-            paths.good,
-            paths.binding,
-            paths.starved,
-            paths.relief,
-            paths.consumed,
-            paths.closing,
-            paths.stranded,
-        )
+        open_month(t, *opening)
+        given = np.ascontiguousarray(solver(_state(t, static, supply, available)))
+        close_month(t, available, drawable, inventory, *exogenous, given, True, codes, *work, *outputs)
     return paths

@@ -1,9 +1,9 @@
 """Turn a scenario parameter into numbers for a block of samples.
 
-``evaluate(param, name, draws, months)`` returns an array that broadcasts to
-``(samples, len(months))``: a constant is ``(1, 1)``, an uncertain scalar ``(n, 1)``, a
-curve ``(n or 1, M)``. ``draws`` maps input names (see
-:mod:`stackbound.scenario.inputs`) to one value per sample.
+``evaluate(param, name, draws, months)`` returns an array, months first, that broadcasts
+to ``(len(months), samples)``: a constant is ``(1, 1)``, an uncertain scalar ``(1, n)``,
+a curve ``(M, n or 1)``. ``draws`` maps input names (see :mod:`stackbound.scenario.inputs`)
+to one value per sample.
 """
 
 from __future__ import annotations
@@ -13,22 +13,43 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
+from stackbound.engine.kernel import take_lagged
 from stackbound.scenario.months import format_month
 from stackbound.scenario.values import Curve, Param, Scalar
 
-__all__ = ["Draws", "evaluate", "evaluate_scalar", "knot_weights"]
+__all__ = ["Draws", "evaluate", "evaluate_scalar", "knot_weights", "lagged"]
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 Draws = Mapping[str, FloatArray]
+
+
+def lagged(series: FloatArray, first: int, months: IntArray, lag: IntArray) -> FloatArray:
+    """``series`` (broadcastable to (grid months, n)) on a grid of months starting at
+    absolute month ``first``, read ``lag[i]`` months late at each of ``months``: (M, n).
+    ``lag`` has one entry per sample or one for all. Every ``months − lag`` must lie on
+    the grid."""
+    n = max(len(lag), series.shape[1])
+    rows = int(months.max()) - first + 1 if series.shape[0] == 1 else series.shape[0]
+    if n and (int(months.min()) - first - int(lag.max()) < 0 or int(months.max()) - first - int(lag.min()) >= rows):
+        raise ValueError("lagged: months minus lags fall outside the series' grid")
+    out = np.empty((len(months), n))
+    take_lagged(
+        np.ascontiguousarray(series, dtype=np.float64),
+        np.ascontiguousarray(months - first, dtype=np.int64),
+        np.ascontiguousarray(lag, dtype=np.int64),
+        out,
+    )
+    return out
 
 
 def _scalar(scalar: Scalar, name: str, draws: Draws) -> FloatArray:
     if scalar.uncertain:
-        return draws[name][:, None]
+        return draws[name][None, :]
     return np.full((1, 1), scalar.value)
 
 
-def knot_weights(knot_months: list[int], months: NDArray[np.int64], step: bool) -> FloatArray:
+def knot_weights(knot_months: list[int], months: IntArray, step: bool) -> FloatArray:
     """Weights ``W[k, m]`` with curve(m) = Σ_k value_k · W[k, m]: linear interpolation
     between knots (or the last knot held, if ``step``), flat outside the knots."""
     count = len(knot_months)
@@ -46,27 +67,25 @@ def knot_weights(knot_months: list[int], months: NDArray[np.int64], step: bool) 
     return weights
 
 
-def _curve(curve: Curve, name: str, draws: Draws, months: NDArray[np.int64]) -> FloatArray:
+def _curve(curve: Curve, name: str, draws: Draws, months: IntArray) -> FloatArray:
     shifts = None
     if curve.shift is not None:
-        shift = _scalar(curve.shift, f"{name}@shift", draws)[:, 0]
+        shift = _scalar(curve.shift, f"{name}@shift", draws)[0]
         shifts = np.rint(shift).astype(np.int64)
     low = int(months.min()) - (int(shifts.max()) if shifts is not None else 0)
     high = int(months.max()) - (int(shifts.min()) if shifts is not None else 0)
     grid = np.arange(low, high + 1)
     knot_months = [m for m, _ in curve.knots]
     weights = knot_weights(knot_months, grid, curve.step)
-    total: FloatArray = np.zeros((1, len(grid)))
+    total: FloatArray = np.zeros((len(grid), 1))
     for k, (month, knot) in enumerate(curve.knots):
-        total = total + _scalar(knot, f"{name}@{format_month(month)}", draws) * weights[k]
+        total = total + _scalar(knot, f"{name}@{format_month(month)}", draws) * weights[k][:, None]
     if shifts is None:
-        return total[:, months - low]
-    rows = max(total.shape[0], len(shifts))
-    index = np.broadcast_to((months[None, :] - shifts[:, None]) - low, (rows, len(months)))
-    return np.take_along_axis(np.broadcast_to(total, (rows, len(grid))), index, axis=1)
+        return total[months - low]
+    return lagged(total, low, months, shifts)
 
 
-def evaluate(param: Param, name: str, draws: Draws, months: NDArray[np.int64]) -> FloatArray:
+def evaluate(param: Param, name: str, draws: Draws, months: IntArray) -> FloatArray:
     """``param`` over ``months`` (absolute month indices), clipped to its kind's range."""
     value = param.value
     result = _scalar(value, name, draws) if isinstance(value, Scalar) else _curve(value, name, draws, months)
@@ -80,4 +99,4 @@ def evaluate_scalar(param: Param, name: str, draws: Draws) -> FloatArray:
     """A scalar parameter as shape ``(n,)`` or ``(1,)``."""
     if not isinstance(param.value, Scalar):
         raise TypeError(f"{name} is a curve where a single number was expected")
-    return evaluate(param, name, draws, np.zeros(1, dtype=np.int64))[:, 0]
+    return evaluate(param, name, draws, np.zeros(1, dtype=np.int64)).reshape(-1)

@@ -11,7 +11,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["BINS", "LOW", "RELATIVE_ERROR", "SCALE", "percentile_from_counts"]
+__all__ = [
+    "BINS",
+    "EDGES",
+    "LOW",
+    "MANTISSA_BITS",
+    "MANTISSA_LOG2",
+    "RELATIVE_ERROR",
+    "SCALE",
+    "percentile_from_counts",
+]
 
 LOW = 1e-3
 PER_DECADE = 200
@@ -22,11 +31,21 @@ RELATIVE_ERROR = 10 ** (1 / PER_DECADE) - 1.0
 
 
 SCALE = PER_DECADE / float(np.log2(10.0))
-"""Bins per unit of log2: the bin of v >= LOW is 1 + floor(log2(v / LOW) * SCALE)."""
+"""Bins per unit of log2: the bin of v >= LOW is about 1 + floor(log2(v / LOW) * SCALE)."""
 
 
 def _edge(index: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(LOW * 10.0 ** ((index - 1) / PER_DECADE), dtype=np.float64)
+
+
+EDGES = np.concatenate([[0.0], _edge(np.arange(1, BINS, dtype=np.float64)), [np.inf]])
+"""Lower edge of every bin and, last, +∞: bin b holds EDGES[b] <= v < EDGES[b + 1]
+(bin 0 everything below LOW); these edges, not a logarithm, define the bins."""
+
+MANTISSA_BITS = 12
+MANTISSA_LOG2 = np.log2(1.0 + np.arange(2**MANTISSA_BITS) / 2**MANTISSA_BITS)
+"""log2 of a float's mantissa from its leading bits: the first guess of a value's bin,
+which the edges then correct (one bin per table cell at most, so one step)."""
 
 
 def percentile_from_counts(counts: NDArray[np.int64], q: float) -> NDArray[np.float64]:

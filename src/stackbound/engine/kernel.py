@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["SLACK", "TINY", "ZERO", "close_month", "open_month"]
+__all__ = ["SLACK", "TINY", "ZERO", "all_months", "close_month", "open_month", "take_lagged"]
 
 TINY = 1e-12
 """Floor on a divisor (a bill quantity, slots, a yield)."""
@@ -23,18 +23,34 @@ SLACK = 1e-7
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def open_month(t, inventory, arrivals, max_draw, pool_component, drawable, available):  # type: ignore[no-untyped-def]
-    """inventory += arrivals; drawable = min(inventory, ration); available = Σ drawable per component."""
+def open_month(t, inventory, arrivals, ration_of, rations, pool_component, drawable, available):  # type: ignore[no-untyped-def]
+    """inventory += arrivals; drawable = min(inventory, ration); available = Σ drawable per
+    component. ``ration_of[p]`` is pool p's row in ``rations`` (−1: no ration)."""
     pools, n = inventory.shape
     available[:] = 0.0
     for p in range(pools):
         c = pool_component[p]
+        r = ration_of[p]
         for i in range(n):
             held = inventory[p, i] + arrivals[p, t, i]
             inventory[p, i] = held
-            take = min(held, max_draw[p, t, i])
+            take = held if r < 0 else min(held, rations[r, t, i])
             drawable[p, i] = take
             available[c, i] += take
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _tighter(candidate, candidate_code, candidate_drawn, best, second, code, drawn):  # type: ignore[no-untyped-def]
+    """Fold one more limit into the tightest (``best``, its ``code`` and whether it was
+    ``drawn`` down this month) and the next tightest (``second``); the first of equal
+    limits stays tightest. Written without branches: which limit binds varies from sample
+    to sample, so a branch would be mispredicted often."""
+    lower = candidate < best
+    second = min(second, max(candidate, best))
+    best = min(best, candidate)
+    code = candidate_code if lower else code
+    drawn = candidate_drawn if lower else drawn
+    return best, second, code, drawn
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -108,44 +124,23 @@ def close_month(  # type: ignore[no-untyped-def]
                 if c < 0:
                     break
                 amount = max(bill[v, c, i], TINY)
-                candidate = left[c, i] / amount
-                if candidate < best:
-                    second = best
-                    best = candidate
-                    code = c + 1
-                    reduced = left[c, i] < available[c, i] * (1.0 - 1e-12)
-                elif candidate < second:
-                    second = candidate
+                drawn = left[c, i] < available[c, i] * (1.0 - 1e-12)
+                best, second, code, reduced = _tighter(left[c, i] / amount, c + 1, drawn, best, second, code, reduced)
             per_attempt = 1.0
             if line >= 0:
                 per_attempt = packaging_yield[line, t, i]
                 room = max(slots[v, i], TINY)
+                drawn = line_left[line, i] < capacity[line, t, i] * (1.0 - 1e-12)
                 candidate = line_left[line, i] / room
-                if candidate < best:
-                    second = best
-                    best = candidate
-                    code = code_packaging
-                    reduced = line_left[line, i] < capacity[line, t, i] * (1.0 - 1e-12)
-                elif candidate < second:
-                    second = candidate
+                best, second, code, reduced = _tighter(candidate, code_packaging, drawn, best, second, code, reduced)
             yield_floor = max(per_attempt, TINY)
+            drawn = cap_left[product, i] < demand_cap[product, t, i] * (1.0 - 1e-12)
             candidate = cap_left[product, i] / yield_floor
-            if candidate < best:
-                second = best
-                best = candidate
-                code = code_demand
-                reduced = cap_left[product, i] < demand_cap[product, t, i] * (1.0 - 1e-12)
-            elif candidate < second:
-                second = candidate
+            best, second, code, reduced = _tighter(candidate, code_demand, drawn, best, second, code, reduced)
             if domestic_market:
+                drawn = market_left[i] < market[t, i] * (1.0 - 1e-12)
                 candidate = market_left[i] / yield_floor
-                if candidate < best:
-                    second = best
-                    best = candidate
-                    code = code_market
-                    reduced = market_left[i] < market[t, i] * (1.0 - 1e-12)
-                elif candidate < second:
-                    second = candidate
+                best, second, code, reduced = _tighter(candidate, code_market, drawn, best, second, code, reduced)
             x = best if best > ZERO else 0.0
             if use_given:
                 wanted = given[v, i]
@@ -216,13 +211,13 @@ def _draw_and_strand(  # type: ignore[no-untyped-def]
             c = bill_components[v, k]
             if c < 0:
                 break
-            for i in range(n):
-                if active[product, t, i]:
-                    bound = binding[v, t, i]
-                    if bound == c + 1:
-                        binds[c, i] = True
-                    elif (1 <= bound <= components) or bound == code_packaging:
-                        elsewhere[c, i] = True
+            for i in range(n):  # without branches: they would follow the data
+                bound = binding[v, t, i]
+                on = active[product, t, i]
+                here = on & (bound == c + 1)
+                other = on & (bound != c + 1) & (((bound >= 1) & (bound <= components)) | (bound == code_packaging))
+                binds[c, i] |= here
+                elsewhere[c, i] |= other
     for c in range(components):
         for i in range(n):
             need = max(available[c, i] - left[c, i], 0.0)
@@ -240,6 +235,82 @@ def _draw_and_strand(  # type: ignore[no-untyped-def]
     for p in range(pools):
         for i in range(n):
             closing[p, t, i] = inventory[p, i]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def all_months(  # type: ignore[no-untyped-def]
+    inventory,
+    arrivals,
+    ration_of,
+    rations,
+    pool_component,
+    drawable,
+    available,
+    draw_order,
+    capacity,
+    packaging_yield,
+    demand_cap,
+    market,
+    has_market,
+    active,
+    bill,
+    bill_components,
+    slots,
+    variant_product,
+    variant_line,
+    variant_domestic,
+    codes,
+    left,
+    line_left,
+    cap_left,
+    market_left,
+    attempts,
+    good,
+    binding,
+    starved,
+    relief,
+    consumed,
+    closing,
+    stranded,
+):
+    """:func:`open_month` then greedy :func:`close_month` for every month of the horizon."""
+    no_given = np.zeros((1, 1))
+    for t in range(arrivals.shape[1]):
+        open_month(t, inventory, arrivals, ration_of, rations, pool_component, drawable, available)
+        close_month(
+            t,
+            available,
+            drawable,
+            inventory,
+            draw_order,
+            capacity,
+            packaging_yield,
+            demand_cap,
+            market,
+            has_market,
+            active,
+            bill,
+            bill_components,
+            slots,
+            variant_product,
+            variant_line,
+            variant_domestic,
+            no_given,
+            False,
+            codes,
+            left,
+            line_left,
+            cap_left,
+            market_left,
+            attempts,
+            good,
+            binding,
+            starved,
+            relief,
+            consumed,
+            closing,
+            stranded,
+        )
 
 
 @numba.njit(cache=True, nogil=True)
@@ -292,24 +363,53 @@ def periodic_totals(values, starts, stock, out):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def bin_and_sum(values, logs, low, scale, bins_count, block_starts, bins, block_sums):  # type: ignore[no-untyped-def]
-    """For a (months, samples) series and its base-2 logarithms (float32, taken by numpy's
-    vectorised log): each value's histogram bin (0 below ``low``, else ``1 + floor((log2 v
-    − log2 low) · scale)``, capped at the last bin) and the sum of each random block's
-    values per month, sample by sample in sample order."""
+def bin_and_sum(values, words, edges, mantissa_log2, mantissa_bits, scale, block_starts, bins, block_sums):  # type: ignore[no-untyped-def]
+    """For a (months, samples) series (and the same memory read as int64 ``words``): each
+    value's histogram bin b, with ``edges[b] <= value < edges[b + 1]`` (0 below
+    ``edges[1]``, NaN included; the last bin is overflow), and the sum of each random
+    block's values per month, sample by sample in sample order. The bin is first guessed
+    from the float's exponent and leading mantissa bits (``mantissa_log2``, ``scale``
+    bins per unit of log2; it is off by at most one) and then moved to the edges that hold
+    the value."""
     months, n = values.shape
     blocks = block_starts.shape[0]
-    log_low = np.log2(low)
+    last = edges.shape[0] - 2
+    log2_low = np.log2(edges[1])
+    shift = 52 - mantissa_bits
+    mask = (1 << mantissa_bits) - 1
     for t in range(months):
         for i in range(n):
-            if values[t, i] < low:
+            v = values[t, i]
+            if not v >= edges[1]:
                 bins[t, i] = 0
-            else:
-                bins[t, i] = min(int((logs[t, i] - log_low) * scale) + 1, bins_count - 1)
+                continue
+            word = words[t, i]
+            exponent = ((word >> 52) & 0x7FF) - 1023
+            guess = int((exponent + mantissa_log2[(word >> shift) & mask] - log2_low) * scale) + 1
+            b = min(max(guess, 1), last)
+            if v < edges[b]:
+                b -= 1
+            elif v >= edges[b + 1]:
+                b += 1
+            bins[t, i] = min(max(b, 1), last)
         for b in range(blocks):
             first = block_starts[b]
-            last = block_starts[b + 1] if b + 1 < blocks else n
+            stop = block_starts[b + 1] if b + 1 < blocks else n
             total = 0.0
-            for i in range(first, last):
+            for i in range(first, stop):
                 total += values[t, i]
             block_sums[b, t] = total
+
+
+@numba.njit(cache=True, nogil=True)
+def take_lagged(source, rows, lag, out):  # type: ignore[no-untyped-def]
+    """out[t, i] = source[rows[t] − lag[i], i]: a (grid, samples) series read ``lag[i]``
+    months late for sample i, at grid rows ``rows`` (months first on both sides). A
+    source with one row (constant over time) or one column (the same for every sample)
+    and a single lag stand for all."""
+    months, n = out.shape
+    one_row, one_column, one_lag = source.shape[0] == 1, source.shape[1] == 1, lag.shape[0] == 1
+    for t in range(months):
+        for i in range(n):
+            row = 0 if one_row else rows[t] - lag[0 if one_lag else i]
+            out[t, i] = source[row, 0 if one_column else i]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -16,40 +17,26 @@ from stackbound.engine.allocate import Paths
 from stackbound.engine.plan import Plan
 from stackbound.engine.supply import Supply
 
-__all__ = ["BlockOutputs", "derive", "lag", "runway"]
+__all__ = ["BlockOutputs", "derive"]
 
 FloatArray = NDArray[np.float64]
 EMPTY = 1e-6
 """A stockpile holding less than this many components counts as run out."""
 
 
-def lag(series: FloatArray, months: NDArray[np.int64]) -> FloatArray:
-    """``series`` (T, n) delayed by ``months`` (n,) per sample; zero before the delay."""
-    T = series.shape[0]
-    if months.size and (months == months[0]).all():
-        shift = int(months[0])
-        shifted = np.zeros_like(series)
-        if 0 <= shift < T:
-            shifted[shift:] = series[: T - shift]
-        return shifted
-    index = np.arange(T)[:, None] - months[None, :]
-    taken = np.take_along_axis(series, np.clip(index, 0, T - 1), axis=0)
-    return np.where(index >= 0, taken, 0.0)
-
-
-def runway(closing: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:
-    """Months until the stockpile next runs out, from each month (censored at the horizon
-    end: a stockpile that never runs out shows the months left), and the first month index
-    it is empty (T if never)."""
-    T, n = closing.shape
-    empty = closing <= EMPTY
-    next_empty = np.full(n, T, dtype=np.int64)
-    months_left = np.zeros((T, n))
-    for t in range(T - 1, -1, -1):
-        next_empty = np.where(empty[t], t, next_empty)
-        months_left[t] = next_empty - t
-    first = np.where(empty.any(axis=0), empty.argmax(axis=0), T)
-    return months_left, first.astype(np.int64)
+@numba.njit(cache=True, nogil=True)
+def _runway_into(closing, months_left, first):  # type: ignore[no-untyped-def]
+    """Months until each stockpile next holds at most ``EMPTY`` (censored at the horizon
+    end) and the first such month index (T if never); closing is (stockpiles, T, n)."""
+    piles, T, n = closing.shape
+    for s in range(piles):
+        for i in range(n):
+            next_empty = T
+            for t in range(T - 1, -1, -1):
+                if closing[s, t, i] <= EMPTY:
+                    next_empty = t
+                months_left[s, t, i] = next_empty - t
+            first[s, i] = next_empty
 
 
 @dataclass
@@ -78,12 +65,74 @@ class BlockOutputs:
     relief: FloatArray  # (variants, T, n) good units the binding limit cost
 
 
-def _running_total(series: FloatArray) -> FloatArray:
-    """Cumulative sum over months (row by row: much faster than ``cumsum(axis=0)``)."""
-    total = series.copy()
-    for t in range(1, total.shape[0]):
-        total[t] += total[t - 1]
-    return total
+@numba.njit(cache=True, nogil=True)
+def _products_into(  # type: ignore[no-untyped-def]
+    good,
+    variant_product,
+    variant_line,
+    packaging_lag,
+    work_in_progress,
+    imports,
+    delivery_lag,
+    installed_base,
+    service_life,
+    h100e,
+    utilisation,
+    bandwidth,
+    price,
+    priced,
+    by_variant,
+    made,
+    delivered,
+    produced,
+    compute_added,
+    effective_added,
+    value,
+    installed_total,
+    effective_installed,
+    bandwidth_total,
+    arrived,
+):
+    """Every per-product series of a block in one pass per product: good units out of
+    packaging (lagged per line), made, delivered (lagged), compute added, in service
+    (installed base plus arrivals less retirements after the service life) and value.
+    ``arrived`` is a (T, n) work array. Sums run in a fixed order (variants by priority,
+    products in order), so results never depend on how samples are grouped."""
+    variants, T, n = good.shape
+    products = made.shape[0]
+    for v in range(variants):
+        line = variant_line[v]
+        for t in range(T):
+            for i in range(n):
+                source = t - (packaging_lag[line, i] if line >= 0 else 0)
+                by_variant[v, t, i] = good[v, source, i] if source >= 0 else 0.0
+    installed_total[:, :] = 0.0
+    effective_installed[:, :] = 0.0
+    bandwidth_total[:, :] = 0.0
+    for p in range(products):
+        made[p] = work_in_progress[p]
+        for v in range(variants):
+            if variant_product[v] == p:
+                made[p] += by_variant[v]
+        for t in range(T):
+            for i in range(n):
+                source = t - delivery_lag[p, i]
+                units = imports[p, t, i] + (made[p, source, i] if source >= 0 else 0.0)
+                delivered[p, t, i] = units
+                total = units if t == 0 else arrived[t - 1, i] + units
+                arrived[t, i] = total
+                retired = t - service_life[p, i]
+                gone = arrived[retired, i] if retired >= 0 else 0.0
+                in_service = (installed_base[p, t, i] + total - gone) * h100e[p, i]
+                installed_total[t, i] += in_service
+                effective_installed[t, i] += in_service * utilisation[p, t, i]
+                bandwidth_total[t, i] += units * bandwidth[p, i]
+                added = units * h100e[p, i]
+                compute_added[p, t, i] = added
+                effective_added[p, t, i] = added * utilisation[p, t, i]
+                out = made[p, t, i] + imports[p, t, i]
+                produced[p, t, i] = out
+                value[p, t, i] = out * price[p, i] if priced[p] else 0.0
 
 
 def _by_component(plan: Plan, pools: FloatArray) -> FloatArray:
@@ -94,49 +143,55 @@ def _by_component(plan: Plan, pools: FloatArray) -> FloatArray:
     return result
 
 
-def _made(plan: Plan, supply: Supply, paths: Paths) -> tuple[FloatArray, FloatArray]:
-    """Good units out of packaging per variant, and per product with work in progress."""
-    made = supply.work_in_progress.copy()
-    by_variant = np.empty_like(paths.good)
-    no_lag = np.zeros(made.shape[2], np.int64)
-    for v, spec in enumerate(plan.variants):
-        line_lag = supply.packaging_lag[spec.packaging] if spec.packaging is not None else no_lag
-        by_variant[v] = lag(paths.good[v], line_lag)
-        made[spec.product] += by_variant[v]
-    return made, by_variant
-
-
 def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
     """Everything the results keep, from one block's monthly paths."""
-    made, by_variant = _made(plan, supply, paths)
-    delivered = supply.imports.copy()
-    installed_total = np.zeros(made.shape[1:])
-    effective_installed = np.zeros(made.shape[1:])
-    bandwidth = np.zeros(made.shape[1:])
-    for p in range(len(plan.products)):
-        delivered[p] += lag(made[p], supply.delivery_lag[p])
-        arrived = _running_total(delivered[p])
-        in_service = (supply.installed_base[p] + arrived - lag(arrived, supply.service_life[p])) * supply.h100e[p]
-        installed_total += in_service
-        effective_installed += in_service * supply.utilisation[p]
-        bandwidth += delivered[p] * supply.bandwidth[p]
-    compute_added = delivered * supply.h100e[:, None, :]
-    produced = made + supply.imports
-    value = np.zeros_like(produced)
-    for priced in np.flatnonzero(supply.price.any(axis=1)):
-        value[priced] = produced[priced] * supply.price[priced]
-    made_by_lines = np.zeros((len(plan.components), *made.shape[1:]))
+    V, T, n = paths.good.shape
+    P = len(plan.products)
+    by_variant = np.empty((V, T, n))
+    made, delivered, produced = np.empty((P, T, n)), np.empty((P, T, n)), np.empty((P, T, n))
+    compute_added, effective_added, value = np.empty((P, T, n)), np.empty((P, T, n)), np.empty((P, T, n))
+    installed_total, effective_installed, bandwidth = np.empty((T, n)), np.empty((T, n)), np.empty((T, n))
+    _products_into(
+        paths.good,
+        np.array([v.product for v in plan.variants], dtype=np.int64),
+        np.array([-1 if v.packaging is None else v.packaging for v in plan.variants], dtype=np.int64),
+        supply.packaging_lag if supply.packaging_lag.size else np.zeros((1, n), np.int64),
+        supply.work_in_progress,
+        supply.imports,
+        supply.delivery_lag,
+        supply.installed_base,
+        supply.service_life,
+        supply.h100e,
+        supply.utilisation,
+        supply.bandwidth,
+        supply.price,
+        supply.price.any(axis=1),
+        by_variant,
+        made,
+        delivered,
+        produced,
+        compute_added,
+        effective_added,
+        value,
+        installed_total,
+        effective_installed,
+        bandwidth,
+        np.empty((T, n)),
+    )
+    made_by_lines = np.zeros((len(plan.components), T, n))
     for p in plan.lines:
         made_by_lines[plan.pools[p].component] += supply.arrivals[p]
     stockpiles = list(plan.stockpiles)
-    runways = [runway(paths.closing[p]) for p in stockpiles]
-    n = made.shape[2]
+    stock = paths.closing[stockpiles]
+    months_left = np.empty((len(stockpiles), T, n))
+    runout = np.empty((len(stockpiles), n), np.int64)
+    _runway_into(stock, months_left, runout)
     return BlockOutputs(
         produced=produced,
         produced_by_variant=by_variant,
         delivered=delivered,
         compute_added=compute_added,
-        effective_added=compute_added * supply.utilisation,
+        effective_added=effective_added,
         installed_total=installed_total,
         effective_installed_total=effective_installed,
         bandwidth_total=bandwidth,
@@ -144,9 +199,9 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
         made=made_by_lines,
         value=value,
         stranded=paths.stranded,
-        stock=paths.closing[stockpiles],
-        runway=np.stack([r for r, _ in runways]) if runways else np.zeros((0, len(plan.months), n)),
-        runout=np.stack([f for _, f in runways]) if runways else np.zeros((0, n), np.int64),
+        stock=stock,
+        runway=months_left,
+        runout=runout,
         rental=supply.rental,
         binding=paths.binding,
         starved=paths.starved,

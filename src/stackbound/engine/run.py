@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from stackbound.engine.accumulate import Accumulator, Reduction, reduce_chunk
 from stackbound.engine.allocate import simulate
 from stackbound.engine.exact import EXACT_MAX_SAMPLES, lp_solver
+from stackbound.engine.memory import keep_freed_arrays
 from stackbound.engine.outputs import derive
 from stackbound.engine.plan import Plan, build_plan
 from stackbound.engine.results import RunResult
@@ -133,14 +134,15 @@ def _chunks(samples: int, chunk_size: int) -> list[Chunk]:
 
 def _in_order(work: Callable[[Chunk], Reduction], chunks: list[Chunk], workers: int) -> Iterator[Reduction]:
     """Chunk outputs in chunk order, computed by up to ``workers`` threads (the kernels and
-    numpy release the GIL); at most ``workers`` chunks are in memory at once."""
+    numpy release the GIL); at most twice ``workers`` chunks are under way or waiting, so
+    the threads keep working while the caller takes a finished chunk."""
     if workers <= 1:
         yield from map(work, chunks)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: list[Future[Reduction]] = []
         for chunk in chunks:
-            if len(pending) == workers:
+            if len(pending) == 2 * workers:
                 yield pending.pop(0).result()
             pending.append(pool.submit(work, chunk))
         for future in pending:
@@ -179,6 +181,7 @@ def run(
     if uniforms is not None and uniforms.shape != (samples, len(loaded.inputs)):
         raise SimulationError(f"uniforms must have shape ({samples}, {len(loaded.inputs)}), got {uniforms.shape}")
     seed = seed if seed is not None else new_seed()
+    keep_freed_arrays()
     started = time.perf_counter()
     plan = build_plan(loaded)
     acc = Accumulator(plan, samples, keep_paths)

@@ -2,7 +2,8 @@
 
 Arrivals into every pool, packaging capacity and yield, launch windows, demand caps,
 market demand, imports, rental, and per-unit compute are computed for all months at once
-(arrays shaped ``(months, samples)``, time first so one month is one contiguous row).
+(arrays shaped ``(months, samples)``, time first so one month is one contiguous row;
+parameters are evaluated months first too and only materialised where they must be).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from stackbound.engine.evaluate import Draws, evaluate, evaluate_scalar
+from stackbound.engine.evaluate import Draws, evaluate, evaluate_scalar, lagged
 from stackbound.engine.plan import Plan
 from stackbound.scenario.months import format_month
 from stackbound.scenario.schema import DieOutput, FabLine, Flow, MemoryLine, Product, Stockpile, Windowed
@@ -76,7 +77,22 @@ class Supply:
     rental: FloatArray  # (T, n) H100e accessible offshore
 
 
+Factor = NDArray[np.float64] | NDArray[np.bool_]
+
+
+def _times(first: Factor, *factors: Factor | None) -> FloatArray:
+    """``first`` times every factor that is given (``None`` stands for 1)."""
+    result: FloatArray = np.asarray(first, dtype=np.float64) if first.dtype == np.bool_ else first  # type: ignore[assignment]
+    for factor in factors:
+        if factor is not None:
+            result = result * factor
+    return result
+
+
 class _Builder:
+    """Evaluates a scenario's parameters for one block, months first: every series
+    broadcasts to (months, n) and is only materialised where it must be."""
+
     def __init__(self, plan: Plan, draws: Draws, n: int) -> None:
         self.plan, self.draws, self.n = plan, draws, n
         self.scenario = plan.loaded.scenario
@@ -84,11 +100,14 @@ class _Builder:
         self.T = len(plan.months)
 
     def series(self, param: Param | None, path: Path, default: float, months: IntArray | None = None) -> FloatArray:
-        """``param`` over ``months`` (default: the horizon) as (n, M)."""
-        grid = self.months if months is None else months
+        """``param`` over ``months`` (default: the horizon), broadcastable to (M, n)."""
         if param is None:
-            return np.full((self.n, len(grid)), default)
-        return np.broadcast_to(evaluate(param, format_path(path), self.draws, grid), (self.n, len(grid)))
+            return np.full((1, 1), default)
+        return evaluate(param, format_path(path), self.draws, self.months if months is None else months)
+
+    def full(self, param: Param | None, path: Path, default: float) -> FloatArray:
+        """``param`` over the horizon as a (T, n) array of its own."""
+        return np.ascontiguousarray(np.broadcast_to(self.series(param, path, default), (self.T, self.n)))
 
     def scalar(self, param: Param | None, path: Path, default: float) -> FloatArray:
         if param is None:
@@ -98,23 +117,28 @@ class _Builder:
     def months_int(self, param: Param | None, path: Path, default: float) -> IntArray:
         return np.rint(self.scalar(param, path, default)).astype(np.int64)
 
-    def window(self, obj: Windowed | Product, path: Path, grid: IntArray) -> NDArray[np.bool_]:
+    def window(self, obj: Windowed | Product, path: Path, grid: IntArray) -> NDArray[np.bool_] | None:
+        """Months of ``grid`` inside the object's start–end window, (M, n); ``None`` when
+        it has neither."""
         start_name, end_name = ("launch", "end_of_life") if isinstance(obj, Product) else ("start", "end")
-        start = self.scalar(getattr(obj, start_name), (*path, start_name), -np.inf)
-        end = self.scalar(getattr(obj, end_name), (*path, end_name), np.inf)
-        return (grid[None, :] >= np.rint(start)[:, None]) & (grid[None, :] <= np.rint(end)[:, None])
+        start_param, end_param = getattr(obj, start_name), getattr(obj, end_name)
+        if start_param is None and end_param is None:
+            return None
+        start = self.scalar(start_param, (*path, start_name), -np.inf)
+        end = self.scalar(end_param, (*path, end_name), np.inf)
+        return (grid[:, None] >= np.rint(start)[None, :]) & (grid[:, None] <= np.rint(end)[None, :])
 
-    def levers(self, names: list[str], grid: IntArray) -> FloatArray:
-        factor = np.ones((self.n, len(grid)))
+    def levers(self, names: list[str], grid: IntArray) -> FloatArray | None:
+        """The product of the named levers over ``grid``; ``None`` for no levers."""
+        factor = None
         for name in names:
-            factor = factor * self.series(self.scenario.levers[name].value, ("levers", name, "value"), 1.0, grid)
+            value = self.series(self.scenario.levers[name].value, ("levers", name, "value"), 1.0, grid)
+            factor = value if factor is None else factor * value
         return factor
 
-    def lagged(self, make: FloatArray, lag: IntArray, grid_start: int) -> FloatArray:
-        """Output over the horizon of something made on a grid starting ``grid_start`` that
-        arrives ``lag`` months later, as (T, n)."""
-        index = (self.months[None, :] - lag[:, None]) - grid_start
-        return np.ascontiguousarray(np.take_along_axis(make, index, axis=1).T)
+    def lag_grid(self, lag: IntArray) -> IntArray:
+        """The months from the earliest a ``lag``-late horizon month needs, to the end."""
+        return np.arange(self.months[0] - max(int(lag.max()), 0), self.months[-1] + 1)
 
     # ------------------------------------------------------------------ sources
 
@@ -125,23 +149,24 @@ class _Builder:
         per wafer × yield, the derivative of arrivals by wafer starts (for marginal values)."""
         path: Path = ("sources", name)
         dpath: Path = (*path, "dies", i)
-        lag = self.months_int(line.cycle_time, (*path, "cycle_time"), 0.0)
-        grid = np.arange(self.months[0] - max(int(lag.max()), 0), self.months[-1] + 1)
+        lag = np.maximum(self.months_int(line.cycle_time, (*path, "cycle_time"), 0.0), 0)
+        grid = self.lag_grid(lag)
+        fed: FloatArray | None = None
         if die.wafer_starts is not None:
             starts = self.series(die.wafer_starts, (*dpath, "wafer_starts"), 0.0, grid)
-            fed: FloatArray = np.ones_like(starts)
         else:
             total = self.series(line.wafer_starts, (*path, "wafer_starts"), 0.0, grid)
             fed = self.series(die.share, (*dpath, "share"), 0.0, grid)
             starts = total * fed
-        running = self.window(line, path, grid) * self.levers(line.levers, grid)
-        starts = starts * running
-        area = self.scalar(die.die_area, (*dpath, "die_area"), 0.0)[:, None]
+        window, levers = self.window(line, path, grid), self.levers(line.levers, grid)
+        running = levers if window is None else _times(window, levers)
+        starts = _times(starts, running)
+        area = self.scalar(die.die_area, (*dpath, "die_area"), 0.0)[None, :]
         if die.dies_per_wafer is not None:
             per_wafer = self.series(die.dies_per_wafer, (*dpath, "dies_per_wafer"), 0.0, grid)
         else:
             per_wafer = gross_dies_per_wafer(
-                area, self.scalar(line.wafer_diameter, (*path, "wafer_diameter"), 300.0)[:, None]
+                area, self.scalar(line.wafer_diameter, (*path, "wafer_diameter"), 300.0)[None, :]
             )
         if die.die_yield is not None:
             good = self.series(die.die_yield, (*dpath, "yield"), 1.0, grid)
@@ -150,24 +175,24 @@ class _Builder:
             good = (poisson_yield if die.yield_model == "poisson" else murphy_yield)(area, density)
         good = good * self.series(die.sellable, (*dpath, "sellable"), 1.0, grid)
         first = int(grid[0])
-        per_start = fed * running * per_wafer * good
-        arriving = self.lagged(starts * per_wafer * good, lag, first)
-        return arriving, self.lagged(good, lag, first), self.lagged(per_start, lag, first)
+        per_start = _times(np.ones((1, 1)) if fed is None else fed, running) * per_wafer * good
+        arriving = lagged(starts * per_wafer * good, first, self.months, lag)
+        return arriving, lagged(good, first, self.months, lag), lagged(per_start, first, self.months, lag)
 
     def memory(self, name: str, line: MemoryLine) -> FloatArray:
         path: Path = ("sources", name)
-        lag = self.months_int(line.lag, (*path, "lag"), 0.0)
-        grid = np.arange(self.months[0] - max(int(lag.max()), 0), self.months[-1] + 1)
+        lag = np.maximum(self.months_int(line.lag, (*path, "lag"), 0.0), 0)
+        grid = self.lag_grid(lag)
         if line.stacks is not None:
             made = self.series(line.stacks, (*path, "stacks"), 0.0, grid)
         else:
             wafers = self.series(line.dram_wafer_starts, (*path, "dram_wafer_starts"), 0.0, grid)
             dies = self.series(line.dies_per_wafer, (*path, "dies_per_wafer"), 0.0, grid)
-            per_stack = self.scalar(line.dies_per_stack, (*path, "dies_per_stack"), 1.0)[:, None]
+            per_stack = self.scalar(line.dies_per_stack, (*path, "dies_per_stack"), 1.0)[None, :]
             made = wafers * dies / per_stack
         made = made * self.series(line.stacking_yield, (*path, "stacking_yield"), 1.0, grid)
-        made = made * self.window(line, path, grid) * self.levers(line.levers, grid)
-        return self.lagged(made, lag, int(grid[0]))
+        made = _times(made, self.window(line, path, grid), self.levers(line.levers, grid))
+        return lagged(made, int(grid[0]), self.months, lag)
 
     def stockpile(self, name: str, pile: Stockpile) -> FloatArray:
         path: Path = ("sources", name)
@@ -179,8 +204,8 @@ class _Builder:
 
     def flow(self, name: str, flow: Flow) -> FloatArray:
         path: Path = ("sources", name)
-        rate = self.series(flow.rate, (*path, "rate"), 0.0) * self.window(flow, path, self.months)
-        return np.ascontiguousarray((rate * self.levers(flow.levers, self.months)).T)
+        rate = _times(self.series(flow.rate, (*path, "rate"), 0.0), self.window(flow, path, self.months))
+        return _times(rate, self.levers(flow.levers, self.months))
 
     def arrivals(self) -> tuple[FloatArray, list[FloatArray | None]]:
         result = np.zeros((len(self.plan.pools), self.T, self.n))
@@ -202,8 +227,7 @@ class _Builder:
             else:
                 result[p] = self.stockpile(pool.source, source)
                 if source.max_draw is not None:
-                    series = self.series(source.max_draw, ("sources", pool.source, "max_draw"), np.inf)
-                    limit = np.ascontiguousarray(series.T)
+                    limit = self.full(source.max_draw, ("sources", pool.source, "max_draw"), np.inf)
             max_draw.append(limit)
         return result, max_draw
 
@@ -215,8 +239,8 @@ def _packaging(b: _Builder) -> tuple[FloatArray, FloatArray, IntArray]:
     lag = np.zeros((len(lines), b.n), dtype=np.int64)
     for i, (name, line) in enumerate(lines.items()):
         path: Path = ("packaging", name)
-        capacity[i] = (b.series(line.capacity, (*path, "capacity"), 0.0) * b.levers(line.levers, b.months)).T
-        pyield[i] = b.series(line.packaging_yield, (*path, "yield"), 1.0).T
+        capacity[i] = _times(b.series(line.capacity, (*path, "capacity"), 0.0), b.levers(line.levers, b.months))
+        pyield[i] = b.series(line.packaging_yield, (*path, "yield"), 1.0)
         lag[i] = b.months_int(line.lag, (*path, "lag"), 0.0)
     return capacity, pyield, lag
 
@@ -252,7 +276,7 @@ def _per_unit_compute(b: _Builder, name: str, product: Product) -> FloatArray:
 
 def _products(b: _Builder, supply: dict[str, object]) -> None:
     P, T, n = len(b.plan.products), b.T, b.n
-    active = np.zeros((P, T, n), dtype=bool)
+    active = np.ones((P, T, n), dtype=bool)
     cap = np.full((P, T, n), np.inf)
     delivery = np.zeros((P, n), dtype=np.int64)
     life = np.full((P, n), 10**6, dtype=np.int64)
@@ -260,9 +284,11 @@ def _products(b: _Builder, supply: dict[str, object]) -> None:
     utilisation = np.ones((P, T, n))
     for p, (name, product) in enumerate(b.scenario.products.items()):
         path: Path = ("products", name)
-        active[p] = b.window(product, path, b.months).T
+        window = b.window(product, path, b.months)
+        if window is not None:
+            active[p] = window
         if product.demand_cap is not None:
-            cap[p] = b.series(product.demand_cap, (*path, "demand_cap"), np.inf).T
+            cap[p] = b.series(product.demand_cap, (*path, "demand_cap"), np.inf)
         delivery[p] = b.months_int(product.delivery_lag, (*path, "delivery_lag"), 0.0)
         if product.service_life is not None:
             life[p] = np.maximum(b.months_int(product.service_life, (*path, "service_life"), 0.0), 1)
@@ -271,7 +297,7 @@ def _products(b: _Builder, supply: dict[str, object]) -> None:
         price[p] = b.scalar(product.specs.price, (*path, "specs", "price"), 0.0)
         if product.platform is not None:
             platform = b.scenario.platforms[product.platform]
-            utilisation[p] = b.series(platform.utilisation, ("platforms", product.platform, "utilisation"), 1.0).T
+            utilisation[p] = b.series(platform.utilisation, ("platforms", product.platform, "utilisation"), 1.0)
     supply.update(active=active, demand_cap=cap, delivery_lag=delivery, service_life=life)
     supply.update(h100e=h100e, bandwidth=bandwidth, price=price, utilisation=utilisation)
 
@@ -281,17 +307,17 @@ def _trade(b: _Builder, supply: dict[str, object]) -> None:
     imports = np.zeros((P, T, n))
     for name, imp in b.scenario.imports.items():
         path: Path = ("imports", name)
-        units = b.series(imp.units, (*path, "units"), 0.0) * b.window(imp, path, b.months)
-        imports[b.plan.products.index(imp.product)] += (units * b.levers(imp.levers, b.months)).T
+        units = _times(b.series(imp.units, (*path, "units"), 0.0), b.window(imp, path, b.months))
+        imports[b.plan.products.index(imp.product)] += _times(units, b.levers(imp.levers, b.months))
     rental = np.zeros((T, n))
     for name, rent in b.scenario.offshore_rental.items():
         path = ("offshore_rental", name)
-        level = b.series(rent.h100e, (*path, "h100e"), 0.0) * b.window(rent, path, b.months)
-        rental += (level * b.levers(rent.levers, b.months)).T
+        level = _times(b.series(rent.h100e, (*path, "h100e"), 0.0), b.window(rent, path, b.months))
+        rental += _times(level, b.levers(rent.levers, b.months))
     market = None
     if b.scenario.market_demand is not None and b.scenario.market_demand.cap_domestic:
-        demand = b.series(b.scenario.market_demand.units, ("market_demand", "units"), np.inf).T
-        market = np.maximum(demand - imports.sum(axis=0), 0.0)
+        demand = b.series(b.scenario.market_demand.units, ("market_demand", "units"), np.inf)
+        market = np.ascontiguousarray(np.broadcast_to(np.maximum(demand - imports.sum(axis=0), 0.0), (T, n)))
     supply.update(imports=imports, rental=rental, market=market)
 
 
