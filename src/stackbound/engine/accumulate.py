@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from stackbound.engine.histogram import BINS, EDGES, MANTISSA_BITS, MANTISSA_LOG2, SCALE
+from stackbound.engine.histogram import BINS, CELL_BINS, CELL_SHIFT, EDGES, FIRST_CELL
 from stackbound.engine.kernel import bin_and_sum, count_bins, periodic_totals, tally_binding
 from stackbound.engine.metrics import ANNUAL, MONTHLY, QUARTERLY, Metric
 from stackbound.engine.outputs import BlockOutputs
@@ -121,7 +121,7 @@ def _monthly(
         for group, values in series(plan, metric, out):
             values = np.ascontiguousarray(values)
             words = values.view(np.int64)
-            bin_and_sum(values, words, EDGES, MANTISSA_LOG2, MANTISSA_BITS, SCALE, starts, bins[s], sums[s])
+            bin_and_sum(values, words, EDGES, CELL_BINS, FIRST_CELL, CELL_SHIFT, starts, bins[s], sums[s])
             if paths is not None:
                 paths[(metric.name, group)] = values.T.astype(np.float32)
             s += 1

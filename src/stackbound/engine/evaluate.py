@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from stackbound.engine.kernel import take_lagged
+from stackbound.engine.kernel import interpolate, take_lagged
 from stackbound.scenario.months import format_month
 from stackbound.scenario.values import Curve, Param, Scalar
 
@@ -77,9 +77,13 @@ def _curve(curve: Curve, name: str, draws: Draws, months: IntArray) -> FloatArra
     grid = np.arange(low, high + 1)
     knot_months = [m for m, _ in curve.knots]
     weights = knot_weights(knot_months, grid, curve.step)
-    total: FloatArray = np.zeros((len(grid), 1))
-    for k, (month, knot) in enumerate(curve.knots):
-        total = total + _scalar(knot, f"{name}@{format_month(month)}", draws) * weights[k][:, None]
+    values = [_scalar(knot, f"{name}@{format_month(month)}", draws)[0] for month, knot in curve.knots]
+    width = max(len(v) for v in values)
+    knots = np.empty((len(values), width))
+    for k, value in enumerate(values):
+        knots[k] = value
+    total = np.empty((len(grid), width))
+    interpolate(weights, knots, total)
     if shifts is None:
         return total[months - low]
     return lagged(total, low, months, shifts)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["SLACK", "TINY", "ZERO", "all_months", "close_month", "open_month", "take_lagged"]
+__all__ = ["SLACK", "TINY", "ZERO", "all_months", "close_month", "interpolate", "open_month", "take_lagged"]
 
 TINY = 1e-12
 """Floor on a divisor (a bill quantity, slots, a yield)."""
@@ -327,19 +327,30 @@ def count_bins(bins, counts):  # type: ignore[no-untyped-def]
 @numba.njit(cache=True, nogil=True)
 def tally_binding(binding, relief, block_starts, counts, relief_sums):  # type: ignore[no-untyped-def]
     """Per variant, constraint code and month: how many sample-months each code bound
-    (``counts``) and, per random block, the output it cost (``relief_sums``, summed sample
-    by sample in sample order within the block, so block sums never depend on chunking)."""
+    (``counts``) and, per random block, the output it cost (``relief_sums``). Samples go
+    round four lanes ((i − block start) mod 4) that are added pairwise at the end, an
+    order fixed by the block alone, so block sums never depend on chunking; the lanes
+    keep successive samples with the same code from waiting on each other."""
     variants, months, n = binding.shape
     blocks = block_starts.shape[0]
+    codes = counts.shape[1]
+    tally = np.zeros((4, codes), np.int64)
+    lanes = np.zeros((4, codes))
     for v in range(variants):
         for b in range(blocks):
             first = block_starts[b]
             last = block_starts[b + 1] if b + 1 < blocks else n
             for t in range(months):
+                tally[:, :] = 0
+                lanes[:, :] = 0.0
                 for i in range(first, last):
                     code = binding[v, t, i]
-                    counts[v, code, t] += 1
-                    relief_sums[b, v, code, t] += relief[v, t, i]
+                    lane = (i - first) & 3
+                    tally[lane, code] += 1
+                    lanes[lane, code] += relief[v, t, i]
+                for code in range(codes):
+                    counts[v, code, t] += (tally[0, code] + tally[1, code]) + (tally[2, code] + tally[3, code])
+                    relief_sums[b, v, code, t] += (lanes[0, code] + lanes[1, code]) + (lanes[2, code] + lanes[3, code])
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -349,56 +360,64 @@ def periodic_totals(values, starts, stock, out):  # type: ignore[no-untyped-def]
     month indices."""
     months, n = values.shape
     periods = starts.shape[0]
+    total = np.empty(n)
     for p in range(periods):
         first = starts[p]
         last = starts[p + 1] if p + 1 < periods else months
+        if stock:
+            total[:] = values[last - 1]
+        else:
+            total[:] = 0.0
+            for t in range(first, last):
+                for i in range(n):
+                    total[i] += values[t, i]
         for i in range(n):
-            if stock:
-                out[i, p] = values[last - 1, i]
-            else:
-                total = 0.0
-                for t in range(first, last):
-                    total += values[t, i]
-                out[i, p] = total
+            out[i, p] = total[i]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def bin_and_sum(values, words, edges, mantissa_log2, mantissa_bits, scale, block_starts, bins, block_sums):  # type: ignore[no-untyped-def]
+def bin_and_sum(values, words, edges, cell_bins, first_cell, cell_shift, block_starts, bins, block_sums):  # type: ignore[no-untyped-def]
     """For a (months, samples) series (and the same memory read as int64 ``words``): each
     value's histogram bin b, with ``edges[b] <= value < edges[b + 1]`` (0 below
     ``edges[1]``, NaN included; the last bin is overflow), and the sum of each random
-    block's values per month, sample by sample in sample order. The bin is first guessed
-    from the float's exponent and leading mantissa bits (``mantissa_log2``, ``scale``
-    bins per unit of log2; it is off by at most one) and then moved to the edges that hold
-    the value."""
+    block's values per month (:func:`_block_sum`). A value's exponent and
+    leading mantissa bits name its cell; ``cell_bins`` gives the bin of the cell's start,
+    and one comparison with the next edge settles it (no logarithm, no branch)."""
     months, n = values.shape
     blocks = block_starts.shape[0]
-    last = edges.shape[0] - 2
-    log2_low = np.log2(edges[1])
-    shift = 52 - mantissa_bits
-    mask = (1 << mantissa_bits) - 1
+    last_bin = edges.shape[0] - 2
+    last_cell = cell_bins.shape[0] - 1
+    low = edges[1]
+    lanes = np.zeros(8)
     for t in range(months):
         for i in range(n):
             v = values[t, i]
-            if not v >= edges[1]:
-                bins[t, i] = 0
-                continue
-            word = words[t, i]
-            exponent = ((word >> 52) & 0x7FF) - 1023
-            guess = int((exponent + mantissa_log2[(word >> shift) & mask] - log2_low) * scale) + 1
-            b = min(max(guess, 1), last)
-            if v < edges[b]:
-                b -= 1
-            elif v >= edges[b + 1]:
-                b += 1
-            bins[t, i] = min(max(b, 1), last)
+            cell = min(max((words[t, i] >> cell_shift) - first_cell, 0), last_cell)
+            guess = cell_bins[cell]
+            b = min(guess + (v >= edges[guess + 1]), last_bin)
+            bins[t, i] = b if v >= low else 0
         for b in range(blocks):
             first = block_starts[b]
             stop = block_starts[b + 1] if b + 1 < blocks else n
-            total = 0.0
-            for i in range(first, stop):
-                total += values[t, i]
-            block_sums[b, t] = total
+            block_sums[b, t] = _block_sum(values[t], first, stop, lanes)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _block_sum(row, first, stop, lanes):  # type: ignore[no-untyped-def]
+    """Σ row[first:stop] in a fixed order that depends only on the block's own values:
+    eight running sums (sample i goes to lane (i − first) mod 8), then the lanes pairwise,
+    then the remainder. Independent lanes keep the adder busy; one running sum would wait
+    on itself at every sample."""
+    lanes[:] = 0.0
+    i = first
+    while i + 8 <= stop:
+        for k in range(8):
+            lanes[k] += row[i + k]
+        i += 8
+    rest = 0.0
+    for j in range(i, stop):
+        rest += row[j]
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])) + rest
 
 
 @numba.njit(cache=True, nogil=True)
@@ -413,3 +432,20 @@ def take_lagged(source, rows, lag, out):  # type: ignore[no-untyped-def]
         for i in range(n):
             row = 0 if one_row else rows[t] - lag[0 if one_lag else i]
             out[t, i] = source[row, 0 if one_column else i]
+
+
+@numba.njit(cache=True, nogil=True)
+def interpolate(weights, knots, out):  # type: ignore[no-untyped-def]
+    """out[g, i] = Σ_k knots[k, i] · weights[k, g], summed from 0 in knot order: a curve
+    on a grid of months from its knot values (one column per sample, or one for all).
+    Zero weights are skipped: adding ±0 to a sum that started at +0 changes no bit, and
+    an infinite knot then does not turn the months it has no weight in into NaN."""
+    count, months = weights.shape
+    n = knots.shape[1]
+    for g in range(months):
+        out[g, :] = 0.0
+        for k in range(count):
+            w = weights[k, g]
+            if w != 0.0:
+                for i in range(n):
+                    out[g, i] = out[g, i] + knots[k, i] * w

@@ -29,14 +29,15 @@ def _runway_into(closing, months_left, first):  # type: ignore[no-untyped-def]
     """Months until each stockpile next holds at most ``EMPTY`` (censored at the horizon
     end) and the first such month index (T if never); closing is (stockpiles, T, n)."""
     piles, T, n = closing.shape
+    next_empty = np.empty(n, np.int64)
     for s in range(piles):
-        for i in range(n):
-            next_empty = T
-            for t in range(T - 1, -1, -1):
+        next_empty[:] = T
+        for t in range(T - 1, -1, -1):  # month by month: rows, not columns, stay in cache
+            for i in range(n):
                 if closing[s, t, i] <= EMPTY:
-                    next_empty = t
-                months_left[s, t, i] = next_empty - t
-            first[s, i] = next_empty
+                    next_empty[i] = t
+                months_left[s, t, i] = next_empty[i] - t
+        first[s] = next_empty
 
 
 @dataclass
@@ -114,22 +115,30 @@ def _products_into(  # type: ignore[no-untyped-def]
         for v in range(variants):
             if variant_product[v] == p:
                 made[p] += by_variant[v]
+        # Four passes, each over a few arrays: a loop over a dozen (T, n) arrays at once
+        # made them evict one another from the cache (same offsets modulo the page size).
         for t in range(T):
             for i in range(n):
                 source = t - delivery_lag[p, i]
                 units = imports[p, t, i] + (made[p, source, i] if source >= 0 else 0.0)
                 delivered[p, t, i] = units
-                total = units if t == 0 else arrived[t - 1, i] + units
-                arrived[t, i] = total
+                arrived[t, i] = units if t == 0 else arrived[t - 1, i] + units
+        for t in range(T):
+            for i in range(n):
                 retired = t - service_life[p, i]
                 gone = arrived[retired, i] if retired >= 0 else 0.0
-                in_service = (installed_base[p, t, i] + total - gone) * h100e[p, i]
+                in_service = (installed_base[p, t, i] + arrived[t, i] - gone) * h100e[p, i]
                 installed_total[t, i] += in_service
                 effective_installed[t, i] += in_service * utilisation[p, t, i]
+        for t in range(T):
+            for i in range(n):
+                units = delivered[p, t, i]
                 bandwidth_total[t, i] += units * bandwidth[p, i]
                 added = units * h100e[p, i]
                 compute_added[p, t, i] = added
                 effective_added[p, t, i] = added * utilisation[p, t, i]
+        for t in range(T):
+            for i in range(n):
                 out = made[p, t, i] + imports[p, t, i]
                 produced[p, t, i] = out
                 value[p, t, i] = out * price[p, i] if priced[p] else 0.0
