@@ -208,7 +208,7 @@ class _Builder:
         return _times(rate, self.levers(flow.levers, self.months))
 
     def arrivals(self) -> tuple[FloatArray, list[FloatArray | None]]:
-        result = np.zeros((len(self.plan.pools), self.T, self.n))
+        result = np.empty((len(self.plan.pools), self.T, self.n))  # every pool is written
         self.die_yield: list[FloatArray | None] = [None] * len(self.plan.pools)
         self.dies_per_start: list[FloatArray | None] = [None] * len(self.plan.pools)
         max_draw: list[FloatArray | None] = []
@@ -234,8 +234,8 @@ class _Builder:
 
 def _packaging(b: _Builder) -> tuple[FloatArray, FloatArray, IntArray]:
     lines = b.scenario.packaging
-    capacity = np.zeros((len(lines), b.T, b.n))
-    pyield = np.ones((len(lines), b.T, b.n))
+    capacity = np.empty((len(lines), b.T, b.n))  # every line is written
+    pyield = np.empty((len(lines), b.T, b.n))
     lag = np.zeros((len(lines), b.n), dtype=np.int64)
     for i, (name, line) in enumerate(lines.items()):
         path: Path = ("packaging", name)
