@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from stackbound.engine.accumulate import Accumulator, Reduction, reduce_chunk
 from stackbound.engine.allocate import simulate
@@ -197,9 +198,11 @@ def run(
         return reduce_chunk(plan, derive(plan, supply, paths), offsets, keep_paths)
 
     chunks = _chunks(samples, chunk_size)
-    for (start, _), reduction in zip(chunks, _in_order(work, chunks, workers), strict=True):
-        acc.add(start, reduction)
-        if progress is not None:
-            progress(start + reduction.samples, samples)
+    # The copula's matrix product is small: BLAS threads would only spin against ours.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for (start, _), reduction in zip(chunks, _in_order(work, chunks, workers), strict=True):
+            acc.add(start, reduction)
+            if progress is not None:
+                progress(start + reduction.samples, samples)
     timings = {"simulate_seconds": time.perf_counter() - started}
     return _result(plan, acc, seed, samples, exact, timings)
