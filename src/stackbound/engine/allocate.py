@@ -165,10 +165,10 @@ def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -
     )
     opening = (inventory, supply.arrivals, ration_of, rations, static.pool_component, drawable, available)
     if solver is None:  # the whole horizon in one compiled call
-        all_months(*opening, *exogenous, codes, *work, *outputs)
+        all_months(opening, exogenous, codes, work, outputs)
         return paths
     for t in range(T):
         open_month(t, *opening)
         given = np.ascontiguousarray(solver(_state(t, static, supply, available)))
-        close_month(t, available, drawable, inventory, *exogenous, given, True, codes, *work, *outputs)
+        close_month(t, available, drawable, inventory, exogenous, given, True, codes, work, outputs)
     return paths

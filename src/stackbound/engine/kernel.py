@@ -54,48 +54,34 @@ def _tighter(candidate, candidate_code, candidate_drawn, best, second, code, dra
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def close_month(  # type: ignore[no-untyped-def]
-    t,
-    available,
-    drawable,
-    inventory,
-    draw_order,
-    capacity,
-    packaging_yield,
-    demand_cap,
-    market,
-    has_market,
-    active,
-    bill,
-    bill_components,
-    slots,
-    variant_product,
-    variant_line,
-    variant_domestic,
-    given,
-    use_given,
-    codes,
-    left,
-    line_left,
-    cap_left,
-    market_left,
-    attempts,
-    good,
-    binding,
-    starved,
-    relief,
-    consumed,
-    closing,
-    stranded,
-):
+def close_month(t, available, drawable, inventory, exogenous, given, use_given, codes, work, outputs):  # type: ignore[no-untyped-def]
     """Allocate month ``t`` for every sample: variants in priority order each start the
     most package attempts every limit allows (or, with ``use_given``, the exact solver's
     answer), then draw consumption from pools in draw order and mark stranded stock.
-    ``bill_components[v]`` lists the components in variant v's bill (padded with -1);
-    ``codes`` = (packaging, demand cap, market demand) binding codes; ``left``,
-    ``line_left``, ``cap_left``, ``market_left`` are work arrays. ``relief`` is what the
+    ``exogenous``, ``work`` and ``outputs`` are tuples of arrays, unpacked below (numba
+    takes them as one argument each). ``bill_components[v]`` lists the components in
+    variant v's bill (padded with -1); ``codes`` = (packaging, demand cap, market demand)
+    binding codes; ``left``, ``line_left``, ``cap_left``, ``market_left`` are work
+    arrays, written before they are read. ``relief`` is what the
     variant would have made more (good units) had its binding limit been lifted to the
     next tightest one (0 when no other limit is finite): the output that limit cost."""
+    (
+        draw_order,
+        capacity,
+        packaging_yield,
+        demand_cap,
+        market,
+        has_market,
+        active,
+        bill,
+        bill_components,
+        slots,
+        variant_product,
+        variant_line,
+        variant_domestic,
+    ) = exogenous
+    left, line_left, cap_left, market_left = work
+    attempts, good, binding, starved, relief, consumed, closing, stranded = outputs
     variants, _, n = bill.shape
     code_packaging, code_demand, code_market = codes[0], codes[1], codes[2]
     left[:, :] = available
@@ -238,79 +224,14 @@ def _draw_and_strand(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def all_months(  # type: ignore[no-untyped-def]
-    inventory,
-    arrivals,
-    ration_of,
-    rations,
-    pool_component,
-    drawable,
-    available,
-    draw_order,
-    capacity,
-    packaging_yield,
-    demand_cap,
-    market,
-    has_market,
-    active,
-    bill,
-    bill_components,
-    slots,
-    variant_product,
-    variant_line,
-    variant_domestic,
-    codes,
-    left,
-    line_left,
-    cap_left,
-    market_left,
-    attempts,
-    good,
-    binding,
-    starved,
-    relief,
-    consumed,
-    closing,
-    stranded,
-):
-    """:func:`open_month` then greedy :func:`close_month` for every month of the horizon."""
+def all_months(opening, exogenous, codes, work, outputs):  # type: ignore[no-untyped-def]
+    """:func:`open_month` then greedy :func:`close_month` for every month of the horizon;
+    ``opening`` is :func:`open_month`'s arguments after ``t``."""
+    inventory, arrivals, ration_of, rations, pool_component, drawable, available = opening
     no_given = np.zeros((1, 1))
     for t in range(arrivals.shape[1]):
         open_month(t, inventory, arrivals, ration_of, rations, pool_component, drawable, available)
-        close_month(
-            t,
-            available,
-            drawable,
-            inventory,
-            draw_order,
-            capacity,
-            packaging_yield,
-            demand_cap,
-            market,
-            has_market,
-            active,
-            bill,
-            bill_components,
-            slots,
-            variant_product,
-            variant_line,
-            variant_domestic,
-            no_given,
-            False,
-            codes,
-            left,
-            line_left,
-            cap_left,
-            market_left,
-            attempts,
-            good,
-            binding,
-            starved,
-            relief,
-            consumed,
-            closing,
-            stranded,
-        )
+        close_month(t, available, drawable, inventory, exogenous, no_given, False, codes, work, outputs)
 
 
 @numba.njit(cache=True, nogil=True)
