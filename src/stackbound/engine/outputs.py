@@ -97,6 +97,7 @@ def _products_into(  # type: ignore[no-untyped-def]
     """Every per-product series of a block in one pass per product: good units out of
     packaging (lagged per line), made, delivered (lagged), compute added, in service
     (installed base plus arrivals less retirements after the service life) and value.
+    Lags must be at least 0 (supply clamps them; nothing here checks an index).
     ``arrived`` is a (T, n) work array. Sums run in a fixed order (variants by priority,
     products in order), so results never depend on how samples are grouped."""
     variants, T, n = good.shape

@@ -241,7 +241,7 @@ def _packaging(b: _Builder) -> tuple[FloatArray, FloatArray, IntArray]:
         path: Path = ("packaging", name)
         capacity[i] = _times(b.series(line.capacity, (*path, "capacity"), 0.0), b.levers(line.levers, b.months))
         pyield[i] = b.series(line.packaging_yield, (*path, "yield"), 1.0)
-        lag[i] = b.months_int(line.lag, (*path, "lag"), 0.0)
+        lag[i] = np.maximum(b.months_int(line.lag, (*path, "lag"), 0.0), 0)
     return capacity, pyield, lag
 
 
@@ -289,7 +289,7 @@ def _products(b: _Builder, supply: dict[str, object]) -> None:
             active[p] = window
         if product.demand_cap is not None:
             cap[p] = b.series(product.demand_cap, (*path, "demand_cap"), np.inf)
-        delivery[p] = b.months_int(product.delivery_lag, (*path, "delivery_lag"), 0.0)
+        delivery[p] = np.maximum(b.months_int(product.delivery_lag, (*path, "delivery_lag"), 0.0), 0)
         if product.service_life is not None:
             life[p] = np.maximum(b.months_int(product.service_life, (*path, "service_life"), 0.0), 1)
         h100e[p] = _per_unit_compute(b, name, product)
