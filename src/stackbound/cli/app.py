@@ -14,7 +14,7 @@ import click
 
 from stackbound.analysis.validate import validate, validation_table
 from stackbound.cli.bottlenecks import command as bottlenecks_command
-from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, err, load, out
+from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, err, load, out
 from stackbound.cli.compare import command as compare_command
 from stackbound.cli.discover import command as discover_command
 from stackbound.cli.marginal import command as marginal_command
@@ -61,7 +61,7 @@ def app() -> None:
     default=None,
     help="Write tables, the resolved scenario and a manifest to this directory (atomically).",
 )
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@FORMAT
 @click.option(
     "--all-scenarios",
     is_flag=True,
@@ -144,7 +144,7 @@ def run_command(
 )
 @click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@FORMAT
 @DEBUG
 def validate_command(
     scenario: str | None, cases: Path | None, samples: int, seed: int, output_format: str, debug: bool

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stackbound.analysis.bottlenecks import MOSTLY, Band, Bottlenecks, Period, bottlenecks
-from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, load, out, run_options
+from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out, run_options
 from stackbound.cli.render import short_number
 from stackbound.engine.run import run
 
@@ -32,7 +32,7 @@ LISTED = 3
     show_default=True,
     help="Period of the grid and of the stranded and runway tables.",
 )
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@FORMAT
 @DEBUG
 def command(scenario: str | None, samples: int, seed: int, by: Period, output_format: str, debug: bool) -> None:
     """Which constraint binds each product of SCENARIO (default: the embedded default), from

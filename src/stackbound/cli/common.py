@@ -14,7 +14,7 @@ from stackbound.engine.run import DEFAULT_SAMPLES
 from stackbound.errors import ScenarioError
 from stackbound.scenario.loader import LoadedScenario, load_scenario
 
-__all__ = ["DEBUG", "DEFAULT_SCENARIO", "LazyProgress", "err", "load", "out", "run_options"]
+__all__ = ["DEBUG", "DEFAULT_SCENARIO", "FORMAT", "LazyProgress", "err", "load", "out", "run_options"]
 
 DEFAULT_SCENARIO = "china"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,6 +24,9 @@ out = Console()
 if not out.is_terminal:  # piped into a file or a memo: wide enough for a five-year table
     out = Console(width=160)
 DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+FORMAT = click.option(
+    "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 
 
 def load(refs: list[str]) -> list[LoadedScenario]:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stackbound.analysis.compare import ALL_CHANGES, REST, Comparison, Difference, LeverView, compare, lever_view
-from stackbound.cli.common import DEBUG, LazyProgress, load, out, run_options
+from stackbound.cli.common import DEBUG, FORMAT, LazyProgress, load, out, run_options
 from stackbound.cli.render import short_number
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import run
@@ -39,7 +39,7 @@ LABELS = {
     is_flag=True,
     help="For each later scenario (an overlay of the first), what each lever it changes does alone.",
 )
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@FORMAT
 @DEBUG
 def command(scenarios: tuple[str, ...], samples: int, seed: int, levers: bool, output_format: str, debug: bool) -> None:
     """Compare SCENARIOS (files or built-in names) against the first: every headline output

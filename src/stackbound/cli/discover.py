@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stackbound.analysis.discover import Discovery, Inputs, Outcome, discover
-from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, load, out, run_options
+from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out, run_options
 from stackbound.scenario.units import SIGNED, parse_quantity
 
 __all__ = ["command", "number", "render_discovery"]
@@ -43,7 +43,7 @@ def number(ctx: click.Context, param: click.Parameter, value: str | None) -> flo
     help="Explain by each curve's average level over the horizon, or by each uncertain knot.",
 )
 @run_options
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@FORMAT
 @DEBUG
 def command(
     scenario: str | None,

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stackbound.analysis.marginal import STEP, Growth, MarginalValues, Target, marginal_values, top_growth
-from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, load, out
+from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out
 from stackbound.cli.render import short_number
 from stackbound.scenario.units import SIGNED, parse_quantity
 
@@ -75,7 +75,7 @@ def _rise(ctx: click.Context, param: click.Parameter, value: str | None) -> tupl
     show_default=True,
     help="Largest growth factor tried for --rise.",
 )
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@FORMAT
 @DEBUG
 def command(
     scenario: str | None,

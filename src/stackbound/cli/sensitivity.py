@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from stackbound.analysis.sensitivity import BY, DEFAULT_BY, DEFAULT_SAMPLES, METHODS, By, Output
-from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, LazyProgress, err, load, out
+from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, err, load, out
 from stackbound.cli.render import short_number
 
 __all__ = ["command"]
@@ -71,7 +71,7 @@ BAR_WIDTH = 20
     show_default=True,
     help="Random seed; the same seed gives the same indices.",
 )
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@FORMAT
 @DEBUG
 def command(
     scenario: str | None,

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stackbound.engine.kernel import all_months, close_month, open_month
-from stackbound.engine.plan import Plan
+from stackbound.engine.plan import Plan, PlanArrays
 from stackbound.engine.supply import Supply
 
 __all__ = ["MonthState", "Paths", "Solver", "simulate"]
@@ -70,39 +70,7 @@ class Paths:
     stranded: FloatArray
 
 
-@dataclass(frozen=True)
-class _Static:
-    """The scenario's structure as the flat arrays the kernels take."""
-
-    pool_component: NDArray[np.int64]
-    draw_order: NDArray[np.int64]
-    bill_components: NDArray[np.int64]
-    variant_product: NDArray[np.int64]
-    variant_line: NDArray[np.int64]
-    variant_domestic: NDArray[np.bool_]
-
-    @classmethod
-    def of(cls, plan: Plan) -> _Static:
-        width = max((len(o) for o in plan.draw_order), default=0)
-        order = np.full((len(plan.components), max(width, 1)), -1, dtype=np.int64)
-        for c, pools in enumerate(plan.draw_order):
-            order[c, : len(pools)] = pools
-        most = max((len(v.components) for v in plan.variants), default=1)
-        bill_components = np.full((len(plan.variants), most), -1, dtype=np.int64)
-        for v, spec in enumerate(plan.variants):
-            bill_components[v, : len(spec.components)] = spec.components
-        products = plan.loaded.scenario.products
-        return cls(
-            pool_component=np.array([p.component for p in plan.pools], dtype=np.int64),
-            draw_order=order,
-            bill_components=bill_components,
-            variant_product=np.array([v.product for v in plan.variants], dtype=np.int64),
-            variant_line=np.array([-1 if v.packaging is None else v.packaging for v in plan.variants], dtype=np.int64),
-            variant_domestic=np.array([products[plan.products[v.product]].origin == "domestic" for v in plan.variants]),
-        )
-
-
-def _state(t: int, static: _Static, supply: Supply, available: FloatArray) -> MonthState:
+def _state(t: int, static: PlanArrays, supply: Supply, available: FloatArray) -> MonthState:
     n = available.shape[1]
     active = supply.active[static.variant_product, t]
     lines = static.variant_line
@@ -117,7 +85,7 @@ def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -
     """Run the monthly loop for ``n`` samples; ``solver`` replaces greedy allocation."""
     V, P, C, T = len(plan.variants), len(plan.pools), len(plan.components), len(plan.months)
     L, R = len(plan.packaging), len(plan.products)
-    static = _Static.of(plan)
+    static = plan.arrays
     paths = Paths(  # every element is written by the kernels
         attempts=np.empty((V, T, n)),
         good=np.empty((V, T, n)),

@@ -78,11 +78,8 @@ def _curve(curve: Curve, name: str, draws: Draws, months: IntArray) -> FloatArra
     knot_months = [m for m, _ in curve.knots]
     weights = knot_weights(knot_months, grid, curve.step)
     values = [_scalar(knot, f"{name}@{format_month(month)}", draws)[0] for month, knot in curve.knots]
-    width = max(len(v) for v in values)
-    knots = np.empty((len(values), width))
-    for k, value in enumerate(values):
-        knots[k] = value
-    total = np.empty((len(grid), width))
+    knots = np.array(np.broadcast_arrays(*values))  # (knots, n or 1)
+    total = np.empty((len(grid), knots.shape[1]))
     interpolate(weights, knots, total)
     if shifts is None:
         return total[months - low]

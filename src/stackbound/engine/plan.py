@@ -20,7 +20,7 @@ from stackbound.scenario.checks import feeds
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.schema import FabLine, Stockpile
 
-__all__ = ["Plan", "PoolSpec", "VariantSpec", "build_plan"]
+__all__ = ["Plan", "PlanArrays", "PoolSpec", "VariantSpec", "build_plan"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,19 @@ class VariantSpec:
 
 
 @dataclass(frozen=True)
+class PlanArrays:
+    """The structure as the flat integer arrays the compiled kernels take (lists padded
+    with −1), built once per plan."""
+
+    pool_component: NDArray[np.int64]  # (pools,)
+    draw_order: NDArray[np.int64]  # (components, most pools of one component)
+    bill_components: NDArray[np.int64]  # (variants, most components of one bill)
+    variant_product: NDArray[np.int64]  # (variants,)
+    variant_line: NDArray[np.int64]  # (variants,) packaging line, −1 for none
+    variant_domestic: NDArray[np.bool_]  # (variants,)
+
+
+@dataclass(frozen=True)
 class Plan:
     loaded: LoadedScenario
     months: NDArray[np.int64]
@@ -57,6 +70,7 @@ class Plan:
     products: tuple[str, ...]
     variants: tuple[VariantSpec, ...]
     packaging: tuple[str, ...]
+    arrays: PlanArrays
 
     @property
     def constraint_names(self) -> tuple[str, ...]:
@@ -111,6 +125,32 @@ def _draw_order(loaded: LoadedScenario, components: list[str], pools: list[PoolS
     return orders
 
 
+def _padded(rows: list[tuple[int, ...]]) -> NDArray[np.int64]:
+    width = max((len(r) for r in rows), default=0)
+    table = np.full((len(rows), max(width, 1)), -1, dtype=np.int64)
+    for i, row in enumerate(rows):
+        table[i, : len(row)] = row
+    return table
+
+
+def _arrays(
+    loaded: LoadedScenario,
+    products: list[str],
+    pools: list[PoolSpec],
+    order: list[tuple[int, ...]],
+    variants: list[VariantSpec],
+) -> PlanArrays:
+    specs = loaded.scenario.products
+    return PlanArrays(
+        pool_component=np.array([p.component for p in pools], dtype=np.int64),
+        draw_order=_padded(order),
+        bill_components=_padded([v.components for v in variants]),
+        variant_product=np.array([v.product for v in variants], dtype=np.int64),
+        variant_line=np.array([-1 if v.packaging is None else v.packaging for v in variants], dtype=np.int64),
+        variant_domestic=np.array([specs[products[v.product]].origin == "domestic" for v in variants], dtype=bool),
+    )
+
+
 def build_plan(loaded: LoadedScenario) -> Plan:
     scenario = loaded.scenario
     components = list(scenario.components)
@@ -125,14 +165,16 @@ def build_plan(loaded: LoadedScenario) -> Plan:
             variants.append(VariantSpec(f"{pname}/{key}", p, key, variant.priority, used, line))
     variants.sort(key=lambda v: v.priority)
     horizon = scenario.horizon
+    order = _draw_order(loaded, components, pools)
     return Plan(
         loaded=loaded,
         months=np.arange(horizon.start, horizon.end + 1, dtype=np.int64),
         components=tuple(components),
         component_kinds=tuple(c.kind for c in scenario.components.values()),
         pools=tuple(pools),
-        draw_order=tuple(_draw_order(loaded, components, pools)),
+        draw_order=tuple(order),
         products=tuple(products),
         variants=tuple(variants),
         packaging=tuple(packaging),
+        arrays=_arrays(loaded, products, pools, order, variants),
     )

@@ -117,6 +117,11 @@ class _Builder:
     def months_int(self, param: Param | None, path: Path, default: float) -> IntArray:
         return np.rint(self.scalar(param, path, default)).astype(np.int64)
 
+    def lag(self, param: Param | None, path: Path) -> IntArray:
+        """A delay in whole months, at least 0 (default 0): the compiled kernels that apply
+        lags check no index."""
+        return np.maximum(self.months_int(param, path, 0.0), 0)
+
     def window(self, obj: Windowed | Product, path: Path, grid: IntArray) -> NDArray[np.bool_] | None:
         """Months of ``grid`` inside the object's start–end window, (M, n); ``None`` when
         it has neither."""
@@ -149,7 +154,7 @@ class _Builder:
         per wafer × yield, the derivative of arrivals by wafer starts (for marginal values)."""
         path: Path = ("sources", name)
         dpath: Path = (*path, "dies", i)
-        lag = np.maximum(self.months_int(line.cycle_time, (*path, "cycle_time"), 0.0), 0)
+        lag = self.lag(line.cycle_time, (*path, "cycle_time"))
         grid = self.lag_grid(lag)
         fed: FloatArray | None = None
         if die.wafer_starts is not None:
@@ -159,8 +164,7 @@ class _Builder:
             fed = self.series(die.share, (*dpath, "share"), 0.0, grid)
             starts = total * fed
         window, levers = self.window(line, path, grid), self.levers(line.levers, grid)
-        running = levers if window is None else _times(window, levers)
-        starts = _times(starts, running)
+        starts = _times(starts, window, levers)
         area = self.scalar(die.die_area, (*dpath, "die_area"), 0.0)[None, :]
         if die.dies_per_wafer is not None:
             per_wafer = self.series(die.dies_per_wafer, (*dpath, "dies_per_wafer"), 0.0, grid)
@@ -175,13 +179,13 @@ class _Builder:
             good = (poisson_yield if die.yield_model == "poisson" else murphy_yield)(area, density)
         good = good * self.series(die.sellable, (*dpath, "sellable"), 1.0, grid)
         first = int(grid[0])
-        per_start = _times(np.ones((1, 1)) if fed is None else fed, running) * per_wafer * good
+        per_start = _times(np.ones((1, 1)) if fed is None else fed, window, levers) * per_wafer * good
         arriving = lagged(starts * per_wafer * good, first, self.months, lag)
         return arriving, lagged(good, first, self.months, lag), lagged(per_start, first, self.months, lag)
 
     def memory(self, name: str, line: MemoryLine) -> FloatArray:
         path: Path = ("sources", name)
-        lag = np.maximum(self.months_int(line.lag, (*path, "lag"), 0.0), 0)
+        lag = self.lag(line.lag, (*path, "lag"))
         grid = self.lag_grid(lag)
         if line.stacks is not None:
             made = self.series(line.stacks, (*path, "stacks"), 0.0, grid)
@@ -241,7 +245,7 @@ def _packaging(b: _Builder) -> tuple[FloatArray, FloatArray, IntArray]:
         path: Path = ("packaging", name)
         capacity[i] = _times(b.series(line.capacity, (*path, "capacity"), 0.0), b.levers(line.levers, b.months))
         pyield[i] = b.series(line.packaging_yield, (*path, "yield"), 1.0)
-        lag[i] = np.maximum(b.months_int(line.lag, (*path, "lag"), 0.0), 0)
+        lag[i] = b.lag(line.lag, (*path, "lag"))
     return capacity, pyield, lag
 
 
@@ -289,7 +293,7 @@ def _products(b: _Builder, supply: dict[str, object]) -> None:
             active[p] = window
         if product.demand_cap is not None:
             cap[p] = b.series(product.demand_cap, (*path, "demand_cap"), np.inf)
-        delivery[p] = np.maximum(b.months_int(product.delivery_lag, (*path, "delivery_lag"), 0.0), 0)
+        delivery[p] = b.lag(product.delivery_lag, (*path, "delivery_lag"))
         if product.service_life is not None:
             life[p] = np.maximum(b.months_int(product.service_life, (*path, "service_life"), 0.0), 1)
         h100e[p] = _per_unit_compute(b, name, product)
