@@ -111,20 +111,35 @@ def test_out_refuses_a_foreign_directory(tmp_path: Path) -> None:
 
 
 def test_interrupted_run_leaves_no_output(tmp_path: Path) -> None:
-    out = tmp_path / "results"
+    """Ctrl-C while the results are being written (stopped there by the test-only pause
+    hook, not by timing): exit 130, no traceback, nothing written, no staging left."""
+    parent, flag = tmp_path / "parent", tmp_path / "paused"
+    parent.mkdir()
+    out = parent / "results"
+    env = {**os.environ, "STACKBOUND_TEST_PAUSE_AT": "staging-written", "STACKBOUND_TEST_PAUSE_FILE": str(flag)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "stackbound", "run", "--samples", "400000", "--seed", "1", "--out", str(out)],
+        [sys.executable, "-m", "stackbound", "run", EXAMPLE, "--samples", "64", "--seed", "1", "--out", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
-    time.sleep(4)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode != 0
+    try:
+        deadline = time.monotonic() + 240
+        while not flag.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert flag.exists(), "the run never reached the writing stage"
+        assert [p.name[:20] for p in parent.iterdir()] == [".results.stackbound-"], "staging is being written"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        process.wait(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted" in stderr
     assert "Traceback" not in stderr
     assert not out.exists()
-    assert list(tmp_path.iterdir()) == []
+    assert list(parent.iterdir()) == []
 
 
 def test_check_ok_and_bad(tmp_path: Path) -> None:

@@ -91,6 +91,8 @@ def base_file(tmp_path: Path) -> Path:
 
 
 def test_a_scenario_compared_with_itself_differs_by_exactly_zero(base_file: Path) -> None:
+    """The guard of pairing: two runs of one scenario with one seed draw the same numbers
+    sample by sample, so every difference is exactly zero (any unpaired draw would show)."""
     loaded = load_scenario(base_file)
     comparison = compare([run_one(loaded), run_one(loaded)])
     frame = comparison.to_frame()
@@ -100,6 +102,40 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(base_file: Path
     assert (frame[["mean", "p5", "p50", "p95"]] == 0.0).all().all()
     assert comparison.years == (2025, 2026)
     assert frame["base_p50"].gt(0).any()
+
+
+def _quarter_licence(tmp_path: Path, base_file: Path) -> tuple[RunResult, RunResult, np.ndarray]:
+    """The base and an overlay that sets the licence lever to 0.25, with the paired
+    difference of imported units known per sample: each sample draws its licensed imports
+    U ~ U(50, 150) a month once, so it imports 12·U a year in the base and a quarter of
+    that with the lever at 0.25; the difference is −0.75 · 12 · U = −9U, between −1 350
+    and −450, the same in both years."""
+    quarter = overlay(tmp_path, "quarter-licence", base_file, {"levers.licence.value": 0.25})
+    base, other = run_one(load_scenario(base_file)), run_one(load_scenario(quarter))
+    imported = base.annual_values("units", "imported")
+    monthly = imported[:, 0] / 12.0  # U, read off the base run
+    assert np.all((monthly >= 50.0) & (monthly <= 150.0))
+    np.testing.assert_allclose(imported, np.column_stack([12.0 * monthly] * 2), rtol=1e-6)
+    expected = np.column_stack([-9.0 * monthly] * 2)
+    return base, other, expected
+
+
+def test_a_known_non_zero_paired_difference(tmp_path: Path, base_file: Path) -> None:
+    base, other, expected = _quarter_licence(tmp_path, base_file)
+    np.testing.assert_allclose(paired_difference(base, other, "units", "imported"), expected, rtol=1e-5)
+    frame = compare([base, other]).to_frame().query("metric == 'units' and group == 'imported'")
+    assert frame["year"].tolist() == [2025, 2026]
+    np.testing.assert_allclose(frame["mean"], expected.mean(axis=0), rtol=1e-5)
+    assert (frame["p95"] < 0).all()  # every sample loses imports
+
+
+def test_paired_difference_percentiles_follow_the_tables_definition(tmp_path: Path, base_file: Path) -> None:
+    base, other, expected = _quarter_licence(tmp_path, base_file)
+    frame = compare([base, other]).to_frame().query("metric == 'units' and group == 'imported'")
+    want = np.percentile(expected, [5.0, 50.0, 95.0], axis=0, method="inverted_cdf")
+    np.testing.assert_allclose(frame[["p5", "p50", "p95"]].to_numpy().T, want, rtol=1e-5)
+    level = np.percentile(base.annual_values("units", "imported"), 50.0, axis=0, method="inverted_cdf")
+    np.testing.assert_allclose(frame["base_p50"], level, rtol=1e-5)
 
 
 def test_doubling_a_stockpile_never_gives_fewer_units(tmp_path: Path, base_file: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from stackbound.analysis.discover import Condition, Feature, Outcome, discover, explain, feature_matrix, sample_inputs
-from stackbound.analysis.prim import paste, peel, quasi_p_value, simplify
+from stackbound.analysis.prim import PrimBox, _box, paste, peel, quasi_p_value, simplify
 from stackbound.cli.discover import command
 from stackbound.engine.run import run
 from stackbound.errors import SimulationError
@@ -82,16 +82,107 @@ def test_peeling_raises_density_and_pasting_never_lowers_it() -> None:
     assert trajectory[-1].mass >= 0.05 - 1e-9
     middle = trajectory[len(trajectory) // 2]
     assert paste(x, hit, middle).density >= middle.density
-    assert simplify(x, hit, middle).density >= middle.density - 0.02 or len(middle.restricted) == 1
 
 
-def test_quasi_p_value_is_one_for_a_box_no_denser_than_its_parent() -> None:
+def _planted_box(count: int = 3000) -> tuple[np.ndarray, np.ndarray]:
+    """Runs on the unit cube (3 inputs) with cases exactly where x0 > 0.6 and x1 < 0.3."""
+    x = np.random.default_rng(6).random((count, 3))
+    return x, (x[:, 0] > 0.6) & (x[:, 1] < 0.3)
+
+
+def _box_of(x: np.ndarray, hit: np.ndarray, low: list[float], high: list[float]) -> PrimBox:
+    return _box(x, hit, np.ones(len(hit), dtype=bool), np.array(low), np.array(high))
+
+
+def test_simplify_drops_a_bound_that_does_not_matter() -> None:
+    """The planted box plus a needless x2 < 0.9: dropping x2 keeps density 1 (costs nothing),
+    so it goes; then both planted bounds are significant and costly and stay."""
+    x, hit = _planted_box()
+    inf = np.inf
+    padded = _box_of(x, hit, [0.6, -inf, -inf], [inf, 0.3, 0.9])
+    assert padded.restricted == (0, 1, 2)
+    simple = simplify(x, hit, padded)
+    assert simple.restricted == (0, 1)
+    np.testing.assert_array_equal(simple.low, [0.6, -inf, -inf])
+    np.testing.assert_array_equal(simple.high, [inf, 0.3, inf])
+    assert simple.density == 1.0
+    assert simple.cases == int(hit.sum())
+
+
+def test_simplify_keeps_bounds_that_matter_and_a_single_bound() -> None:
+    x, hit = _planted_box()
+    inf = np.inf
+    for box in (_box_of(x, hit, [0.6, -inf, -inf], [inf, 0.3, inf]), _box_of(x, hit, [0.6, -inf, -inf], [inf] * 3)):
+        simple = simplify(x, hit, box)
+        np.testing.assert_array_equal(simple.low, box.low)
+        np.testing.assert_array_equal(simple.high, box.high)
+        assert (simple.runs, simple.cases) == (box.runs, box.cases)
+
+
+def test_simplify_keeps_a_bound_that_costs_more_than_its_tolerance() -> None:
+    """Cases where x0 > 0.5, all of them below x2 = 0.5 and 90% above: the box x0 > 0.5,
+    x2 < 0.5 has density 1, dropping x2 lowers it to about 0.95. That costs 0.05, more
+    than the default tolerance of 0.02, and is significant (0.95^750 ≈ e^−38): x2 stays.
+    With a tolerance of 0.1 it goes."""
+    rng = np.random.default_rng(8)
+    x = rng.random((3000, 3))
+    hit = (x[:, 0] > 0.5) & ((x[:, 2] < 0.5) | (rng.random(3000) < 0.9))
+    inf = np.inf
+    box = _box_of(x, hit, [0.5, -inf, -inf], [inf, inf, 0.5])
+    assert box.density == 1.0
+    assert simplify(x, hit, box).restricted == (0, 2)
+    assert simplify(x, hit, box, tolerance=0.1).restricted == (0,)
+
+
+def test_simplify_drops_an_insignificant_bound_whatever_it_costs() -> None:
+    """40 runs by hand. x0 <= 0.5 holds runs 0–9: 7 cases (0–6). x1 <= 0.5 as well holds
+    runs 0–4: 5 cases of 5. Dropping x1 costs 0.3 of density (1 → 0.7), yet 5 of 5 is
+    what B(5, 0.7) gives with probability 0.7^5 = 0.168 > 0.05: not significant, so x1
+    goes. Dropping x0 instead would give 5 of 20 (p = 0.25^5 ≈ 0.001)."""
+    x0 = np.r_[np.full(10, 0.25), np.full(30, 0.75)]
+    x1 = np.r_[np.full(5, 0.25), np.full(5, 0.75), np.full(15, 0.25), np.full(15, 0.75)]
+    x = np.column_stack([x0, x1])
+    hit = np.arange(40) < 7
+    inf = np.inf
+    box = _box_of(x, hit, [-inf, -inf], [0.5, 0.5])
+    assert (box.runs, box.cases) == (5, 5)
+    simple = simplify(x, hit, box)
+    assert simple.restricted == (0,)
+    assert (simple.runs, simple.cases) == (10, 7)
+
+
+def test_quasi_p_value_is_the_binomial_tail() -> None:
+    """P(X >= cases), X ~ B(runs, density of the wider box), by hand: 8 cases of 10 runs
+    against density 1/2 is (C(10,8) + C(10,9) + C(10,10)) / 2^10 = (45 + 10 + 1)/1024
+    = 0.0546875; all 10 is 1/1024; at least 0 of anything is certain."""
+    inf = np.inf
+
+    def box(runs: int, cases: int) -> PrimBox:
+        return PrimBox(np.array([-inf]), np.array([inf]), 1.0, cases / runs, 1.0, runs, cases)
+
+    half = box(100, 50)
+    assert quasi_p_value(box(10, 8), half) == pytest.approx(56 / 1024, rel=1e-12)
+    assert quasi_p_value(box(10, 10), half) == pytest.approx(1 / 1024, rel=1e-12)
+    assert quasi_p_value(box(10, 0), half) == 1.0
+    # 2 of 4 against density 1/4: 1 − P(0) − P(1) = 1 − 81/256 − 108/256 = 67/256
+    assert quasi_p_value(box(4, 2), box(8, 2)) == pytest.approx(67 / 256, rel=1e-12)
+
+
+def test_quasi_p_value_is_at_least_a_half_for_a_box_no_denser_than_its_parent() -> None:
+    """With density k/n in the parent and k of n cases in the box, k is the binomial's
+    median, so P(X >= k) >= 1/2; a box sparser than its parent lies further up the tail.
+    A box far denser than its parent is significant."""
     rng = np.random.default_rng(4)
     x = rng.random((1000, 2))
     hit = x[:, 0] > 0.5
     trajectory = peel(x, hit)
-    assert quasi_p_value(trajectory[1], trajectory[1]) > 0.4
-    assert quasi_p_value(trajectory[-1], trajectory[0]) < 1e-6
+    for box in trajectory:
+        assert quasi_p_value(box, box) >= 0.5, box
+    full = trajectory[0]
+    sparse = _box(x, hit, np.ones(1000, dtype=bool), np.array([-np.inf, -np.inf]), np.array([0.5, np.inf]))
+    assert sparse.density < full.density
+    assert quasi_p_value(sparse, full) > 1 - 1e-6
+    assert quasi_p_value(trajectory[-1], full) < 1e-6
 
 
 def test_no_case_gives_no_box() -> None:

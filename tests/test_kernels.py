@@ -7,6 +7,8 @@ Each kernel is checked against a plain numpy (or Python) reference written here.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -17,7 +19,6 @@ from numpy.typing import NDArray
 from stackbound.engine.evaluate import lagged
 from stackbound.engine.histogram import BINS, CELL_BINS, CELL_SHIFT, EDGES, FIRST_CELL
 from stackbound.engine.kernel import bin_and_sum
-from stackbound.engine.memory import keep_freed_arrays
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import run
 from stackbound.scenario.loader import load_scenario
@@ -314,14 +315,51 @@ def test_lagged_refuses_negative_lags_past_the_last_month(shape: str) -> None:
 # ------------------------------------------------------------------ keep_freed_arrays
 
 
-def test_keep_freed_arrays_is_idempotent_and_a_run_still_works() -> None:
+MALLOC_PROBE = """
+import ctypes, sys
+from stackbound.engine.memory import keep_freed_arrays
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+if not hasattr(libc, "mallinfo2"):
+    sys.exit(77)
+libc.mallinfo2.restype = MallInfo2
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+if sys.argv[1] == "keep":
     keep_freed_arrays()
     keep_freed_arrays()
-    result = run(load_scenario("example"), samples=64, seed=1)
-    assert result.samples == 64
-    assert all(values.shape[0] == 64 for values in result.annual.values())
-    assert all(np.all(np.isfinite(values)) for values in result.annual.values())
-    assert int(result.monthly_counts.sum(axis=-1).min()) == 64
+before = libc.mallinfo2()
+block = libc.malloc(16 * 2**20)
+during = libc.mallinfo2()
+libc.free(block)
+after = libc.mallinfo2()
+print(during.hblkhd - before.hblkhd, after.arena - before.arena)
+"""
+"""Allocates and frees one 16 MiB block (a chunk array's size) in a fresh process, with or
+without :func:`keep_freed_arrays`; prints the bytes it took as a fresh mapping and the
+heap bytes still held after it was freed (glibc's mallinfo2)."""
+
+
+def _malloc_probe(mode: str) -> tuple[int, int]:
+    done = subprocess.run([sys.executable, "-c", MALLOC_PROBE, mode], capture_output=True, text=True, timeout=60)
+    if done.returncode == 77 or not sys.platform.startswith("linux"):
+        pytest.skip("needs glibc's mallinfo2")
+    assert done.returncode == 0, done.stderr
+    mapped, kept = map(int, done.stdout.split())
+    return mapped, kept
+
+
+def test_keep_freed_arrays_takes_chunk_arrays_from_the_heap_and_keeps_them_when_freed() -> None:
+    mapped, kept = _malloc_probe("default")
+    assert mapped >= 16 * 2**20  # glibc's default: a fresh mapping, handed back when freed
+    assert kept < 16 * 2**20
+    mapped, kept = _malloc_probe("keep")
+    assert mapped == 0  # from the heap…
+    assert kept >= 16 * 2**20  # …and still held for the next chunk after it was freed
 
 
 # ------------------------------------------------------------------ chunking and threads

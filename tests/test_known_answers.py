@@ -16,7 +16,7 @@ import pytest
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import run
 from stackbound.engine.supply import gross_dies_per_wafer, murphy_yield, poisson_yield
-from support import AMPLE, block, load, product, scenario
+from support import AMPLE, load, product, scenario
 
 SAMPLES = 16
 RTOL = 1e-6
@@ -128,34 +128,66 @@ def test_memory_line_from_dram_wafers(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ die yield and dies per wafer
 
 
-def test_gross_dies_per_wafer_for_a_reticle_size_die_is_about_80() -> None:
-    area, diameter = 665.6, 300.0
-    expected = math.pi * (diameter / 2) ** 2 / area - math.pi * diameter / math.sqrt(2 * area)
-    assert expected == pytest.approx(80.0, abs=0.5)
-    assert float(gross_dies_per_wafer(np.float64(area), np.float64(diameter))) == pytest.approx(expected, rel=1e-12)
-    assert float(gross_dies_per_wafer(np.float64(80_000.0), np.float64(diameter))) == 0.0
+# Gross dies on a 300 mm wafer, π(d/2)²/A − πd/√(2A) (de Vries 2005, eq. 1), worked by
+# hand for die areas A = 2k² mm², where √(2A) = 2k and both terms are multiples of π:
+#   A =  50: 22 500π/50  − 300π/10 = 450π    − 30π  = 420π    = 1 319.4689
+#   A = 200: 22 500π/200 − 300π/20 = 112.5π  − 15π  = 97.5π   =   306.3053
+#   A = 450: 22 500π/450 − 300π/30 = 50π     − 10π  = 40π     =   125.6637
+#   A = 800: 22 500π/800 − 300π/40 = 28.125π − 7.5π = 20.625π =    64.7953
+# and for a reticle-size die, A = 665.6 mm² (26 mm × 25.6 mm), √1331.2 = 36.4856:
+#   70 685.835/665.6 − 942.47780/36.4856 = 106.19867 − 25.83149 = 80.36718.
+# A = 80 000 mm² is larger than the wafer: 0.28125π − 0.75π < 0, floored at 0.
+GROSS_DIES_300MM = [
+    (50.0, 1_319.4689),
+    (200.0, 306.30528),
+    (450.0, 125.66371),
+    (800.0, 64.795348),
+    (665.6, 80.367179),
+    (80_000.0, 0.0),
+]
 
 
-@pytest.mark.parametrize(("area", "defects"), [(100.0, 0.1), (100.0, 1.0), (665.6, 0.09), (50.0, 0.5), (200.0, 0.0)])
-def test_poisson_and_murphy_yields(area: float, defects: float) -> None:
-    ad = area / 100.0 * defects  # mm² to cm²
-    poisson = math.exp(-ad)
-    murphy = ((1.0 - math.exp(-ad)) / ad) ** 2 if ad > 0 else 1.0
-    assert float(poisson_yield(np.float64(area), np.float64(defects))) == pytest.approx(poisson, rel=1e-12)
-    assert float(murphy_yield(np.float64(area), np.float64(defects))) == pytest.approx(murphy, rel=1e-12)
+@pytest.mark.parametrize(("area", "expected"), GROSS_DIES_300MM)
+def test_gross_dies_per_wafer_by_hand(area: float, expected: float) -> None:
+    assert float(gross_dies_per_wafer(np.float64(area), np.float64(300.0))) == pytest.approx(expected, rel=1e-7)
 
 
-def test_textbook_yields_at_one_defect_per_die() -> None:
-    assert float(poisson_yield(np.float64(100.0), np.float64(1.0))) == pytest.approx(0.367879, abs=1e-6)
-    assert float(murphy_yield(np.float64(100.0), np.float64(1.0))) == pytest.approx(0.399576, abs=1e-6)
+def test_gross_dies_per_wafer_on_a_200mm_wafer() -> None:
+    # A = 200 mm², d = 200 mm: π·100²/200 − 200π/20 = 50π − 10π = 40π = 125.66371.
+    assert float(gross_dies_per_wafer(np.float64(200.0), np.float64(200.0))) == pytest.approx(125.66371, rel=1e-7)
+
+
+# Die yields at a defect density D0 (per cm²) on a die of A mm² (A/100 cm²), AD = A·D0/100:
+# Poisson exp(−AD); Murphy ((1 − exp(−AD))/AD)². By hand, with e^−0.1 = 0.904837418,
+# e^−1 = 0.367879441, e^−2 = 0.135335283, e^−0.59904 = 0.549338748:
+#   AD = 0.1:     Murphy (0.095162582/0.1)² = 0.951625820² = 0.905591701
+#   AD = 1:       Murphy 0.632120559²                     = 0.399576401
+#   AD = 2:       Murphy (0.864664717/2)² = 0.432332358²  = 0.186911268
+#   AD = 0.59904: Murphy (0.450661252/0.59904)² = 0.752305776² = 0.565963980
+#   AD = 0:       both 1 (no defects).
+YIELDS = [
+    # area mm², D0 /cm², Poisson, Murphy
+    (100.0, 0.1, 0.904837418, 0.905591701),
+    (50.0, 0.2, 0.904837418, 0.905591701),
+    (100.0, 1.0, 0.367879441, 0.399576401),
+    (200.0, 0.5, 0.367879441, 0.399576401),
+    (400.0, 0.5, 0.135335283, 0.186911268),
+    (665.6, 0.09, 0.549338748, 0.565963980),
+    (200.0, 0.0, 1.0, 1.0),
+]
+
+
+@pytest.mark.parametrize(("area", "defects", "poisson", "murphy"), YIELDS)
+def test_poisson_and_murphy_yields_by_hand(area: float, defects: float, poisson: float, murphy: float) -> None:
+    assert float(poisson_yield(np.float64(area), np.float64(defects))) == pytest.approx(poisson, abs=1e-9)
+    assert float(murphy_yield(np.float64(area), np.float64(defects))) == pytest.approx(murphy, abs=1e-9)
 
 
 @pytest.mark.parametrize("model", ["poisson", "murphy"])
 def test_fab_line_yield_from_defect_density(tmp_path: Path, model: str) -> None:
-    starts, area, defects, diameter = 1000.0, 665.6, 0.09, 300.0
-    gross = math.pi * (diameter / 2) ** 2 / area - math.pi * diameter / math.sqrt(2 * area)
-    ad = area / 100 * defects
-    die_yield = math.exp(-ad) if model == "poisson" else ((1 - math.exp(-ad)) / ad) ** 2
+    starts, area, defects = 1000.0, 665.6, 0.09
+    gross = 80.367179  # GROSS_DIES_300MM, by hand
+    die_yield = 0.549338748 if model == "poisson" else 0.565963980  # YIELDS, AD = 0.59904
     die = {
         "component": "logic",
         "wafer_starts": starts,
@@ -352,6 +384,11 @@ def test_launch_window_is_inactive_outside(tmp_path: Path) -> None:
 
 
 def test_uncertain_launch_month(tmp_path: Path) -> None:
+    """The launch month is a uniform draw U over months 2…6 (March to July) rounded to the
+    nearest month: launch L = 2 with P(U < 2.5) = 0.5/4 = 1/8, L = 3, 4, 5 with 1/4 each,
+    L = 6 with 1/8. Before L the variant is inactive and makes nothing; from L on it makes
+    the packaging capacity, 1 000. So the share inactive in month m is P(L > m):
+    1 before March, then 7/8, 5/8, 3/8, 1/8 from March to June, 0 from July."""
     accel = product({"logic": 1, "hbm": 1}, launch={"uniform": ["2025-03", "2025-07"]})
     data = scenario(
         components=LOGIC_HBM,
@@ -359,14 +396,20 @@ def test_uncertain_launch_month(tmp_path: Path) -> None:
         packaging={"pkg": {"capacity": 1_000}},
         products={"accel": accel},
     )
-    result = go(tmp_path, data, samples=256)
+    samples = 4_096
+    result = go(tmp_path, data, samples=samples)
     units = path(result, "units", "accel")
     first = np.argmax(units > 0, axis=1)
     assert set(first) == {2, 3, 4, 5, 6}
+    month = np.arange(12)
+    np.testing.assert_array_equal(units, np.where(month[None, :] >= first[:, None], 1_000.0, 0.0))
+    launch_share = np.bincount(first, minlength=7)[2:] / samples
+    # binomial standard error at most √(0.25/4096) = 0.0078; 0.03 is about four of them
+    np.testing.assert_allclose(launch_share, [1 / 8, 1 / 4, 1 / 4, 1 / 4, 1 / 8], atol=0.03)
     inactive = binding_share(result, "accel/main", "inactive")
-    assert np.all(inactive[:2] == 1.0)
-    assert np.all(inactive[6:] == 0.0)
-    np.testing.assert_allclose(inactive, (units == 0).mean(axis=0))
+    expected = [1.0, 1.0, 7 / 8, 5 / 8, 3 / 8, 1 / 8, 0, 0, 0, 0, 0, 0]
+    np.testing.assert_allclose(inactive, expected, atol=0.03)
+    np.testing.assert_array_equal(inactive[[0, 1, *range(6, 12)]], [1.0, 1.0, *[0.0] * 6])
 
 
 @pytest.mark.parametrize("first_cap", [3_000.0, None])
@@ -513,14 +556,17 @@ def test_curve_shift_moves_it_later(tmp_path: Path) -> None:
 
 
 def test_fixed_shift_of_uncertain_curve(tmp_path: Path) -> None:
+    """Knots March (month 2) at K ~ U(900, 1 100) per sample and July (month 6) at 5 000,
+    shifted 2 months later: K up to May (month 4), then K + (5 000 − K)(m − 4)/4 up to
+    September (month 8), 5 000 after. (A fixed shift of uncertain knots used to crash.)"""
     knots = {"2025-03": {"uniform": [900, 1_100]}, "2025-07": 5_000}
-    data = scenario(
-        components=LOGIC_HBM,
-        sources={**logic_flow({"knots": knots, "shift": 2}), **AMPLE_HBM},
-        packaging=AMPLE_PACKAGING,
-        products={"accel": product({"logic": 1, "hbm": 1})},
-    )
-    block(load(data, tmp_path), 4)  # regression: a fixed shift of a curve with uncertain knots used to crash
+    units = rate_of(tmp_path, {"knots": knots, "shift": 2}, samples=64)
+    start = units[:, :1]  # K, the flat part before the shifted first knot
+    assert np.all((start >= 900) & (start <= 1_100))
+    assert np.ptp(start) > 50  # uncertain: K differs between samples
+    month = np.arange(12)[None, :]
+    expected = np.where(month <= 4, start, np.where(month >= 8, 5_000.0, start + (5_000.0 - start) * (month - 4) / 4))
+    np.testing.assert_allclose(units, expected, rtol=RTOL)
 
 
 def test_to_interval_is_a_90_percent_interval(tmp_path: Path) -> None:

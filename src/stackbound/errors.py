@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["OutputError", "Problem", "ScenarioError", "SimulationError", "StackboundError"]
+__all__ = ["MAX_PROBLEMS", "OutputError", "Problem", "ScenarioError", "SimulationError", "StackboundError"]
 
 
 class StackboundError(Exception):
@@ -37,11 +37,21 @@ class Problem:
         return f"{where}:{field} {self.message}"
 
 
+MAX_PROBLEMS = 100
+"""The most problems a ScenarioError shows; past it, one last problem says how many more."""
+
+
 class ScenarioError(StackboundError):
-    """A scenario is invalid. ``problems`` lists every problem found in the file."""
+    """A scenario is invalid. ``problems`` lists every problem found in the file, sorted
+    by position: the first :data:`MAX_PROBLEMS`, then one saying how many were left out."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.path))
+        ordered = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.path))
+        self.problems = ordered[:MAX_PROBLEMS]
+        if len(ordered) > MAX_PROBLEMS:
+            first = ordered[MAX_PROBLEMS]
+            more = f"... and {len(ordered) - MAX_PROBLEMS} more problems not shown (fix these first)"
+            self.problems.append(Problem(first.file, first.line, first.column, "", more))
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from stackbound.analysis.records import records
+from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.errors import Problem, ScenarioError, SimulationError
 from stackbound.scenario.checks import check_references
@@ -181,7 +182,7 @@ def compare(results: Sequence[RunResult], metrics: Sequence[str] = HEADLINE_METR
     differences = []
     for metric in metrics:
         for group in _groups(results, metric):
-            level = np.percentile(_values(base, metric, group, years), 50, axis=0)
+            level = sample_percentiles(_values(base, metric, group, years), [50])[0]
             for other in results[1:]:
                 delta = _values(other, metric, group, years) - _values(base, metric, group, years)
                 differences += _summaries(other.scenario, metric, group, years, level, delta)
@@ -222,7 +223,7 @@ def _values(result: RunResult, metric: str, group: str, years: tuple[int, ...]) 
 def _summaries(
     name: str, metric: str, group: str, years: tuple[int, ...], level: FloatArray, delta: FloatArray
 ) -> list[Difference]:
-    pct = np.percentile(delta, PERCENTILES, axis=0)
+    pct = sample_percentiles(delta, PERCENTILES)
     mean = delta.mean(axis=0)
     return [
         Difference(
@@ -317,7 +318,7 @@ def _lever_effects(
         if group not in _groups([base, full], metric):
             continue
         reference = _values(base, metric, group, years)
-        level = np.percentile(reference, 50, axis=0)
+        level = sample_percentiles(reference, [50])[0]
         whole = _values(full, metric, group, years) - reference
         rest = whole.copy()
         for lever, result in alone.items():

@@ -30,6 +30,7 @@ from stackbound.engine.results import RunResult
 from stackbound.engine.run import Progress, run
 from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
 from stackbound.errors import SimulationError
+from stackbound.formatting import number
 from stackbound.scenario.inputs import Input, walk_params
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
@@ -73,12 +74,17 @@ class Outcome:
     threshold: float
     group: str = "total"
 
+    @property
+    def metric_words(self) -> str:
+        """The metric as words: ``compute_added_h100e`` -> 'compute added H100e'."""
+        return self.metric.replace("_", " ").replace("h100e", "H100e").replace("usd", "USD")
+
     def describe(self) -> str:
         """'2027 units fall below 300k'."""
-        words = self.metric.replace("_", " ").replace("h100e", "H100e").replace("usd", "USD")
+        words = self.metric_words
         of = "" if self.group == "total" else f" of {self.group}"
         verb = "fall below" if self.direction == "below" else "rise above"
-        return f"{self.year} {words}{of} {verb} {_number(self.threshold)}"
+        return f"{self.year} {words}{of} {verb} {number(self.threshold)}"
 
     def hits(self, values: FloatArray) -> NDArray[np.bool_]:
         return values < self.threshold if self.direction == "below" else values > self.threshold
@@ -99,10 +105,10 @@ class Feature:
             return format_month(round(value))
         if self.kind is FRACTION:
             return f"{100 * value:.3g}%"
-        number = _number(value)
+        shown = number(value)
         if not self.unit or not unit:
-            return number
-        return number + self.unit if self.unit.startswith("/") else f"{number} {self.unit}"
+            return shown
+        return shown + self.unit if self.unit.startswith("/") else f"{shown} {self.unit}"
 
 
 @dataclass(frozen=True)
@@ -243,15 +249,6 @@ class Discovery:
 
 
 # ------------------------------------------------------------------ words and numbers
-
-
-def _number(value: float) -> str:
-    """12_345_678 -> '12.3M'."""
-    magnitude = abs(float(f"{value:.3g}"))  # round first: 999.6k shows as 1M
-    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if magnitude >= threshold:
-            return f"{value / threshold:.3g}{suffix}"
-    return f"{value:.3g}"
 
 
 def _join(parts: list[str]) -> str:

@@ -26,12 +26,14 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from stackbound.analysis.discover import check_year, sample_inputs
+from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.plan import Plan, build_plan
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import Adjust, Progress, run
 from stackbound.engine.sampling import BLOCK_SIZE
 from stackbound.engine.supply import Supply, build_supply
 from stackbound.errors import SimulationError
+from stackbound.formatting import number
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.schema import FabLine, Stockpile
 
@@ -206,11 +208,11 @@ def levelled_inputs(loaded: LoadedScenario, seed: int, samples: int) -> list[Sup
     pilot = build_supply(plan, sample_inputs(loaded, n, seed), n)
     found = []
     for item in supply_inputs(plan):
-        level = _level(item, pilot)
+        with np.errstate(over="ignore", invalid="ignore"):  # an extreme input's mean may not fit a float
+            level = _level(item, pilot)
         fallback = POINT if item.kind == "die_yield" else 1.0
-        found.append(
-            SupplyInput(item.kind, item.name, item.per, item.indices, level, STEP * level if level > 0 else fallback)
-        )
+        step = STEP * level if 0.0 < level < math.inf else fallback
+        found.append(SupplyInput(item.kind, item.name, item.per, item.indices, level, step))
     return found
 
 
@@ -384,22 +386,14 @@ class Growth:
         what = f"the P50 of {self.target.describe()}"
         if self.factor is not None:
             return (
-                f"{self.input.name} must grow {self.factor:.3g}× for {what} to rise by {_number(self.rise)} "
-                f"(from {_number(self.base_p50)} to {_number(self.p50)})"
+                f"{self.input.name} must grow {self.factor:.3g}× for {what} to rise by {number(self.rise)} "
+                f"(from {number(self.base_p50)} to {number(self.p50)})"
             )
         instead = f"; {self.binding} binds instead" if self.binding else ""
         return (
-            f"{self.input.name} cannot lift {what} by {_number(self.rise)} within {self.max_factor:g}× "
-            f"(it reaches {_number(self.p50)} from {_number(self.base_p50)}){instead}"
+            f"{self.input.name} cannot lift {what} by {number(self.rise)} within {self.max_factor:g}× "
+            f"(it reaches {number(self.p50)} from {number(self.base_p50)}){instead}"
         )
-
-
-def _number(value: float) -> str:
-    magnitude = abs(float(f"{value:.3g}"))
-    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if magnitude >= threshold:
-            return f"{value / threshold:.3g}{suffix}"
-    return f"{value:.3g}"
 
 
 def _binding(result: RunResult, year: int) -> str:
@@ -429,7 +423,7 @@ def growth_needed(
 
     def p50(factor: float) -> tuple[float, RunResult]:
         result = run(loaded, samples=samples, seed=seed, adjust=None if factor == 1.0 else item.scale(factor))
-        return float(np.percentile(target.values(result), 50)), result
+        return float(sample_percentiles(target.values(result), [50])[0]), result
 
     base, _ = p50(1.0)
     rise = rise * base if relative else rise

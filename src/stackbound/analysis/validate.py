@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import RunResult
 from stackbound.errors import SimulationError
 from stackbound.scenario.validation import Case, Sum, ValidationSet
@@ -62,7 +63,7 @@ def validate(result: RunResult, cases: ValidationSet) -> list[CaseResult]:
     """Every case with the model's P5, P50 and P95."""
     results = []
     for case in cases.cases:
-        p5, p50, p95 = np.percentile(measure(result, case), [5, 50, 95])
+        p5, p50, p95 = sample_percentiles(measure(result, case), [5, 50, 95])
         results.append(CaseResult(case, float(p5), float(p50), float(p95)))
     return results
 

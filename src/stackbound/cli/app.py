@@ -6,15 +6,19 @@ error (traceback only with ``--debug``).
 
 from __future__ import annotations
 
-import json
+import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import click
+import numpy as np
 
 from stackbound.analysis.validate import validate, validation_table
 from stackbound.cli.bottlenecks import command as bottlenecks_command
-from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, err, load, out
+from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, err, load, out
 from stackbound.cli.compare import command as compare_command
 from stackbound.cli.discover import command as discover_command
 from stackbound.cli.marginal import command as marginal_command
@@ -24,10 +28,11 @@ from stackbound.cli.sensitivity import command as sensitivity_command
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import DEFAULT_CHUNK_SIZE, DEFAULT_SAMPLES, new_seed, run
 from stackbound.errors import StackboundError
-from stackbound.report.export import package_version, write_run, write_text_atomically
+from stackbound.report.atomic import check_output_target
+from stackbound.report.export import Extra, package_version, write_run, write_text_atomically
+from stackbound.report.jsondoc import finite_document, json_text
 from stackbound.report.register import register_markdown
-from stackbound.report.summary import HEADLINE_METRICS, summary_document
-from stackbound.report.write import write_fan_chart
+from stackbound.report.summary import HEADLINE_METRICS, non_finite_warning, summary_document
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.overlay import builtin_names, overlays_of
 from stackbound.scenario.validation import builtin_validation, load_validation
@@ -76,6 +81,7 @@ def app() -> None:
     is_flag=True,
     help="Write the units fan chart as a PNG (units.png in --out, else ./stackbound-units.png); opens nothing.",
 )
+@ALLOW_OUTSIDE
 @DEBUG
 def run_command(
     scenarios: tuple[str, ...],
@@ -88,6 +94,7 @@ def run_command(
     keep_paths: bool,
     exact: bool,
     plot: bool,
+    allow_outside: bool,
     debug: bool,
 ) -> None:
     """Simulate SCENARIOS (files or built-in names; default: the embedded default) and print
@@ -99,39 +106,62 @@ def run_command(
         if len(refs) != 1:
             raise click.UsageError("--all-scenarios takes one base scenario")
         refs += overlays_of(refs[0])
-    loaded = load(refs)
-    seed = seed if seed is not None else new_seed()
-    results: list[tuple[LoadedScenario, RunResult]] = []
-    for scenario in loaded:
-        progress = LazyProgress(scenario.name)
-        try:
-            result = run(
-                scenario,
-                samples=samples,
-                seed=seed,
-                chunk_size=chunk_size,
-                exact=exact,
-                keep_paths=keep_paths,
-                progress=progress,
-            )
-        finally:
-            progress.close()
-        results.append((scenario, result))
-    if output_format == "json":
-        documents = [summary_document(r, HEADLINE_METRICS) for _, r in results]
-        sys.stdout.write(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2) + "\n")
-    elif all_scenarios:
-        render_run(out, results[0][1])
-        render_comparison(out, [r for _, r in results])
-    else:
-        for _, result in results:
-            render_run(out, result)
+    loaded = load(refs, allow_outside)
     if out_dir is not None:
-        written = write_run(out_dir, results, {"chunk_size": chunk_size})
-        err.print(f"wrote {written}")
-    if plot:
-        plot_file = out_dir / "units.png" if out_dir is not None else Path("stackbound-units.png")
-        err.print(f"wrote {write_fan_chart(plot_file, [r for _, r in results], package_version())}")
+        check_output_target(out_dir)  # refuse a foreign folder before simulating, not after
+    seed = seed if seed is not None else new_seed()
+    results = [_run_one(scenario, samples, seed, chunk_size, exact, keep_paths) for scenario in loaded]
+    _print_results(results, output_format, all_scenarios)
+    if out_dir is not None:
+        extras: list[Extra] = [("units.png", _fan_chart(results))] if plot else []
+        written = write_run(out_dir, results, {"chunk_size": chunk_size}, extras)
+        err.print(f"wrote {written}", markup=False, highlight=False)
+    elif plot:
+        plot_file = _fan_chart(results)(Path("stackbound-units.png"))
+        err.print(f"wrote {plot_file}", markup=False, highlight=False)
+
+
+def _run_one(
+    scenario: LoadedScenario, samples: int, seed: int, chunk_size: int, exact: bool, keep_paths: bool
+) -> tuple[LoadedScenario, RunResult]:
+    progress = LazyProgress(scenario.name)
+    try:
+        result = run(
+            scenario,
+            samples=samples,
+            seed=seed,
+            chunk_size=chunk_size,
+            exact=exact,
+            keep_paths=keep_paths,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    return scenario, result
+
+
+def _print_results(results: list[tuple[LoadedScenario, RunResult]], output_format: str, all_scenarios: bool) -> None:
+    with np.errstate(all="ignore"):  # non-finite numbers get the one warning line below instead
+        warning = non_finite_warning([summary_document(r) for _, r in results])
+        if warning is not None:
+            err.print(warning, markup=False, highlight=False, soft_wrap=True)
+        if output_format == "json":
+            documents = [summary_document(r, HEADLINE_METRICS) for _, r in results]
+            sys.stdout.write(json_text(documents[0] if len(documents) == 1 else documents, ascii_only=True))
+        elif all_scenarios:
+            render_run(out, results[0][1])
+            render_comparison(out, [r for _, r in results])
+        else:
+            for _, result in results:
+                render_run(out, result)
+
+
+def _fan_chart(results: list[tuple[LoadedScenario, RunResult]]) -> Callable[[Path], Path]:
+    """Writes the units fan chart of ``results`` to the path it is given."""
+    # Imported here: matplotlib loads (and, with an unwritable home, warns) only when a chart is asked for.
+    from stackbound.report.write import write_fan_chart
+
+    return lambda path: write_fan_chart(path, [r for _, r in results], package_version())
 
 
 @app.command("validate")
@@ -145,26 +175,35 @@ def run_command(
 @click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @FORMAT
+@ALLOW_OUTSIDE
 @DEBUG
 def validate_command(
-    scenario: str | None, cases: Path | None, samples: int, seed: int, output_format: str, debug: bool
+    scenario: str | None,
+    cases: Path | None,
+    samples: int,
+    seed: int,
+    output_format: str,
+    allow_outside: bool,
+    debug: bool,
 ) -> None:
     """Check SCENARIO against published estimates: each case with the model's P5–P50–P95."""
-    loaded = load([scenario or DEFAULT_SCENARIO])[0]
-    path = cases or _shipped_cases(loaded)
+    loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
+    published = load_validation(cases or _shipped_cases(loaded))  # a bad cases file fails before the run
     result = run(loaded, samples=samples, seed=seed, progress=LazyProgress(loaded.name))
-    outcomes = validate(result, load_validation(path))
+    outcomes = validate(result, published)
     if output_format == "json":
         table = validation_table(outcomes)
+        cases, non_finite = finite_document(table.to_dict("records"))
         document = {
             "scenario": loaded.name,
             "seed": seed,
             "samples": samples,
-            "cases": table.to_dict("records"),
+            "cases": cases,
             "inside": int(table["inside"].sum()),
             "total": len(table),
+            "non_finite": non_finite,
         }
-        sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+        sys.stdout.write(json_text(document, ascii_only=True))
     else:
         render_validation(out, loaded.name, outcomes)
 
@@ -179,22 +218,26 @@ def _shipped_cases(loaded: LoadedScenario) -> Path:
 
 @app.command("check")
 @click.argument("files", nargs=-1, required=True)
+@ALLOW_OUTSIDE
 @DEBUG
-def check_command(files: tuple[str, ...], debug: bool) -> None:
+def check_command(files: tuple[str, ...], allow_outside: bool, debug: bool) -> None:
     """Validate scenario FILES (or built-in names) without running them."""
-    for scenario in load(list(files)):
+    for scenario in load(list(files), allow_outside):
         out.print(
             f"ok  {' <- '.join(reversed(scenario.files))}: {scenario.name} ({len(scenario.inputs)} uncertain inputs)",
+            markup=False,
             highlight=False,
+            emoji=False,
         )
 
 
 @app.command("show")
 @click.argument("scenario")
+@ALLOW_OUTSIDE
 @DEBUG
-def show_command(scenario: str, debug: bool) -> None:
+def show_command(scenario: str, allow_outside: bool, debug: bool) -> None:
     """Print the resolved SCENARIO: every value with its unit and source."""
-    render_scenario(out, load([scenario])[0])
+    render_scenario(out, load([scenario], allow_outside)[0])
 
 
 @app.command("register")
@@ -206,16 +249,17 @@ def show_command(scenario: str, debug: bool) -> None:
     default=None,
     help="Write the Markdown here (atomically) instead of printing it.",
 )
+@ALLOW_OUTSIDE
 @DEBUG
-def register_command(scenario: str, out_file: Path | None, debug: bool) -> None:
+def register_command(scenario: str, out_file: Path | None, allow_outside: bool, debug: bool) -> None:
     """Print the assumptions register of SCENARIO: every input, its value or distribution,
     unit, source, date and grade, as Markdown."""
-    text = register_markdown(load([scenario])[0])
+    text = register_markdown(load([scenario], allow_outside)[0])
     if out_file is None:
         sys.stdout.write(text)
     else:
         write_text_atomically(out_file, text)
-        err.print(f"wrote {out_file}")
+        err.print(f"wrote {out_file}", markup=False, highlight=False)
 
 
 @app.command("scenarios")
@@ -236,9 +280,30 @@ for analysis in (
     app.add_command(analysis)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM ends a run as Ctrl-C does: staging removed, exit 130."""
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: maps errors to exit statuses."""
+    """Console entry point: maps errors to exit statuses (SIGTERM is an interrupt, 130)."""
     args = sys.argv[1:] if argv is None else argv
+    # Overflow from extreme inputs shows in the results (null in JSON, 'n/a' in tables, one
+    # warning line), not as numpy's raw RuntimeWarnings; worker threads set their own.
+    with _sigterm_interrupts(), np.errstate(all="ignore"):
+        _main(args)
+
+
+def _main(args: list[str]) -> None:
     try:
         app(args=args, standalone_mode=False)
     except click.exceptions.Exit as done:
@@ -246,16 +311,13 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         err.print("interrupted")
         sys.exit(130)
     except StackboundError as error:
         for line in str(error).splitlines():
             err.print(line, markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
     except Exception as error:  # the one place that turns bugs into exit status 1
         if "--debug" in args:
             raise

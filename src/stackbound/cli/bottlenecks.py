@@ -7,12 +7,13 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stackbound.analysis.bottlenecks import MOSTLY, Band, Bottlenecks, Period, bottlenecks
-from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out, run_options
-from stackbound.cli.render import short_number
+from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out, run_options
 from stackbound.engine.run import run
+from stackbound.formatting import number
 
 __all__ = ["command", "render_bottlenecks"]
 
@@ -33,12 +34,15 @@ LISTED = 3
     help="Period of the grid and of the stranded and runway tables.",
 )
 @FORMAT
+@ALLOW_OUTSIDE
 @DEBUG
-def command(scenario: str | None, samples: int, seed: int, by: Period, output_format: str, debug: bool) -> None:
+def command(
+    scenario: str | None, samples: int, seed: int, by: Period, output_format: str, allow_outside: bool, debug: bool
+) -> None:
     """Which constraint binds each product of SCENARIO (default: the embedded default), from
     when, the share of lost output each accounts for, stranded dies and HBM stacks, and the
     runway left in each stockpile."""
-    loaded = load([scenario or DEFAULT_SCENARIO])[0]
+    loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
     progress = LazyProgress(loaded.name)
     try:
         result = run(loaded, samples=samples, seed=seed, progress=progress)
@@ -53,14 +57,16 @@ def command(scenario: str | None, samples: int, seed: int, by: Period, output_fo
 
 def render_bottlenecks(console: Console, analysis: Bottlenecks) -> None:
     """Headlines, the period × variant grid, lost output, stranded stock and runway."""
-    console.print(f"[bold]{analysis.scenario}[/bold]  bottlenecks  samples {analysis.samples:,}  seed {analysis.seed}")
+    console.print(
+        f"[bold]{escape(analysis.scenario)}[/bold]  bottlenecks  samples {analysis.samples:,}  seed {analysis.seed}"
+    )
     console.print(
         "[bold]binding constraint, month by month[/bold] [dim](the most likely given the variant is active; "
         "P is its lowest monthly probability in the span)[/dim]"
     )
     order = _by_product(analysis)
     for v in order:
-        console.print(f"  {analysis.headlines[v].text}", highlight=False)
+        console.print(f"  {escape(analysis.headlines[v].text)}", highlight=False)
     for heading, table in (
         (f"most likely binding constraint by {analysis.by}, P(binds | active)", _grid(analysis, order)),
         (
@@ -96,9 +102,9 @@ def _transposed(what: str, rows: list[str], periods: tuple[str, ...], cells: lis
     table = Table()
     table.add_column(corner)
     for column in columns:
-        table.add_column(column, justify="right")
+        table.add_column(escape(column), justify="right")
     for label, row in zip(rows, cells, strict=True):
-        table.add_row(label, *row)
+        table.add_row(escape(label), *row)
     return table
 
 
@@ -115,7 +121,7 @@ def _binding_cell(analysis: Bottlenecks, v: int, t: int) -> str:
         return "[dim]–[/dim]"
     chances = analysis.probability[v, :, t]
     k = int(chances.argmax())
-    text = f"{analysis.constraints[k]} {chances[k]:.0%}" + ("*" if analysis.starved[v, t] >= MOSTLY else "")
+    text = f"{escape(analysis.constraints[k])} {chances[k]:.0%}" + ("*" if analysis.starved[v, t] >= MOSTLY else "")
     return f"[dim]{text}[/dim]" if analysis.inactive[v, t] > MOSTLY else text
 
 
@@ -126,19 +132,17 @@ def _lost(analysis: Bottlenecks) -> Table:
     for scope in analysis.scopes():
         lost = float(analysis.lost_units(scope).sum())
         shares = sorted(analysis.lost_shares(scope).items(), key=lambda item: -item[1])
-        shown = [f"{name} {share:.0%}" for name, share in shares if share >= SHOWN][:LISTED]
+        shown = [f"{escape(name)} {share:.0%}" for name, share in shares if share >= SHOWN][:LISTED]
         rest = 1.0 - sum(share for name, share in shares[: len(shown)])
         if shown and rest >= 0.005:
             shown.append(f"other {rest:.0%}")
-        label = f"[bold]{scope}[/bold]" if scope == "total" else scope
-        table.add_row(
-            label, short_number(lost), ", ".join(shown) or "[dim]nothing lost[/dim]", end_section=scope == "total"
-        )
+        label = "[bold]total[/bold]" if scope == "total" else escape(scope)
+        table.add_row(label, number(lost), ", ".join(shown) or "[dim]nothing lost[/dim]", end_section=scope == "total")
     return table
 
 
 def _band_cell(band: Band, t: int) -> str:
-    return f"{short_number(band.p50[t])} [dim]({short_number(band.p5[t])}–{short_number(band.p95[t])})[/dim]"
+    return f"{number(band.p50[t])} [dim]({number(band.p5[t])}–{number(band.p95[t])})[/dim]"
 
 
 def _stocks(analysis: Bottlenecks) -> Table:
@@ -153,5 +157,5 @@ def _runouts(analysis: Bottlenecks) -> Table:
     for column in ("stockpile", "P(runs out in horizon)", "P5", "P50", "P95"):
         table.add_column(column, justify="left" if column == "stockpile" else "right")
     for r in analysis.runouts:
-        table.add_row(r.stockpile, f"{r.probability:.0%}", r.label("p5"), r.label("p50"), r.label("p95"))
+        table.add_row(escape(r.stockpile), f"{r.probability:.0%}", r.label("p5"), r.label("p50"), r.label("p95"))
     return table

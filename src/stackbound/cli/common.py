@@ -2,54 +2,83 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
+from stackbound.engine import compiled
 from stackbound.engine.run import DEFAULT_SAMPLES
 from stackbound.errors import ScenarioError
 from stackbound.scenario.loader import LoadedScenario, load_scenario
 
-__all__ = ["DEBUG", "DEFAULT_SCENARIO", "FORMAT", "LazyProgress", "err", "load", "out", "run_options"]
+__all__ = [
+    "ALLOW_OUTSIDE",
+    "DEBUG",
+    "DEFAULT_SCENARIO",
+    "FORMAT",
+    "LazyProgress",
+    "err",
+    "load",
+    "out",
+    "run_options",
+]
 
 DEFAULT_SCENARIO = "china"
 F = TypeVar("F", bound=Callable[..., Any])
 
-err = Console(stderr=True)
-out = Console()
+# No emoji codes (":fire:", "line100" -> 💯) and no highlighting: what is printed is the text.
+err = Console(stderr=True, emoji=False, highlight=False)
+out = Console(emoji=False, highlight=False)
 if not out.is_terminal:  # piped into a file or a memo: wide enough for a five-year table
-    out = Console(width=160)
+    out = Console(width=160, emoji=False, highlight=False)
 DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
+ALLOW_OUTSIDE = click.option(
+    "--allow-outside",
+    is_flag=True,
+    help="Let `extends` read files outside the scenario's folder and the working directory.",
+)
 
 
-def load(refs: list[str]) -> list[LoadedScenario]:
-    """Load every scenario, gathering all problems of all files before failing."""
+def load(refs: list[str], allow_outside: bool = False) -> list[LoadedScenario]:
+    """Load every scenario, gathering all problems of all files before failing; warnings
+    go to stderr (escaped: names are the user's text, not markup)."""
     loaded, problems = [], []
     for ref in refs:
         try:
-            loaded.append(load_scenario(ref))
+            loaded.append(load_scenario(ref, allow_outside=allow_outside))
         except ScenarioError as error:
             problems.extend(error.problems)
     if problems:
         raise ScenarioError(problems)
     for scenario in loaded:
         for warning in scenario.warnings:
-            err.print(f"[yellow]warning[/yellow] {scenario.name}: {warning}")
+            err.print(f"[yellow]warning[/yellow] {escape(scenario.name)}: {escape(warning)}", soft_wrap=True)
     return loaded
 
 
+@functools.cache
+def warn_about_kernel_cache() -> None:
+    """Print, once per process, why compiled kernels are not cached (if they are not)."""
+    if compiled.WARNING is not None:
+        err.print(compiled.WARNING, markup=False, soft_wrap=True)
+
+
 class LazyProgress:
-    """A progress bar that appears only once a run has taken more than a second."""
+    """A progress bar that appears only once a run has taken more than a second. Every
+    command that simulates makes one, so it also gives the kernel-cache warning."""
 
     def __init__(self, label: str) -> None:
-        self.label, self.started = label, time.perf_counter()
+        warn_about_kernel_cache()
+        self.label, self.started = escape(label), time.perf_counter()  # the bar reads markup
         self.bar: Progress | None = None
         self.task: TaskID | None = None
 

@@ -8,13 +8,14 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stackbound.analysis.compare import ALL_CHANGES, REST, Comparison, Difference, LeverView, compare, lever_view
-from stackbound.cli.common import DEBUG, FORMAT, LazyProgress, load, out, run_options
-from stackbound.cli.render import short_number
+from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, FORMAT, LazyProgress, load, out, run_options
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import run
+from stackbound.formatting import number
 from stackbound.scenario.loader import LoadedScenario
 
 __all__ = ["command", "render_comparison", "render_levers"]
@@ -40,14 +41,23 @@ LABELS = {
     help="For each later scenario (an overlay of the first), what each lever it changes does alone.",
 )
 @FORMAT
+@ALLOW_OUTSIDE
 @DEBUG
-def command(scenarios: tuple[str, ...], samples: int, seed: int, levers: bool, output_format: str, debug: bool) -> None:
+def command(
+    scenarios: tuple[str, ...],
+    samples: int,
+    seed: int,
+    levers: bool,
+    output_format: str,
+    allow_outside: bool,
+    debug: bool,
+) -> None:
     """Compare SCENARIOS (files or built-in names) against the first: every headline output
     by year, as P50 (P5–P95) of the per-sample difference. Every scenario runs with the same
     seed, so inputs they share take the same draws and the differences are paired."""
     if len(scenarios) < 2:
         raise click.UsageError("compare needs a base scenario and at least one more")
-    loaded = load(list(scenarios))
+    loaded = load(list(scenarios), allow_outside)
 
     def run_one(scenario: LoadedScenario) -> RunResult:
         progress = LazyProgress(scenario.name)
@@ -77,7 +87,7 @@ differences between separate runs carry rounding residue of that order."""
 def _signed(value: float) -> str:
     if abs(value) < NOISE:
         return "0"
-    return f"+{short_number(value)}" if value > 0 else short_number(value)
+    return f"+{number(value)}" if value > 0 else number(value)
 
 
 def _cell(d: Difference) -> str:
@@ -85,13 +95,13 @@ def _cell(d: Difference) -> str:
 
 
 def _level(d: Difference) -> str:
-    return f"[dim]{short_number(d.base_p50)}[/dim]"
+    return f"[dim]{number(d.base_p50)}[/dim]"
 
 
 def _table(years: tuple[int, ...], first: list[str]) -> Table:
     table = Table()
     for column in first:
-        table.add_column(column, no_wrap=True)
+        table.add_column(escape(column), no_wrap=True)
     for year in years:
         table.add_column(str(year), justify="right")
     return table
@@ -104,22 +114,25 @@ def _add_rows(table: Table, base: str, differences: tuple[Difference, ...], year
     for d in differences:
         blocks.setdefault((d.metric, d.group), []).append(d)
     for (metric, group), block in blocks.items():
-        table.add_row(LABELS.get(metric, metric), group, f"[dim]{base}[/dim]", *map(_level, block[:years]))
+        table.add_row(
+            escape(LABELS.get(metric, metric)), escape(group), f"[dim]{escape(base)}[/dim]", *map(_level, block[:years])
+        )
         rows = [block[i : i + years] for i in range(0, len(block), years)]
         for i, row in enumerate(rows):
             name = row[0].scenario
-            label = f"[bold]{name}[/bold]" if name == ALL_CHANGES else f"[dim]{name}[/dim]" if name == REST else name
+            style = "bold" if name == ALL_CHANGES else "dim" if name == REST else ""
+            label = f"[{style}]{escape(name)}[/{style}]" if style else escape(name)
             table.add_row("", "", label, *map(_cell, row), end_section=i == len(rows) - 1)
 
 
 def render_comparison(console: Console, comparison: Comparison) -> None:
     """Per output and group: the base's P50 level, then each scenario's difference."""
     console.print(
-        f"{', '.join(comparison.scenarios)} against [bold]{comparison.base}[/bold]  "
+        f"{escape(', '.join(comparison.scenarios))} against [bold]{escape(comparison.base)}[/bold]  "
         f"samples {comparison.samples:,}  seed {comparison.seed}"
     )
     console.print(
-        f"[bold]difference against {comparison.base}, paired per sample (common random numbers): "
+        f"[bold]difference against {escape(comparison.base)}, paired per sample (common random numbers): "
         "P50 (P5–P95) of the difference[/bold] [dim](the base's P50 in grey)[/dim]"
     )
     table = _table(comparison.years, ["output", "group", "scenario"])
@@ -130,21 +143,21 @@ def render_comparison(console: Console, comparison: Comparison) -> None:
 def render_levers(console: Console, view: LeverView) -> None:
     """Per overlay: the levers it changes, then what each does alone, the whole overlay
     and the rest (its other changes and the levers' interactions)."""
-    console.print(f"[bold]{view.base}[/bold] policy levers  samples {view.samples:,}  seed {view.seed}")
+    console.print(f"[bold]{escape(view.base)}[/bold] policy levers  samples {view.samples:,}  seed {view.seed}")
     for overlay, effects in zip(view.overlays, view.effects, strict=True):
         changes = [c for c in view.changes if c.overlay == overlay]
         if changes:
-            console.print(f"[bold]levers {overlay} changes[/bold]")
+            console.print(f"[bold]levers {escape(overlay)} changes[/bold]")
             levers = Table()
             for column in ("lever", view.base, overlay):
-                levers.add_column(column, overflow="fold")
+                levers.add_column(escape(column), overflow="fold")
             for c in changes:
-                levers.add_row(c.lever, c.base_value, c.overlay_value)
+                levers.add_row(escape(c.lever), escape(c.base_value), escape(c.overlay_value))
             console.print(levers)
         else:
-            console.print(f"{overlay} changes no lever of {view.base}")
+            console.print(f"{escape(overlay)} changes no lever of {escape(view.base)}")
         console.print(
-            f"[bold]{overlay}: what each lever changes alone against {view.base}, P50 (P5–P95) of the "
+            f"[bold]{escape(overlay)}: what each lever changes alone against {escape(view.base)}, P50 (P5–P95) of the "
             f"paired difference[/bold] [dim](the base's P50 in grey)[/dim]"
         )
         table = _table(view.years, ["output", "group", "change"])

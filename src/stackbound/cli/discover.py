@@ -7,10 +7,11 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stackbound.analysis.discover import Discovery, Inputs, Outcome, discover
-from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out, run_options
+from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out, run_options
 from stackbound.scenario.units import SIGNED, parse_quantity
 
 __all__ = ["command", "number", "render_discovery"]
@@ -44,6 +45,7 @@ def number(ctx: click.Context, param: click.Parameter, value: str | None) -> flo
 )
 @run_options
 @FORMAT
+@ALLOW_OUTSIDE
 @DEBUG
 def command(
     scenario: str | None,
@@ -56,6 +58,7 @@ def command(
     samples: int,
     seed: int,
     output_format: str,
+    allow_outside: bool,
     debug: bool,
 ) -> None:
     """Which combinations of inputs of SCENARIO (default: the embedded default) lead to an
@@ -66,7 +69,7 @@ def command(
         outcome = Outcome(metric, year, "above", above, group)
     else:
         raise click.UsageError("give exactly one of --below and --above")
-    loaded = load([scenario or DEFAULT_SCENARIO])[0]
+    loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
     progress = LazyProgress(loaded.name)
     try:
         found = discover(loaded, outcome, samples=samples, seed=seed, inputs=inputs, progress=progress)
@@ -81,25 +84,25 @@ def command(
 def render_discovery(console: Console, found: Discovery) -> None:
     """The headline sentence, then every box with its conditions one per line."""
     console.print(
-        f"[bold]{found.scenario}[/bold]  discover  samples {found.samples:,}  seed {found.seed}  "
+        f"[bold]{escape(found.scenario)}[/bold]  discover  samples {found.samples:,}  seed {found.seed}  "
         f"inputs by {found.inputs[:-1]}",
         highlight=False,
     )
-    console.print(f"[bold]{found.summary()}[/bold]", highlight=False)
+    console.print(f"[bold]{escape(found.summary())}[/bold]", highlight=False)
     if not found.boxes:
         return
     table = Table(
         title_justify="left",
-        title=f"boxes ({found.outcome.describe()}: {found.cases:,} runs, {found.base_rate:.0%} of all)",
+        title=f"boxes ({escape(found.outcome.describe())}: {found.cases:,} runs, {found.base_rate:.0%} of all)",
     )
     table.add_column("box")
     for name in ("density", "coverage", "mass", "lift"):
         table.add_column(name, justify="right")
     table.add_column("where")
     for box in found.boxes:
-        where = "\n".join(c.describe() for c in box.conditions) or "[dim](all runs)[/dim]"
+        where = "\n".join(escape(c.describe()) for c in box.conditions) or "[dim](all runs)[/dim]"
         table.add_row(
-            box.role,
+            escape(box.role),
             f"{box.density:.0%}",
             f"{box.coverage:.0%}",
             f"{box.mass:.0%}",
@@ -111,6 +114,6 @@ def render_discovery(console: Console, found: Discovery) -> None:
     console.print(
         f"[dim]density: share of the box's runs with the outcome; coverage: share of the runs with the "
         f"outcome inside the box; mass: share of all runs inside; lift: density ÷ overall rate. "
-        f"Chosen: the {found.rule}. Broader and sharper: the densest boxes holding 80% and 25% of those "
+        f"Chosen: the {escape(found.rule)}. Broader and sharper: the densest boxes holding 80% and 25% of those "
         f"runs; next: a second pass on the runs outside the chosen box.[/dim]"
     )

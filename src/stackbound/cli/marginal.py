@@ -9,11 +9,12 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stackbound.analysis.marginal import STEP, Growth, MarginalValues, Target, marginal_values, top_growth
-from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out
-from stackbound.cli.render import short_number
+from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out
+from stackbound.formatting import number
 from stackbound.scenario.units import SIGNED, parse_quantity
 
 __all__ = ["DEFAULT_MARGINAL_SAMPLES", "command", "render_marginal"]
@@ -76,6 +77,7 @@ def _rise(ctx: click.Context, param: click.Parameter, value: str | None) -> tupl
     help="Largest growth factor tried for --rise.",
 )
 @FORMAT
+@ALLOW_OUTSIDE
 @DEBUG
 def command(
     scenario: str | None,
@@ -88,11 +90,12 @@ def command(
     top: int,
     max_factor: float,
     output_format: str,
+    allow_outside: bool,
     debug: bool,
 ) -> None:
     """Marginal values in SCENARIO (default: the embedded default): extra units and H100e per
     extra HBM stack, die, wafer start, yield point or package of each input, per year."""
-    loaded = load([scenario or DEFAULT_SCENARIO])[0]
+    loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
     target = Target(metric, year if year is not None else loaded.scenario.horizon.end // 12, group)
     progress = LazyProgress(f"{loaded.name}: marginal values")
     try:
@@ -118,7 +121,7 @@ def command(
 
 
 def _cell(value: float) -> str:
-    return "[dim]0[/dim]" if value == 0 else short_number(value)
+    return "[dim]0[/dim]" if value == 0 else number(value)
 
 
 def _table(values: MarginalValues, title: str, per_year: str) -> Table:
@@ -128,18 +131,18 @@ def _table(values: MarginalValues, title: str, per_year: str) -> Table:
     for year in values.years:
         table.add_column(str(year), justify="right")
     if per_year == "units":
-        table.add_column(f"elasticity of {values.target.describe()}", justify="right")
+        table.add_column(f"elasticity of {escape(values.target.describe())}", justify="right")
     for v in values.values:
         cells = [_cell(x) for x in (v.units if per_year == "units" else v.compute)]
         extra = [f"{v.elasticity:.3g}"] if per_year == "units" else []
-        table.add_row(v.input.name, v.input.per, *cells, *extra)
+        table.add_row(escape(v.input.name), escape(v.input.per), *cells, *extra)
     return table
 
 
 def render_marginal(console: Console, values: MarginalValues, growth: tuple[Growth, ...] | None) -> None:
     """Units and H100e per extra unit of each input, then the growth each top input needs."""
     console.print(
-        f"[bold]{values.scenario}[/bold]  marginal values  samples {values.samples:,}  seed {values.seed}",
+        f"[bold]{escape(values.scenario)}[/bold]  marginal values  samples {values.samples:,}  seed {values.seed}",
         highlight=False,
     )
     console.print(_table(values, "extra units per extra unit of input, each year", "units"))
@@ -156,8 +159,8 @@ def render_marginal(console: Console, values: MarginalValues, growth: tuple[Grow
         console.print("no input raises the target output at the margin")
         return
     console.print(
-        f"[bold]growth needed for the P50 of {values.target.describe()} to rise by "
-        f"{short_number(growth[0].rise)}[/bold] (from {short_number(growth[0].base_p50)})"
+        f"[bold]growth needed for the P50 of {escape(values.target.describe())} to rise by "
+        f"{number(growth[0].rise)}[/bold] (from {number(growth[0].base_p50)})"
     )
     for g in growth:
-        console.print(f"  {g.describe()}", highlight=False)
+        console.print(f"  {escape(g.describe())}", highlight=False)

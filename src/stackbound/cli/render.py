@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stackbound.analysis.validate import CaseResult
+from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import PERCENTILES, RunResult
+from stackbound.formatting import number
 from stackbound.report.export import inputs_table
 from stackbound.scenario.loader import LoadedScenario
 
-__all__ = ["render_run", "render_scenario", "short_number"]
-
-
-def short_number(value: float) -> str:
-    """12_345_678 -> '12.3M'."""
-    magnitude = abs(float(f"{value:.3g}"))  # round first: 999.6k shows as 1M, not 1e+03k
-    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if magnitude >= threshold:
-            return f"{value / threshold:.3g}{suffix}"
-    return f"{value:.3g}"
+__all__ = ["render_run", "render_scenario"]
 
 
 def _cell(p5: float, p50: float, p95: float) -> str:
-    return f"{short_number(p50)} [dim]({short_number(p5)}–{short_number(p95)})[/dim]"
+    return f"{number(p50)} [dim]({number(p5)}–{number(p95)})[/dim]"
 
 
 def _annual(result: RunResult) -> Table:
-    table = Table(title=f"{result.scenario}: annual output, P50 (P5–P95)", title_justify="left")
+    table = Table(title=f"{escape(result.scenario)}: annual output, P50 (P5–P95)", title_justify="left")
     table.add_column("metric")
     table.add_column("group")
     for year in result.years:
@@ -43,12 +36,12 @@ def _annual(result: RunResult) -> Table:
         "domestic_share_units": "domestic share of units delivered",
     }
     for metric, group in rows:
-        pct = np.percentile(result.annual_values(metric, group), PERCENTILES, axis=0)
+        pct = sample_percentiles(result.annual_values(metric, group), PERCENTILES)
         if metric == "domestic_share_units":
             cells = [f"{pct[1, y]:.0%} [dim]({pct[0, y]:.0%}–{pct[2, y]:.0%})[/dim]" for y in range(len(result.years))]
         else:
             cells = [_cell(*pct[:, y]) for y in range(len(result.years))]
-        table.add_row(labels[metric], group, *cells, end_section=group == "total")
+        table.add_row(labels[metric], escape(group), *cells, end_section=group == "total")
     return table
 
 
@@ -65,17 +58,17 @@ def _binding(result: RunResult) -> Table:
             if row["probability"] == 0:
                 cells.append("[dim]inactive[/dim]")
                 continue
-            text = f"{row['constraint']} {row['probability']:.0%}"
+            text = f"{escape(row['constraint'])} {row['probability']:.0%}"
             if row["starved_by_priority"] > 0.005:
                 text += f" [dim](starved {row['starved_by_priority']:.0%})[/dim]"
             cells.append(text)
-        table.add_row(variant, *cells)
+        table.add_row(escape(variant), *cells)
     return table
 
 
 def render_run(console: Console, result: RunResult) -> None:
     console.print(
-        f"[bold]{result.scenario}[/bold]  samples {result.samples:,}  seed {result.seed}  "
+        f"[bold]{escape(result.scenario)}[/bold]  samples {result.samples:,}  seed {result.seed}  "
         f"scenario {result.digest[:12]}" + ("  exact LP" if result.exact else "")
     )
     console.print(_annual(result))
@@ -103,27 +96,27 @@ def render_comparison(console: Console, results: list[RunResult]) -> None:
         for i, result in enumerate(results):
             if group not in result.groups(metric):
                 continue
-            pct = np.percentile(result.annual_values(metric, group), PERCENTILES, axis=0)
+            pct = sample_percentiles(result.annual_values(metric, group), PERCENTILES)
             cells = [_cell(*pct[:, y]) for y in range(len(result.years))]
-            table.add_row(label if i == 0 else "", result.scenario, *cells, end_section=i == len(results) - 1)
+            table.add_row(label if i == 0 else "", escape(result.scenario), *cells, end_section=i == len(results) - 1)
     console.print(table)
 
 
 def render_validation(console: Console, scenario: str, outcomes: list[CaseResult]) -> None:
     """Each published estimate beside the model's P5–P50–P95, and how many fall inside."""
-    table = Table(title=f"{scenario}: model against published estimates", title_justify="left")
+    table = Table(title=f"{escape(scenario)}: model against published estimates", title_justify="left")
     for column in ("case", "published", "model P50 (P5–P95)", "inside", "what is compared"):
         table.add_column(column, overflow="fold")
     for o in outcomes:
         low, high = o.case.estimate.bounds
-        published = short_number(low) if low == high else f"{short_number(low)}–{short_number(high)}"
+        published = number(low) if low == high else f"{number(low)}–{number(high)}"
         mark = "[green]inside[/green]" if o.inside else "[red]missed[/red]"
         table.add_row(
-            f"{o.case.id}\n[dim]{o.case.claim}[/dim]",
-            f"{published} {o.case.unit}",
+            f"{escape(o.case.id)}\n[dim]{escape(o.case.claim)}[/dim]",
+            f"{published} {escape(o.case.unit)}",
             _cell(o.p5, o.p50, o.p95),
             mark,
-            f"{o.case.definition} [dim]({o.case.grade})[/dim]",
+            f"{escape(o.case.definition)} [dim]({escape(o.case.grade)})[/dim]",
         )
     console.print(table)
     inside = sum(o.inside for o in outcomes)
@@ -133,20 +126,25 @@ def render_validation(console: Console, scenario: str, outcomes: list[CaseResult
 def render_scenario(console: Console, loaded: LoadedScenario) -> None:
     """The resolved scenario: every value with its unit and source."""
     scenario = loaded.scenario
-    console.print(f"[bold]{scenario.name}[/bold]: {scenario.description.strip()}")
+    console.print(f"[bold]{escape(scenario.name)}[/bold]: {escape(scenario.description.strip())}")
     months = scenario.horizon.end - scenario.horizon.start + 1
     console.print(
-        f"files: {' <- '.join(reversed(loaded.files))}   horizon {months} months"
+        f"files: {escape(' <- '.join(reversed(loaded.files)))}   horizon {months} months"
         f"   uncertain inputs {len(loaded.inputs)}   digest {loaded.digest[:12]}"
     )
     table = Table(show_lines=False)
     for column in ("field", "value", "unit", "source / assumption", "grade", "date"):
         table.add_column(column, overflow="fold")
     for row in inputs_table(loaded).to_dict("records"):
-        origin = row["source"] or (
-            f"assumption: {row['assumption']}" if row["assumption"] else "[red]no provenance[/red]"
-        )
+        if row["source"]:
+            origin = escape(str(row["source"]))
+        elif row["assumption"]:
+            origin = f"assumption: {escape(str(row['assumption']))}"
+        else:
+            origin = "[red]no provenance[/red]"
         table.add_row(
-            *(str(row[k]) for k in ("field", "value", "unit")), str(origin), str(row["grade"]), str(row["date"])
+            *(escape(str(row[k])) for k in ("field", "value", "unit")),
+            origin,
+            *(escape(str(row[k])) for k in ("grade", "date")),
         )
     console.print(table)

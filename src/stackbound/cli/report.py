@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, err, load, run_options
+from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, err, load, run_options
+from stackbound.report.atomic import check_output_target
 from stackbound.report.gather import ReportSettings, gather
 from stackbound.report.i18n import LANGUAGES, Lang
-from stackbound.report.write import write_report
 from stackbound.scenario.overlay import overlays_of
 
 __all__ = ["command"]
@@ -36,6 +36,7 @@ __all__ = ["command"]
 @click.option("--no-sensitivity", is_flag=True, help="Skip the tornado and Sobol' analyses (faster).")
 @click.option("--sobol-samples", type=click.IntRange(min=2), default=None, help="Sobol' base sample size.")
 @click.option("--no-discovery", is_flag=True, help="Skip scenario discovery.")
+@ALLOW_OUTSIDE
 @DEBUG
 def command(
     scenarios: tuple[str, ...],
@@ -46,12 +47,14 @@ def command(
     no_sensitivity: bool,
     sobol_samples: int | None,
     no_discovery: bool,
+    allow_outside: bool,
     debug: bool,
 ) -> None:
     """Write the report of SCENARIOS (default: the embedded default and every built-in
     overlay of it; the first is the base): report.html, report.md, charts/, stackbound.xlsx, data/."""
     refs = list(scenarios) or [DEFAULT_SCENARIO, *overlays_of(DEFAULT_SCENARIO)]
-    loaded = load(refs)
+    loaded = load(refs, allow_outside)
+    check_output_target(out_dir)  # refuse a foreign folder before the analyses, not after
     settings = ReportSettings(
         samples=samples,
         seed=seed,
@@ -60,6 +63,9 @@ def command(
         discovery=not no_discovery,
     )
     started = time.perf_counter()
-    data = gather(loaded, settings, step=lambda message: err.print(message, highlight=False))
+    data = gather(loaded, settings, step=lambda message: err.print(message, markup=False, highlight=False))
+    # Imported here: matplotlib loads (and, with an unwritable home, warns) only when a report is written.
+    from stackbound.report.write import write_report
+
     written = write_report(out_dir, data, languages)
-    err.print(f"wrote {written} in {time.perf_counter() - started:.1f} s", highlight=False)
+    err.print(f"wrote {written} in {time.perf_counter() - started:.1f} s", markup=False, highlight=False)

@@ -16,8 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from stackbound.analysis.sensitivity import BY, DEFAULT_BY, DEFAULT_SAMPLES, METHODS, By, Output
-from stackbound.cli.common import DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, err, load, out
-from stackbound.cli.render import short_number
+from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, err, load, out
+from stackbound.formatting import number
 
 __all__ = ["command"]
 
@@ -72,6 +72,7 @@ BAR_WIDTH = 20
     help="Random seed; the same seed gives the same indices.",
 )
 @FORMAT
+@ALLOW_OUTSIDE
 @DEBUG
 def command(
     scenario: str | None,
@@ -83,13 +84,14 @@ def command(
     samples: int | None,
     seed: int,
     output_format: str,
+    allow_outside: bool,
     debug: bool,
 ) -> None:
     """Rank the uncertain inputs of SCENARIO by how much they move one annual output
     (--output METRIC of --group in --year)."""
     if method == "tornado" and samples is not None:
         raise click.UsageError("--samples does not apply to --method tornado (it sets each factor to P10 and P90)")
-    loaded = load([scenario or DEFAULT_SCENARIO])[0]
+    loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
     progress = LazyProgress(f"{method}: {loaded.name}")
     try:
         result = METHODS[method](
@@ -106,7 +108,7 @@ def command(
     if output_format == "json":
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
         for note in document["notes"]:
-            err.print(f"[yellow]note[/yellow] {escape(note)}", highlight=False)
+            err.print(f"[yellow]note[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
     else:
         render(out, document)
 
@@ -114,8 +116,8 @@ def command(
 def render(console: Console, document: dict[str, Any]) -> None:
     """A sensitivity document as a terminal table, notes first (they may void the numbers)."""
     head = (
-        f"[bold]{document['scenario']}[/bold]  {document['method']}  {document['metric']} ({document['group']}) "
-        f"in {document['year']}  factors by {document['by']}"
+        f"[bold]{escape(document['scenario'])}[/bold]  {document['method']}  {escape(document['metric'])} "
+        f"({escape(document['group'])}) in {document['year']}  factors by {document['by']}"
     )
     for key in ("base_samples", "evaluations", "samples", "seed"):
         if key in document:
@@ -136,7 +138,7 @@ def render(console: Console, document: dict[str, Any]) -> None:
 def _table(document: dict[str, Any]) -> Table:
     rows: list[dict[str, Any]] = document["rows"]
     columns = [c for c in (rows[0] if rows else {"factor": ""}) if not c.endswith("_conf")]
-    title = f"base (every input at its median): {short_number(document['base'])}" if "base" in document else None
+    title = f"base (every input at its median): {number(document['base'])}" if "base" in document else None
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(_HEADINGS.get(column, column), justify="left" if column == "factor" else "right")
@@ -173,7 +175,7 @@ def _cell(row: dict[str, Any], column: str) -> str:
         return escape(value)
     if f"{column}_conf" in row:
         return f"{value:.3f} [dim]± {row[f'{column}_conf']:.3f}[/dim]"
-    return str(value) if isinstance(value, int) else short_number(value)
+    return str(value) if isinstance(value, int) else number(value)
 
 
 def _bar(low: float, high: float, reach: float) -> str:

@@ -20,7 +20,7 @@ from stackbound.engine.metrics import ANNUAL, MONTHLY, QUARTERLY, Metric
 from stackbound.engine.outputs import BlockOutputs
 from stackbound.engine.plan import Plan
 
-__all__ = ["Accumulator", "period_starts", "series"]
+__all__ = ["Accumulator", "kept_groups", "period_starts", "series"]
 
 FloatArray = NDArray[np.float64]
 Key = tuple[str, str]
@@ -36,7 +36,7 @@ def series(plan: Plan, metric: Metric, out: BlockOutputs) -> Iterator[tuple[str,
     """The (group, (T, n) array) pairs a metric is kept for."""
     data = getattr(out, metric.field)
     if metric.level == "product":
-        kept = set(_groups(plan, metric))
+        kept = set(kept_groups(plan, metric))
         yield from ((name, values) for name, values in zip(plan.products, data, strict=True) if name in kept)
     elif metric.level == "variant":
         yield from zip((v.name for v in plan.variants), data, strict=True)
@@ -50,7 +50,8 @@ def series(plan: Plan, metric: Metric, out: BlockOutputs) -> Iterator[tuple[str,
         yield "total", data if data.ndim == 2 else data.sum(axis=0)
 
 
-def _groups(plan: Plan, metric: Metric) -> list[str]:
+def kept_groups(plan: Plan, metric: Metric) -> list[str]:
+    """The groups (products, variants, components, stockpiles or total) a metric is kept for."""
     if metric.level == "product":
         products = plan.loaded.scenario.products
         spec = metric.spec
@@ -111,7 +112,7 @@ def _monthly(
     plan: Plan, out: BlockOutputs, blocks: list[tuple[int, int]], keep_paths: bool
 ) -> tuple[NDArray[np.uint16], FloatArray, dict[Key, NDArray[np.float32]] | None]:
     T, n = len(plan.months), out.produced.shape[2]
-    keys = [(m, g) for m in MONTHLY for g in _groups(plan, m)]
+    keys = [(m, g) for m in MONTHLY for g in kept_groups(plan, m)]
     bins = np.empty((len(keys), T, n), np.uint16)
     sums = np.empty((len(keys), len(blocks), T))
     starts = np.array([offset for offset, _ in blocks], dtype=np.int64)
@@ -158,12 +159,12 @@ class Accumulator:
         self.quarter_starts = period_starts(plan.months, 3)
         Y, Q = len(self.year_starts), len(self.quarter_starts)
         self.annual: dict[Key, NDArray[np.float32]] = {
-            (m.name, g): np.zeros((samples, Y), np.float32) for m in ANNUAL for g in _groups(plan, m)
+            (m.name, g): np.zeros((samples, Y), np.float32) for m in ANNUAL for g in kept_groups(plan, m)
         }
         self.quarterly: dict[Key, NDArray[np.float32]] = {
             (name, "total"): np.zeros((samples, Q), np.float32) for name in QUARTERLY
         }
-        self.monthly_keys: list[Key] = [(m.name, g) for m in MONTHLY for g in _groups(plan, m)]
+        self.monthly_keys: list[Key] = [(m.name, g) for m in MONTHLY for g in kept_groups(plan, m)]
         self.counts = np.zeros((len(self.monthly_keys), T, BINS), np.int64)
         self.sums = np.zeros((len(self.monthly_keys), T))
         V, K = len(plan.variants), len(plan.constraint_names)

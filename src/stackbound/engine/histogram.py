@@ -2,11 +2,23 @@
 
 Bin 0 holds values below ``LOW`` (zero included); bins 1…N-2 are log-spaced, 200 per
 decade, up to 10¹³; the last bin is overflow. Integer counts merge exactly in any order,
-so percentiles do not depend on chunking. A percentile read from a bin, interpolated
-geometrically inside it, is within ``RELATIVE_ERROR`` of the exact sample percentile.
+so percentiles do not depend on chunking.
+
+One percentile definition holds throughout: the *inverted CDF* (numpy's
+``method="inverted_cdf"``, Hyndman & Fan's definition 1): percentile q of n samples is
+the smallest sample x with at least q·n/100 samples <= x. :func:`percentile_from_counts`
+finds the bin holding that sample and interpolates geometrically inside it, so for an
+exact percentile x in [LOW, 10¹³) its result lies within ``RELATIVE_ERROR`` · x of x; an
+exact percentile below ``LOW`` reads as 0. :func:`sample_percentiles` applies the same
+definition to per-sample values (the annual tables), so annual and monthly percentiles
+mean the same thing. Against numpy's default (``"linear"``, which interpolates between
+samples) no bound holds: P50 of the samples 1 and 100 is 50.5 there, 1 by the inverted CDF.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,8 +30,10 @@ __all__ = [
     "EDGES",
     "FIRST_CELL",
     "LOW",
+    "PERCENTILE_METHOD",
     "RELATIVE_ERROR",
     "percentile_from_counts",
+    "sample_percentiles",
 ]
 
 LOW = 1e-3
@@ -28,6 +42,8 @@ DECADES = 16
 BINS = 2 + PER_DECADE * DECADES
 RELATIVE_ERROR = 10 ** (1 / PER_DECADE) - 1.0
 """Width of one bin relative to its lower edge (about 1.2%)."""
+PERCENTILE_METHOD: Final = "inverted_cdf"
+"""numpy's name for the percentile definition every table uses (see the module docstring)."""
 
 
 def _edge(index: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -57,7 +73,14 @@ cell lies in that bin or the next, so one comparison with an edge finds its bin.
 
 
 def percentile_from_counts(counts: NDArray[np.int64], q: float) -> NDArray[np.float64]:
-    """Percentile ``q`` (0–100) along the last axis of ``counts`` (…, BINS)."""
+    """Percentile ``q`` (0–100) along the last axis of ``counts`` (…, BINS), by the inverted
+    CDF: within ``RELATIVE_ERROR`` (relative) of ``np.percentile(samples, q,
+    method="inverted_cdf")`` when that lies in [LOW, 10¹³); 0 when it is below LOW.
+
+    The bin is the first whose cumulative count reaches q·n/100, the bin that holds the
+    exact percentile; inside it the value is interpolated geometrically, both in the bin's
+    [lower, upper) edges, so they differ by at most upper − lower = RELATIVE_ERROR · lower.
+    """
     cumulative = np.cumsum(counts, axis=-1)
     total = cumulative[..., -1:]
     target = np.maximum(q / 100.0 * total, 1e-9)
@@ -72,3 +95,14 @@ def percentile_from_counts(counts: NDArray[np.int64], q: float) -> NDArray[np.fl
     upper = _edge(index.astype(np.float64) + 1.0)
     value = lower * (upper / lower) ** fraction
     return np.where(index == 0, 0.0, value)
+
+
+def sample_percentiles(values: NDArray[np.floating], q: Sequence[float], axis: int = 0) -> NDArray[np.float64]:
+    """Percentiles ``q`` (0–100) of per-sample ``values`` along ``axis``, by the definition
+    :func:`percentile_from_counts` approximates (the inverted CDF): each is one of the
+    samples, never a value between two. ``sample_percentiles(np.array([1.0, 100.0]),
+    [50])`` is ``[1.0]``."""
+    return np.asarray(
+        np.percentile(np.asarray(values, dtype=np.float64), list(q), axis=axis, method=PERCENTILE_METHOD),
+        dtype=np.float64,
+    )

@@ -9,8 +9,9 @@ ever touches column ``i``, so results do not depend on how samples are grouped.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from stackbound.engine.compiled import njit
 
 __all__ = ["SLACK", "TINY", "ZERO", "all_months", "close_month", "interpolate", "open_month", "take_lagged"]
 
@@ -22,7 +23,7 @@ SLACK = 1e-7
 """An exact solver's answer above the limit by less than this (relative) is trimmed to it."""
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def open_month(t, inventory, arrivals, ration_of, rations, pool_component, drawable, available):  # type: ignore[no-untyped-def]
     """inventory += arrivals; drawable = min(inventory, ration); available = Σ drawable per
     component. ``ration_of[p]`` is pool p's row in ``rations`` (−1: no ration)."""
@@ -39,7 +40,7 @@ def open_month(t, inventory, arrivals, ration_of, rations, pool_component, drawa
             available[c, i] += take
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@njit(nogil=True, inline="always")
 def _tighter(candidate, candidate_code, candidate_drawn, best, second, code, drawn):  # type: ignore[no-untyped-def]
     """Fold one more limit into the tightest (``best``, its ``code`` and whether it was
     ``drawn`` down this month) and the next tightest (``second``); the first of equal
@@ -53,7 +54,7 @@ def _tighter(candidate, candidate_code, candidate_drawn, best, second, code, dra
     return best, second, code, drawn
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def close_month(t, available, drawable, inventory, exogenous, given, use_given, codes, work, outputs):  # type: ignore[no-untyped-def]
     """Allocate month ``t`` for every sample: variants in priority order each start the
     most package attempts every limit allows (or, with ``use_given``, the exact solver's
@@ -167,7 +168,7 @@ def close_month(t, available, drawable, inventory, exogenous, given, use_given, 
     )
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def _draw_and_strand(  # type: ignore[no-untyped-def]
     t,
     available,
@@ -223,7 +224,7 @@ def _draw_and_strand(  # type: ignore[no-untyped-def]
             closing[p, t, i] = inventory[p, i]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def all_months(opening, exogenous, codes, work, outputs):  # type: ignore[no-untyped-def]
     """:func:`open_month` then greedy :func:`close_month` for every month of the horizon;
     ``opening`` is :func:`open_month`'s arguments after ``t``."""
@@ -234,7 +235,7 @@ def all_months(opening, exogenous, codes, work, outputs):  # type: ignore[no-unt
         close_month(t, available, drawable, inventory, exogenous, no_given, False, codes, work, outputs)
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def count_bins(bins, counts):  # type: ignore[no-untyped-def]
     """counts[s, t, bins[s, t, i]] += 1 for every series, month and sample (integers:
     exact in any order)."""
@@ -245,7 +246,7 @@ def count_bins(bins, counts):  # type: ignore[no-untyped-def]
                 counts[s, t, bins[s, t, i]] += 1
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def tally_binding(binding, relief, block_starts, counts, relief_sums):  # type: ignore[no-untyped-def]
     """Per variant, constraint code and month: how many sample-months each code bound
     (``counts``) and, per random block, the output it cost (``relief_sums``). Samples go
@@ -274,7 +275,7 @@ def tally_binding(binding, relief, block_starts, counts, relief_sums):  # type: 
                     relief_sums[b, v, code, t] += (lanes[0, code] + lanes[1, code]) + (lanes[2, code] + lanes[3, code])
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def periodic_totals(values, starts, stock, out):  # type: ignore[no-untyped-def]
     """out[i, p] = Σ values[t, i] over the months of period p (or, for a ``stock``, the
     period's last month), per sample, in month order; ``starts`` are the periods' first
@@ -296,7 +297,7 @@ def periodic_totals(values, starts, stock, out):  # type: ignore[no-untyped-def]
             out[i, p] = total[i]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def bin_and_sum(values, words, edges, cell_bins, first_cell, cell_shift, block_starts, bins, block_sums):  # type: ignore[no-untyped-def]
     """For a (months, samples) series (and the same memory read as int64 ``words``): each
     value's histogram bin b, with ``edges[b] <= value < edges[b + 1]`` (0 below
@@ -323,7 +324,7 @@ def bin_and_sum(values, words, edges, cell_bins, first_cell, cell_shift, block_s
             block_sums[b, t] = _block_sum(values[t], first, stop, lanes)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@njit(nogil=True, inline="always")
 def _block_sum(row, first, stop, lanes):  # type: ignore[no-untyped-def]
     """Σ row[first:stop] in a fixed order that depends only on the block's own values:
     eight running sums (sample i goes to lane (i − first) mod 8), then the lanes pairwise,
@@ -341,7 +342,7 @@ def _block_sum(row, first, stop, lanes):  # type: ignore[no-untyped-def]
     return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])) + rest
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def take_lagged(source, rows, lag, out):  # type: ignore[no-untyped-def]
     """out[t, i] = source[rows[t] − lag[i], i]: a (grid, samples) series read ``lag[i]``
     months late for sample i, at grid rows ``rows`` (months first on both sides). A
@@ -355,7 +356,7 @@ def take_lagged(source, rows, lag, out):  # type: ignore[no-untyped-def]
             out[t, i] = source[row, 0 if one_column else i]
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def interpolate(weights, knots, out):  # type: ignore[no-untyped-def]
     """out[g, i] = Σ_k knots[k, i] · weights[k, g], summed from 0 in knot order: a curve
     on a grid of months from its knot values (one column per sample, or one for all).

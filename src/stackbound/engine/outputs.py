@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from stackbound.engine.allocate import Paths
+from stackbound.engine.compiled import njit
 from stackbound.engine.plan import Plan
 from stackbound.engine.supply import Supply
 
@@ -24,7 +24,7 @@ EMPTY = 1e-6
 """A stockpile holding less than this many components counts as run out."""
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _runway_into(closing, months_left, first):  # type: ignore[no-untyped-def]
     """Months until each stockpile next holds at most ``EMPTY`` (censored at the horizon
     end) and the first such month index (T if never); closing is (stockpiles, T, n)."""
@@ -66,7 +66,7 @@ class BlockOutputs:
     relief: FloatArray  # (variants, T, n) good units the binding limit cost
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _products_into(  # type: ignore[no-untyped-def]
     good,
     variant_product,

@@ -3,6 +3,9 @@
 Per-sample annual series are kept for products and components; vendor, origin and total
 groups are sums of those. Monthly series are histograms: their percentiles are within
 :data:`~stackbound.engine.histogram.RELATIVE_ERROR` of the exact ones; means are exact.
+Annual and monthly percentiles share one definition, the inverted CDF
+(:data:`~stackbound.engine.histogram.PERCENTILE_METHOD`): a percentile is one of the
+samples, so the annual P50 is what the monthly histograms approximate.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from stackbound.engine.histogram import RELATIVE_ERROR, percentile_from_counts
+from stackbound.engine.histogram import RELATIVE_ERROR, percentile_from_counts, sample_percentiles
 from stackbound.engine.metrics import ANNUAL
 from stackbound.scenario.months import format_month
 
@@ -111,12 +114,13 @@ class RunResult:
         return group == "total" or self.vendors.get(member) == group or self.origins.get(member) == group
 
     def annual_table(self) -> pd.DataFrame:
-        """One row per year, metric and group: mean, P5, P50, P95."""
+        """One row per year, metric and group: mean, P5, P50, P95 (exact percentiles of the
+        per-sample values, by the inverted CDF like the monthly ones)."""
         rows = []
         for metric in self.metrics():
             for group in self.groups(metric):
                 values = self.annual_values(metric, group)
-                pct = np.percentile(values, PERCENTILES, axis=0)
+                pct = sample_percentiles(values, PERCENTILES)
                 for y, year in enumerate(self.years):
                     rows.append(
                         {
@@ -134,7 +138,8 @@ class RunResult:
     # ----------------------------------------------------------------- monthly summaries
 
     def monthly_percentile(self, metric: str, group: str, q: float) -> NDArray[np.float64]:
-        """Percentile ``q`` by month, within RELATIVE_ERROR (from histograms)."""
+        """Percentile ``q`` by month, by the inverted CDF, within RELATIVE_ERROR (from
+        histograms)."""
         return percentile_from_counts(self.monthly_counts[self.monthly_keys.index((metric, group))], q)
 
     def monthly_mean(self, metric: str, group: str) -> NDArray[np.float64]:

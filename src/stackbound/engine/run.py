@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from stackbound.engine.accumulate import Accumulator, Reduction, reduce_chunk
 from stackbound.engine.allocate import simulate
+from stackbound.engine.budget import available_memory, budget, check_fits
 from stackbound.engine.exact import EXACT_MAX_SAMPLES, lp_solver
 from stackbound.engine.memory import keep_freed_arrays
 from stackbound.engine.outputs import derive
@@ -185,17 +186,24 @@ def run(
     keep_freed_arrays()
     started = time.perf_counter()
     plan = build_plan(loaded)
+    per_chunk = math.ceil(chunk_size / BLOCK_SIZE) * BLOCK_SIZE
+    need = budget(plan, samples, per_chunk, min(workers, math.ceil(samples / per_chunk)), keep_paths)
+    check_fits(need, samples, keep_paths, available_memory())
     acc = Accumulator(plan, samples, keep_paths)
 
     def work(chunk: Chunk) -> Reduction:
         _, blocks = chunk
         n = sum(size for _, size in blocks)
-        supply = build_supply(plan, _draws(loaded, seed, blocks, uniforms, correlate), n)
-        if adjust is not None:
-            adjust(plan, supply)
-        paths = simulate(plan, supply, n, lp_solver(plan, supply) if exact else None)
-        offsets = [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)]
-        return reduce_chunk(plan, derive(plan, supply, paths), offsets, keep_paths)
+        # Extreme but legal inputs (1e308 wafers, a 1e-300 mm² die, a huge sigma) overflow
+        # to inf or nan, which the results carry and the reports flag: numpy's warnings
+        # would only be noise. errstate is per thread, so it is set here, in the worker.
+        with np.errstate(all="ignore"):
+            supply = build_supply(plan, _draws(loaded, seed, blocks, uniforms, correlate), n)
+            if adjust is not None:
+                adjust(plan, supply)
+            paths = simulate(plan, supply, n, lp_solver(plan, supply) if exact else None)
+            offsets = [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)]
+            return reduce_chunk(plan, derive(plan, supply, paths), offsets, keep_paths)
 
     chunks = _chunks(samples, chunk_size)
     # The copula's matrix product is small: BLAS threads would only spin against ours.

@@ -52,7 +52,10 @@ def draws_from_uniforms(
     time: the copula's matrix product is then the same whatever the chunking."""
     if uniforms.shape[1] != len(inputs):
         raise ValueError(f"expected uniforms with {len(inputs)} columns, got {uniforms.shape[1]}")
-    if copula is not None and correlate:
-        uniforms = _correlate(uniforms, copula)
-    clipped = np.clip(uniforms, _EPS, 1.0 - _EPS)
-    return {inp.name: inp.dist.ppf(clipped[:, j]) for j, inp in enumerate(inputs)}
+    # A huge sigma or a 1e308 bound overflows to inf: carried into the results, which the
+    # reports flag; numpy's warnings would only be noise.
+    with np.errstate(all="ignore"):
+        if copula is not None and correlate:
+            uniforms = _correlate(uniforms, copula)
+        clipped = np.clip(uniforms, _EPS, 1.0 - _EPS)
+        return {inp.name: inp.dist.ppf(clipped[:, j]) for j, inp in enumerate(inputs)}

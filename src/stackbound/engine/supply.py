@@ -345,15 +345,18 @@ def _initial(b: _Builder, supply: dict[str, object]) -> None:
 
 
 def build_supply(plan: Plan, draws: Draws, n: int) -> Supply:
-    """All exogenous arrays for ``n`` samples whose inputs are ``draws``."""
-    b = _Builder(plan, draws, n)
-    arrivals, max_draw = b.arrivals()
-    capacity, pyield, plag = _packaging(b)
-    bill, slots = _variants(b)
-    fields: dict[str, object] = {}
-    _products(b, fields)
-    _trade(b, fields)
-    _initial(b, fields)
+    """All exogenous arrays for ``n`` samples whose inputs are ``draws``. Extreme inputs
+    (1e308 wafers, a 1e-300 mm² die) overflow to inf or nan, carried into the results and
+    flagged by the reports, without numpy's warnings."""
+    with np.errstate(all="ignore"):
+        b = _Builder(plan, draws, n)
+        arrivals, max_draw = b.arrivals()
+        capacity, pyield, plag = _packaging(b)
+        bill, slots = _variants(b)
+        fields: dict[str, object] = {}
+        _products(b, fields)
+        _trade(b, fields)
+        _initial(b, fields)
     return Supply(
         arrivals=arrivals,
         die_yield=b.die_yield,

@@ -1,6 +1,8 @@
 """Static charts (PNG and SVG) from :class:`~.figures.Figure` data, with matplotlib's Agg
 backend. Readable in black and white: series differ by line style, marker and hatch as well
-as by shade; every chart has a title, axis units and the scenario and seed in a footnote."""
+as by shade; every chart has a title, axis units and the scenario and seed in a footnote.
+
+Every text is the user's or ours, never mathtext: a ``$`` is escaped (:func:`_plain`)."""
 
 from __future__ import annotations
 
@@ -29,15 +31,20 @@ HATCHES = ("", "///", "...", "\\\\\\", "xxx", "---", "+++", "ooo", "|||", "**")
 DPI = 120
 
 
+def _plain(text: str) -> str:
+    """``text`` as matplotlib shows it literally: two ``$`` would otherwise start mathtext."""
+    return text.replace("$", r"\$")
+
+
 def _short(label: str, limit: int = 48) -> str:
     """A factor name short enough for an axis label: its end, which names the input."""
-    return label if len(label) <= limit else "…" + label[-(limit - 1) :]
+    return _plain(label if len(label) <= limit else "…" + label[-(limit - 1) :])
 
 
 def _ticks(axis: Axes, x: tuple[str, ...]) -> None:
     step = max(1, len(x) // 10)
     positions = np.arange(len(x))
-    axis.set_xticks(positions[::step], [x[i] for i in positions[::step]], rotation=45 if len(x) > 10 else 0)
+    axis.set_xticks(positions[::step], [_plain(x[i]) for i in positions[::step]], rotation=45 if len(x) > 10 else 0)
 
 
 def _fan(axis: Axes, figure: Figure) -> None:
@@ -45,7 +52,7 @@ def _fan(axis: Axes, figure: Figure) -> None:
         shade, style, marker = SHADES[k % len(SHADES)], STYLES[k % len(STYLES)], MARKERS[k % len(MARKERS)]
         x = np.arange(len(series.x))
         every = max(1, len(x) // 12)
-        axis.plot(x, series.y, color=shade, linestyle=style, marker=marker, markevery=every, label=series.name)
+        axis.plot(x, series.y, color=shade, linestyle=style, marker=marker, markevery=every, label=_plain(series.name))
         if series.low is not None and series.high is not None:
             axis.fill_between(x, series.low, series.high, color=shade, alpha=0.12, linewidth=0)
     _ticks(axis, figure.series[0].x)
@@ -56,7 +63,7 @@ def _stacked(axis: Axes, figure: Figure) -> None:
     bottom = np.zeros(len(x))
     shades = cycle(("#ffffff", "#dddddd", "#bbbbbb", "#999999", "#777777"))
     for series, hatch, shade in zip(figure.series, cycle(HATCHES), shades, strict=False):
-        axis.bar(x, series.y, bottom=bottom, color=shade, edgecolor="black", hatch=hatch, label=series.name)
+        axis.bar(x, series.y, bottom=bottom, color=shade, edgecolor="black", hatch=hatch, label=_plain(series.name))
         bottom += np.asarray(series.y)
     _ticks(axis, figure.series[0].x)
 
@@ -65,8 +72,10 @@ def _tornado(axis: Axes, figure: Figure) -> None:
     base = figure.base or 0.0
     low, high = figure.series
     y = np.arange(len(low.x))
-    axis.barh(y, np.asarray(low.y) - base, left=base, color="#ffffff", edgecolor="black", hatch="///", label=low.name)
-    axis.barh(y, np.asarray(high.y) - base, left=base, color="#888888", edgecolor="black", label=high.name)
+    axis.barh(
+        y, np.asarray(low.y) - base, left=base, color="#ffffff", edgecolor="black", hatch="///", label=_plain(low.name)
+    )
+    axis.barh(y, np.asarray(high.y) - base, left=base, color="#888888", edgecolor="black", label=_plain(high.name))
     axis.axvline(base, color="black", linewidth=1)
     axis.set_yticks(y, [_short(name) for name in low.x])
 
@@ -76,7 +85,13 @@ def _bars(axis: Axes, figure: Figure) -> None:
     height = 0.8 / len(figure.series)
     for k, (series, hatch) in enumerate(zip(figure.series, ("///", ""), strict=False)):
         axis.barh(
-            y + k * height, series.y, height, color=SHADES[2 * k], edgecolor="black", hatch=hatch, label=series.name
+            y + k * height,
+            series.y,
+            height,
+            color=SHADES[2 * k],
+            edgecolor="black",
+            hatch=hatch,
+            label=_plain(series.name),
         )
     axis.set_yticks(y + 0.4 - height / 2, [_short(name) for name in figure.series[0].x])
 
@@ -91,15 +106,15 @@ def draw(figure: Figure) -> MplFigure:
     mpl = plt.figure(figsize=size, dpi=DPI)
     axis = mpl.add_subplot()
     DRAWERS[figure.kind](axis, figure)
-    axis.set_title(figure.title)
-    axis.set_xlabel(figure.xlabel)
-    axis.set_ylabel(figure.ylabel)
+    axis.set_title(_plain(figure.title))
+    axis.set_xlabel(_plain(figure.xlabel))
+    axis.set_ylabel(_plain(figure.ylabel))
     value_axis = axis.xaxis if horizontal else axis.yaxis
     if figure.key not in ("binding", "sobol"):
         value_axis.set_major_formatter(FuncFormatter(lambda v, _: number(v)))
     axis.grid(True, color="#dddddd", linewidth=0.5)
     axis.legend(fontsize=8, loc="best", ncols=2 if len(figure.series) > 6 else 1)
-    mpl.text(0.01, 0.01, figure.footnote, fontsize=7, color="#333333")
+    mpl.text(0.01, 0.01, _plain(figure.footnote), fontsize=7, color="#333333")
     mpl.tight_layout(rect=(0, 0.03, 1, 1))
     return mpl
 

@@ -51,20 +51,22 @@ def _number(value: float) -> str:
     return number(value, "nl")
 
 
-def _value(condition: Condition, value: float) -> str:
+def _value(condition: Condition, value: float, unit: bool = True) -> str:
+    """A bound as the Dutch text writes it; ``unit=False`` for the lower end of a range, whose
+    unit the upper end carries (as the English ``Condition.describe`` does)."""
     feature = condition.feature
     if feature.kind is MONTH:
         return format_month(round(value))
     if feature.kind is FRACTION:
         return f"{100 * value:.3g}%".replace(".", ",")
-    unit = feature.unit
-    return _number(value) + ("" if not unit else unit if unit.startswith("/") else f" {unit}")
+    shown = feature.unit if unit else ""
+    return _number(value) + ("" if not shown else shown if shown.startswith("/") else f" {shown}")
 
 
 def _condition(c: Condition) -> str:
     month = c.feature.kind is MONTH
     if c.low is not None and c.high is not None:
-        return f"{c.feature.label} tussen {_value(c, c.low)} en {_value(c, c.high)} ligt"
+        return f"{c.feature.label} tussen {_value(c, c.low, unit=False)} en {_value(c, c.high)} ligt"
     if c.low is not None:
         after = f"na {format_month(round(c.low) - 1)}" if month else f"boven {_value(c, c.low)}"
         return f"{c.feature.label} {after} ligt"
@@ -74,7 +76,7 @@ def _condition(c: Condition) -> str:
 
 
 def _outcome(outcome: Outcome) -> str:
-    words = outcome.metric.replace("_", " ").replace("units", "eenheden")
+    words = outcome.metric_words.replace("units", "eenheden")
     of = "" if outcome.group == "total" else f" van {outcome.group}"
     verb = "onder" if outcome.direction == "below" else "boven"
     return f"{outcome.year} {words}{of} {verb} {_number(outcome.threshold)}"

@@ -1,15 +1,21 @@
 """``stackbound.xlsx``: one sheet per report table, numbers stored as numbers with a
-number format, a bold frozen header row and column widths that fit."""
+number format, a bold frozen header row and column widths that fit.
+
+Text is the user's (scenario, vendor and product names, sources): control characters
+Excel cannot hold become U+FFFD, and text that starts with ``=`` stays text, never a formula.
+"""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 # openpyxl ships no type information (types-openpyxl is a separate, dev-only stub package)
 from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
@@ -22,6 +28,8 @@ DECIMAL = "#,##0.###"
 
 
 def _value(value: object) -> object:
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if hasattr(value, "item"):  # a numpy scalar: store the plain number
@@ -41,13 +49,21 @@ def _format(column: str, series: pd.Series) -> str | None:
     return None
 
 
+def _append(sheet: Any, values: list[object]) -> None:
+    """Append a row of cleaned values; text that looks like a formula is kept as text."""
+    sheet.append([_value(v) for v in values])
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
 def _sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
     sheet = book.create_sheet(name[:31])
-    sheet.append([str(c) for c in table.columns])
+    _append(sheet, [str(c) for c in table.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table.itertuples(index=False):
-        sheet.append([_value(v) for v in row])
+        _append(sheet, list(row))
     for j, column in enumerate(table.columns, start=1):
         number_format = _format(str(column), table[column])
         letter = get_column_letter(j)

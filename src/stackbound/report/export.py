@@ -1,19 +1,15 @@
-"""Write a run to a directory, atomically.
+"""Write a run to a directory, atomically (see :mod:`.atomic`).
 
-Everything is written into a temporary sibling directory which is renamed into place at
-the end, so an interrupted run leaves either the previous output or none, never half of
-one. An existing directory is replaced only if it holds a stackbound ``manifest.json``.
+Nothing lands outside the directory: a scenario's name becomes a folder name only as a
+slug (:func:`folder_name`), and every written path is checked to lie inside. An existing
+directory is replaced only if it is a stackbound output whose manifest lists every file.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import platform
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -23,15 +19,22 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import PERCENTILES, RunResult
-from stackbound.errors import OutputError
+from stackbound.report.atomic import MANIFEST, atomic_directory, inside, write_manifest, write_text_atomically
+from stackbound.report.jsondoc import json_text
 from stackbound.report.summary import summary_document
 from stackbound.scenario.inputs import param_inputs, walk_params
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
 from stackbound.scenario.yamlio import format_path
 
-__all__ = ["atomic_directory", "inputs_table", "write_run", "write_text_atomically"]
+__all__ = ["Extra", "atomic_directory", "folder_name", "inputs_table", "write_run", "write_text_atomically"]
+
+Extra = tuple[str, Callable[[Path], object]]
+"""A further file of a run: its name in the directory and the function that writes it there."""
+UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+LONGEST_NAME = 64
 
 
 def package_version() -> str:
@@ -41,43 +44,19 @@ def package_version() -> str:
         return "unknown"
 
 
-@contextmanager
-def atomic_directory(target: Path) -> Iterator[Path]:
-    """Yield a temporary directory that replaces ``target`` when the block succeeds."""
-    target = target.resolve()
-    if target.exists() and not (target / "manifest.json").is_file() and (not target.is_dir() or any(target.iterdir())):
-        raise OutputError(f"{target} exists and is not a stackbound output; choose another --out")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
-    except OSError as error:
-        raise OutputError(f"cannot write to {target.parent}: {error}") from None
-    try:
-        yield staging
-        old = None
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{os.getpid()}"
-            target.rename(old)
-        staging.rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError as error:
-        raise OutputError(f"cannot write {target}: {error}") from None
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+def folder_name(name: str, index: int, used: set[str]) -> str:
+    """A safe, new folder name for scenario ``name``, the ``index``-th (from 1) of a run.
 
-
-def write_text_atomically(target: Path, text: str) -> None:
-    """Write a file through a temporary sibling and a rename."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except OSError as error:
-        raise OutputError(f"cannot write {target}: {error}") from None
+    Only ``A-Za-z0-9._-``, no leading dot or dash, at most 64 characters, never one of
+    ``used`` (compared case-insensitively; the chosen name is added): ``"../../escaped"``
+    becomes ``"escaped"``, an empty result ``"scenario-<index>"``, a repeat ``"<name>-<index>"``.
+    """
+    slug = UNSAFE.sub("-", name).lstrip(".-")[:LONGEST_NAME].rstrip(".-") or f"scenario-{index}"
+    candidate, suffix = slug, index
+    while candidate.casefold() in used:
+        candidate, suffix = f"{slug}-{suffix}", suffix + 1
+    used.add(candidate.casefold())
+    return candidate
 
 
 def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
@@ -105,7 +84,7 @@ def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
 def _quarterly_table(result: RunResult) -> pd.DataFrame:
     rows = []
     for (metric, group), values in result.quarterly.items():
-        pct = np.percentile(values.astype(np.float64), PERCENTILES, axis=0)
+        pct = sample_percentiles(values, PERCENTILES)
         for q, quarter in enumerate(result.quarters):
             rows.append(
                 {
@@ -148,12 +127,13 @@ def _write_table(table: pd.DataFrame, folder: Path, name: str) -> list[str]:
     return [f"{name}.csv", f"{name}.parquet"]
 
 
-def _write_json(path: Path, document: Any) -> None:
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-
-
 def _write_one(folder: Path, loaded: LoadedScenario, result: RunResult, settings: dict[str, Any]) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
+    with np.errstate(all="ignore"):  # extreme inputs: non-finite numbers are reported, not warned
+        return _write_tables(folder, loaded, result, settings)
+
+
+def _write_tables(folder: Path, loaded: LoadedScenario, result: RunResult, settings: dict[str, Any]) -> dict[str, Any]:
     with (folder / "scenario.resolved.yaml").open("w", encoding="utf-8") as handle:
         yaml.safe_dump(loaded.data, handle, sort_keys=False, allow_unicode=True)
     files = ["scenario.resolved.yaml"]
@@ -169,7 +149,7 @@ def _write_one(folder: Path, loaded: LoadedScenario, result: RunResult, settings
     if result.paths is not None:
         _paths_table(result).to_parquet(folder / "paths.parquet", index=False)
         files.append("paths.parquet")
-    _write_json(folder / "summary.json", summary_document(result))
+    (folder / "summary.json").write_text(json_text(summary_document(result)), encoding="utf-8")
     files.append("summary.json")
     return {
         "scenario": result.scenario,
@@ -185,16 +165,24 @@ def _write_one(folder: Path, loaded: LoadedScenario, result: RunResult, settings
     }
 
 
-def write_run(target: Path, runs: list[tuple[LoadedScenario, RunResult]], settings: dict[str, Any]) -> Path:
-    """Write every run (a folder per scenario when there are several) and a manifest."""
+def write_run(
+    target: Path,
+    runs: list[tuple[LoadedScenario, RunResult]],
+    settings: dict[str, Any],
+    extras: Sequence[Extra] = (),
+) -> Path:
+    """Write every run (a folder per scenario when there are several), the ``extras`` and a
+    manifest listing every file, replacing ``target`` whole."""
     with atomic_directory(target) as staging:
         entries = []
-        names: list[str] = []
-        for loaded, result in runs:
-            name = result.scenario if result.scenario not in names else f"{result.scenario}-{len(names) + 1}"
-            names.append(name)
-            folder = staging if len(runs) == 1 else staging / name
-            entries.append(_write_one(folder, loaded, result, settings))
+        used = {MANIFEST, *(name.casefold() for name, _ in extras)}
+        for index, (loaded, result) in enumerate(runs, start=1):
+            folder = staging if len(runs) == 1 else inside(staging, folder_name(result.scenario, index, used))
+            entries.append(
+                {**_write_one(folder, loaded, result, settings), "folder": folder.name if len(runs) > 1 else "."}
+            )
+        for name, write in extras:
+            write(inside(staging, name))
         manifest = {
             "stackbound": package_version(),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -202,5 +190,5 @@ def write_run(target: Path, runs: list[tuple[LoadedScenario, RunResult]], settin
             "numpy": np.__version__,
             "runs": entries,
         }
-        _write_json(staging / "manifest.json", manifest)
+        write_manifest(staging, manifest)
     return target

@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.report.gather import ReportData
 from stackbound.report.i18n import Lang, text
@@ -55,7 +56,7 @@ def _floats(values: object) -> tuple[float, ...]:
 
 def _annual_band(result: RunResult, metric: str, group: str = "total", name: str | None = None) -> Series:
     values = result.annual_values(metric, group)
-    p5, p50, p95 = np.percentile(values, PERCENTILES, axis=0)
+    p5, p50, p95 = sample_percentiles(values, PERCENTILES)
     years = tuple(str(y) for y in result.years)
     return Series(name or result.scenario, years, _floats(p50), _floats(p5), _floats(p95))
 

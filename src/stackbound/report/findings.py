@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
+from stackbound.analysis.bottlenecks import Runout
+from stackbound.engine.histogram import sample_percentiles
+from stackbound.engine.results import PERCENTILES
 from stackbound.report.dutch import discovery_nl, headline_nl
 from stackbound.report.gather import ReportData
 from stackbound.report.i18n import Lang, number, text
@@ -52,7 +57,7 @@ def answer(data: ReportData, lang: Lang) -> str:
     y = base.years.index(data.year)
     units = base.annual_values("units")[:, y]
     compute = base.annual_values("compute_added_h100e")[:, y]
-    low, mid, high = np.percentile(units, [5, 50, 95])
+    low, mid, high = sample_percentiles(units, PERCENTILES)
     first = text(
         lang,
         "answer",
@@ -61,9 +66,14 @@ def answer(data: ReportData, lang: Lang) -> str:
         units=number(float(mid), lang),
         low=number(float(low), lang),
         high=number(float(high), lang),
-        compute=number(float(np.percentile(compute, 50)), lang),
+        compute=number(float(sample_percentiles(compute, [50.0])[0]), lang),
     )
     return f"{first} {_leading_binding(data, lang)}".strip()
+
+
+def _month(runout: Runout, which: Literal["p5", "p50", "p95"], lang: Lang) -> str:
+    """A run-out percentile as a month, or the language's word for never."""
+    return text(lang, "never") if getattr(runout, which) is None else runout.label(which)
 
 
 def runout_lines(data: ReportData, lang: Lang) -> list[str]:
@@ -74,10 +84,10 @@ def runout_lines(data: ReportData, lang: Lang) -> list[str]:
             "runout",
             stockpile=r.stockpile,
             p=f"{r.probability:.0%}",
-            p50=r.label("p50"),
-            p5=r.label("p5"),
-            p95=r.label("p95"),
-        ).replace("never", text(lang, "never"))
+            p50=_month(r, "p50", lang),
+            p5=_month(r, "p5", lang),
+            p95=_month(r, "p95", lang),
+        )
         for r in data.monthly.runouts
     ]
 

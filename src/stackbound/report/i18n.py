@@ -4,11 +4,10 @@ A template is filled with :meth:`str.format`; both languages have every key (tes
 
 from __future__ import annotations
 
-from typing import Literal
+from stackbound.formatting import Lang, number
 
 __all__ = ["LANGUAGES", "Lang", "number", "text"]
 
-Lang = Literal["en", "nl"]
 LANGUAGES: tuple[Lang, ...] = ("en", "nl")
 
 _EN = {
@@ -182,14 +181,3 @@ def text(lang: Lang, key: str, **values: object) -> str:
     """The words for ``key`` in ``lang``, filled with ``values``."""
     template = _TEXT[lang][key]
     return template.format(**values) if values else template
-
-
-def number(value: float, lang: Lang = "en") -> str:
-    """12_345_678 -> '12.3M' (Dutch: '12,3 mln')."""
-    size = abs(value)
-    for limit, en, nl in ((1e9, "B", " mld"), (1e6, "M", " mln"), (1e3, "k", "k")):
-        if size >= limit:
-            shown = f"{value / limit:.3g}"
-            return shown.replace(".", ",") + nl if lang == "nl" else shown + en
-    shown = f"{value:.3g}"
-    return shown.replace(".", ",") if lang == "nl" else shown

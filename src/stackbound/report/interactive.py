@@ -1,9 +1,13 @@
 """Interactive charts (plotly) from :class:`~.figures.Figure` data, as HTML fragments that
 need plotly.js once on the page (:func:`plotly_js`, embedded: the report works offline).
-Hovering shows every value; clicking a legend entry toggles a series with its band."""
+Hovering shows every value; clicking a legend entry toggles a series with its band.
+
+plotly.js reads titles, names and category labels as a little HTML, so every text is
+escaped (:func:`literal`): a scenario or product name shows as written, never as markup."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 # plotly ships no type information
@@ -12,7 +16,7 @@ from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
 
 from stackbound.report.figures import Figure, Series
 
-__all__ = ["fragment", "plotly_js", "shown"]
+__all__ = ["fragment", "literal", "plotly_js", "shown"]
 
 COLOURS = ("#1f3b73", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#7f8c8d", "#2c3e50")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
@@ -24,6 +28,15 @@ def shown(value: float) -> str:
     """A value as hovering shows it: whole numbers with thousands separators from 100 up,
     else four significant digits."""
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
+
+
+def literal(text: str) -> str:
+    """``text`` as plotly.js shows it literally: ``&``, ``<`` and ``>`` as entities."""
+    return escape(text, quote=False)
+
+
+def _names(values: tuple[str, ...]) -> list[str]:
+    return [literal(v) for v in values]
 
 
 def _labels(values: tuple[float, ...]) -> list[str]:
@@ -38,11 +51,11 @@ def plotly_js() -> str:
 def _band(series: Series, colour: str, group: str) -> list[Any]:
     if series.low is None or series.high is None:
         return []
-    common: dict[str, Any] = {"x": series.x, "legendgroup": group, "showlegend": False, "mode": "lines"}
+    common: dict[str, Any] = {"x": _names(series.x), "legendgroup": group, "showlegend": False, "mode": "lines"}
     return [
         go.Scatter(
             y=series.high,
-            name=f"{series.name} P95",
+            name=literal(f"{series.name} P95"),
             line={"width": 0},
             customdata=_labels(series.high),
             hovertemplate=HOVER,
@@ -51,7 +64,7 @@ def _band(series: Series, colour: str, group: str) -> list[Any]:
         go.Scatter(
             y=series.low,
             customdata=_labels(series.low),
-            name=f"{series.name} P5",
+            name=literal(f"{series.name} P5"),
             line={"width": 0},
             fill="tonexty",
             fillcolor=colour + "33",
@@ -68,9 +81,9 @@ def _fan(figure: Figure) -> list[Any]:
         traces += _band(series, colour, group)
         traces.append(
             go.Scatter(
-                x=series.x,
+                x=_names(series.x),
                 y=series.y,
-                name=series.name,
+                name=literal(series.name),
                 legendgroup=group,
                 mode="lines+markers" if len(series.x) <= 12 else "lines",
                 line={"color": colour, "dash": DASHES[k % len(DASHES)]},
@@ -84,9 +97,9 @@ def _fan(figure: Figure) -> list[Any]:
 def _stacked(figure: Figure) -> list[Any]:
     return [
         go.Bar(
-            x=s.x,
+            x=_names(s.x),
             y=s.y,
-            name=s.name,
+            name=literal(s.name),
             marker_color=COLOURS[k % len(COLOURS)],
             customdata=_labels(s.y),
             hovertemplate=HOVER,
@@ -102,10 +115,10 @@ def _horizontal(figure: Figure) -> list[Any]:
         values = [v - base for v in s.y] if base is not None else list(s.y)
         traces.append(
             go.Bar(
-                y=s.x,
+                y=_names(s.x),
                 x=values,
                 base=base,
-                name=s.name,
+                name=literal(s.name),
                 orientation="h",
                 marker_color=COLOURS[k % len(COLOURS)],
                 customdata=_labels(s.y),
@@ -128,9 +141,9 @@ def fragment(figure: Figure) -> str:
     chart = go.Figure(_traces(figure))
     horizontal = figure.kind in ("tornado", "bars")
     chart.update_layout(
-        title={"text": figure.title},
-        xaxis_title=figure.xlabel,
-        yaxis_title=figure.ylabel,
+        title={"text": literal(figure.title)},
+        xaxis_title=literal(figure.xlabel),
+        yaxis_title=literal(figure.ylabel),
         barmode="stack" if figure.kind == "stacked" else ("overlay" if figure.kind == "tornado" else "group"),
         template="plotly_white",
         hovermode="closest",
@@ -138,7 +151,7 @@ def fragment(figure: Figure) -> str:
         margin={"b": 90},
         annotations=[
             {
-                "text": figure.footnote,
+                "text": literal(figure.footnote),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0,

@@ -4,17 +4,24 @@
 
     {"scenario": str, "seed": int, "samples": int, "digest": str,
      "annual": [{"year", "metric", "group", "mean", "p5", "p50", "p95"}, ...],
-     "binding": [{"variant", "year", "constraint", "probability", "starved_by_priority"}, ...]}
+     "binding": [{"variant", "year", "constraint", "probability", "starved_by_priority"}, ...],
+     "non_finite": [{"path", "year", "metric", "group", "field", "value"}, ...]}
+
+A number that is not finite (an overflow from extreme inputs) is written as null and
+listed under ``non_finite`` (see :func:`~stackbound.report.jsondoc.finite_document`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from stackbound.analysis.records import clean_value
-from stackbound.engine.results import RunResult
+import numpy as np
+import pandas as pd
 
-__all__ = ["HEADLINE_METRICS", "summary_document"]
+from stackbound.engine.results import RunResult
+from stackbound.report.jsondoc import finite_document
+
+__all__ = ["HEADLINE_METRICS", "non_finite_warning", "summary_document"]
 
 HEADLINE_METRICS = (
     "units",
@@ -30,9 +37,19 @@ HEADLINE_METRICS = (
 )
 
 
+def _number(value: Any) -> float:
+    """A table cell as a float rounded to 6 decimals (NaN and infinities kept as they are)."""
+    return round(float(value), 6)
+
+
+def _tables(result: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with np.errstate(all="ignore"):  # overflow is reported in the document, not as a warning
+        return result.annual_table(), result.binding_table()
+
+
 def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The run as one JSON-ready document; ``metrics`` defaults to every annual metric."""
-    table = result.annual_table()
+    table, binding_table = _tables(result)
     if metrics is not None:
         table = table[table["metric"].isin(metrics)]
     annual = [
@@ -40,7 +57,7 @@ def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) 
             "year": int(r["year"]),
             "metric": str(r["metric"]),
             "group": str(r["group"]),
-            **{k: clean_value(r[k]) for k in ("mean", "p5", "p50", "p95")},
+            **{k: _number(r[k]) for k in ("mean", "p5", "p50", "p95")},
         }
         for r in table.to_dict("records")
     ]
@@ -49,11 +66,12 @@ def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) 
             "variant": str(r["variant"]),
             "year": int(r["year"]),
             "constraint": str(r["constraint"]),
-            "probability": clean_value(r["probability"]),
-            "starved_by_priority": clean_value(r["starved_by_priority"]),
+            "probability": _number(r["probability"]),
+            "starved_by_priority": _number(r["starved_by_priority"]),
         }
-        for r in result.binding_table().to_dict("records")
+        for r in binding_table.to_dict("records")
     ]
+    rows, non_finite = finite_document({"annual": annual, "binding": binding})
     return {
         "scenario": result.scenario,
         "seed": result.seed,
@@ -61,6 +79,18 @@ def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) 
         "digest": result.digest,
         "exact": result.exact,
         "levers": result.levers,
-        "annual": annual,
-        "binding": binding,
+        **rows,
+        "non_finite": non_finite,
     }
+
+
+def non_finite_warning(documents: list[dict[str, Any]]) -> str | None:
+    """One line saying how many numbers of these documents were not finite, or None."""
+    counts = {d["scenario"]: len(d["non_finite"]) for d in documents if d.get("non_finite")}
+    if not counts:
+        return None
+    where = ", ".join(f"{name}: {count}" for name, count in counts.items())
+    return (
+        f"warning: some results are not finite numbers (overflow from extreme inputs?) ({where}); "
+        'JSON writes them as null and lists each under "non_finite"'
+    )

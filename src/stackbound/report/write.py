@@ -6,26 +6,26 @@ report.nl.html/.md   the Dutch edition, when asked for (charts under charts/nl/)
 charts/              every chart as PNG and SVG
 stackbound.xlsx      one sheet per table
 data/                the same tables as CSV and Parquet
-manifest.json        what was written, with the run record
+manifest.json        the run record and every file written (``files``)
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from stackbound.engine.results import RunResult
 from stackbound.errors import OutputError
 from stackbound.report import charts
+from stackbound.report.atomic import atomic_directory, write_manifest
 from stackbound.report.document import sections
 from stackbound.report.excel import write_workbook
-from stackbound.report.export import atomic_directory
 from stackbound.report.figures import figures, units_fan
 from stackbound.report.gather import ReportData
 from stackbound.report.html import html_page
@@ -64,7 +64,7 @@ def _data(folder: Path, found: dict[str, pd.DataFrame]) -> list[str]:
 
 def write_report(target: Path, data: ReportData, languages: Sequence[Lang] = ("en",)) -> Path:
     """Write the report of ``data`` to ``target`` (replacing an earlier stackbound output)."""
-    with atomic_directory(target) as staging:
+    with atomic_directory(target) as staging, np.errstate(all="ignore"):  # extreme inputs: no raw warnings
         written = []
         for lang in dict.fromkeys(("en", *languages)):
             written += _edition(staging, data, lang)
@@ -81,7 +81,7 @@ def write_report(target: Path, data: ReportData, languages: Sequence[Lang] = ("e
             "timings": data.timings,
             "outputs": written,
         }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        write_manifest(staging, manifest)
     return target
 
 

@@ -18,7 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from stackbound.scenario.units import FRACTION, parse_quantity
+from stackbound.scenario.text import excerpt
+from stackbound.scenario.units import FRACTION, SIGNED, parse_quantity
 
 __all__ = ["PARSERS", "Distribution", "Reader"]
 
@@ -27,6 +28,9 @@ Reader = Callable[[object], float]
 """Reads one raw scenario value (``"45k wafer/month"``, ``"2026-03"``) into engine units."""
 
 _Z95 = float(special.ndtri(0.95))
+_PLAIN = SIGNED
+"""How a distribution's own plain numbers (lognormal sigma, choice weights) are read: a
+number, not ``true``; their ranges are checked by the family."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ _PPF: dict[str, Callable[[Distribution, FloatArray], FloatArray]] = {
 
 def _as_list(raw: object, n: int, form: str) -> list[object]:
     if not isinstance(raw, list) or len(raw) != n:
-        raise ValueError(f"expected {form}, got {raw!r}")
+        raise ValueError(f"expected {form}, got {excerpt(raw)}")
     return raw
 
 
@@ -170,7 +174,7 @@ def _parse_normal(raw: object, read: Reader, scale: Reader) -> Distribution:
         low = read(raw["min"]) if "min" in raw else -math.inf
         high = read(raw["max"]) if "max" in raw else math.inf
     else:
-        raise ValueError(f"expected [mean, sd] or {{mean, sd, min, max}}, got {raw!r}")
+        raise ValueError(f"expected [mean, sd] or {{mean, sd, min, max}}, got {excerpt(raw)}")
     mean, sd = read(mean_raw), scale(sd_raw)
     if sd <= 0:
         raise ValueError(f"normal sd must be > 0, got {sd:g}")
@@ -184,8 +188,8 @@ def _parse_normal(raw: object, read: Reader, scale: Reader) -> Distribution:
 
 def _parse_lognormal(raw: object, read: Reader, scale: Reader) -> Distribution:
     if not (isinstance(raw, dict) and raw.keys() == {"median", "sigma"}):
-        raise ValueError(f"expected {{median, sigma}} (sigma of the log), got {raw!r}")
-    median, sigma = read(raw["median"]), float(str(raw["sigma"]))
+        raise ValueError(f"expected {{median, sigma}} (sigma of the log), got {excerpt(raw)}")
+    median, sigma = read(raw["median"]), parse_quantity(raw["sigma"], _PLAIN)
     if not (median > 0 and 0 < sigma < math.inf):
         raise ValueError(f"lognormal median and sigma must be finite and > 0, got {median:g} and {sigma:g}")
     return Distribution("lognormal", (median, sigma))
@@ -209,7 +213,7 @@ def _parse_to(raw: object, read: Reader, scale: Reader) -> Distribution:
 def _parse_bernoulli(raw: object, read: Reader, scale: Reader) -> Distribution:
     if isinstance(raw, dict):
         if not ({"p"} <= raw.keys() <= {"p", "values"}):
-            raise ValueError(f"expected p or {{p, values: [if_false, if_true]}}, got {raw!r}")
+            raise ValueError(f"expected p or {{p, values: [if_false, if_true]}}, got {excerpt(raw)}")
         p_raw, outcomes = raw["p"], [read(v) for v in _as_list(raw.get("values", [0, 1]), 2, "[a, b]")]
     else:
         p_raw, outcomes = raw, [0.0, 1.0]
@@ -223,15 +227,15 @@ def _probability(raw: object) -> float:
 
 def _parse_choice(raw: object, read: Reader, scale: Reader) -> Distribution:
     if not (isinstance(raw, dict) and {"values"} <= raw.keys() <= {"values", "weights"}):
-        raise ValueError(f"expected {{values: [...], weights: [...]}}, got {raw!r}")
+        raise ValueError(f"expected {{values: [...], weights: [...]}}, got {excerpt(raw)}")
     values_raw = raw["values"]
     if not isinstance(values_raw, list) or not values_raw:
-        raise ValueError(f"choice values must be a non-empty list, got {values_raw!r}")
+        raise ValueError(f"choice values must be a non-empty list, got {excerpt(values_raw)}")
     outcomes = [read(v) for v in values_raw]
     weights_raw = raw.get("weights", [1.0] * len(outcomes))
-    weights = [float(str(w)) for w in _as_list(weights_raw, len(outcomes), f"{len(outcomes)} weights")]
+    weights = [parse_quantity(w, _PLAIN) for w in _as_list(weights_raw, len(outcomes), f"{len(outcomes)} weights")]
     if not all(0 <= w < math.inf for w in weights) or sum(weights) <= 0:
-        raise ValueError(f"choice weights must be >= 0 with a positive sum, got {weights}")
+        raise ValueError(f"choice weights must be >= 0 with a positive sum, got {excerpt(weights)}")
     cumulative = np.cumsum(weights) / sum(weights)
     return Distribution("discrete", tuple(float(c) for c in cumulative), tuple(outcomes))
 

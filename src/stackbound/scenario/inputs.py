@@ -19,6 +19,7 @@ from stackbound.scenario.correlation import is_valid_correlation, nearest_correl
 from stackbound.scenario.distributions import Distribution
 from stackbound.scenario.months import format_month
 from stackbound.scenario.schema import Scenario
+from stackbound.scenario.text import excerpt
 from stackbound.scenario.units import Kind
 from stackbound.scenario.values import Curve, Param, Provenance, Scalar
 from stackbound.scenario.yamlio import Path, format_path
@@ -112,20 +113,29 @@ def copula(scenario: Scenario, inputs: list[Input]) -> tuple[Copula | None, list
     rank = np.eye(len(inputs))
     for a, b, rho in _knot_pairs(scenario, groups, [inp.name for inp in inputs]):
         rank[a, b] = rank[b, a] = rho
+    given: dict[tuple[int, int], int] = {}
     for n, corr in enumerate(scenario.correlations):
         sides = []
         for k, ref in enumerate(corr.between):
             if ref not in index:
                 findings.append(
-                    (("correlations", n, "between", k), f"{ref!r} is not an uncertain input of this scenario")
+                    (("correlations", n, "between", k), f"{excerpt(ref)} is not an uncertain input of this scenario")
                 )
             sides.append(index.get(ref, []))
         if set(sides[0]) & set(sides[1]):
             findings.append((("correlations", n), "an input cannot be correlated with itself"))
             continue
-        for a in sides[0]:
-            for b in sides[1]:
-                rank[a, b] = rank[b, a] = corr.rank
+        pairs = [(min(a, b), max(a, b)) for a in sides[0] for b in sides[1]]
+        earlier = sorted({given[pair] for pair in pairs if pair in given})
+        if earlier:
+            message = (
+                f"this pair (or a part of it) is already correlated by correlations[{earlier[0]}]; give each pair once"
+            )
+            findings.append((("correlations", n), message))
+            continue
+        for a, b in pairs:
+            given[(a, b)] = n
+            rank[a, b] = rank[b, a] = corr.rank
     if findings or np.array_equal(rank, np.eye(len(inputs))):
         return None, findings
     members = tuple(int(i) for i in np.flatnonzero((rank != np.eye(len(inputs))).any(axis=1)))

@@ -1,7 +1,9 @@
 """Load a scenario: read (safely), resolve overlays, validate, check references.
 
-:func:`load_scenario` is the only way scenario files enter stackbound. Every problem in a
-file is collected and raised together as one :class:`~stackbound.errors.ScenarioError`.
+:func:`load_scenario` is the only way scenario files enter stackbound, and
+:func:`load_scenario_text` the way scenario text without a file does (an upload). Every
+problem in a file is collected and raised together as one
+:class:`~stackbound.errors.ScenarioError`.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from pydantic import ValidationError
 from stackbound.errors import Problem, ScenarioError
 from stackbound.scenario.checks import check_references
 from stackbound.scenario.inputs import Copula, Input, collect_inputs, copula
-from stackbound.scenario.overlay import resolve
+from stackbound.scenario.overlay import Resolved, resolve, resolve_text
 from stackbound.scenario.schema import Scenario
+from stackbound.scenario.text import excerpt
 from stackbound.scenario.yamlio import Path, Positions
 
-__all__ = ["LoadedScenario", "load_scenario"]
+__all__ = ["LoadedScenario", "load_scenario", "load_scenario_text"]
 
 _UNION_TAGS = frozenset({"fab_line", "memory_line", "stockpile", "flow"})
 
@@ -79,15 +82,12 @@ def _message(error: Any) -> str:
         return str(msg).removeprefix("Value error, ")
     if kind == "union_tag_invalid":
         tag = error.get("ctx", {}).get("tag", received)
-        return f"kind must be one of fab_line, memory_line, stockpile, flow; got {tag!r}"
+        return f"kind must be one of fab_line, memory_line, stockpile, flow; got {excerpt(tag)}"
     if kind == "string_pattern_mismatch":
-        return f"a name must start with a letter and hold only letters, digits, _ and -; got {received!r}"
+        return f"a name must start with a letter and hold only letters, digits, _ and -; got {excerpt(received)}"
     if kind == "union_tag_not_found":
         return "a source needs a kind: fab_line, memory_line, stockpile or flow"
-    shown = repr(received)
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
-    return f"{msg}; got {shown}"
+    return f"{msg}; got {excerpt(received)}"
 
 
 def _validate(data: dict[str, Any], positions: Positions) -> Scenario:
@@ -98,9 +98,20 @@ def _validate(data: dict[str, Any], positions: Positions) -> Scenario:
         raise ScenarioError(problems) from None
 
 
-def load_scenario(ref: str | FilePath) -> LoadedScenario:
-    """Load a scenario by path or built-in name; ScenarioError lists every problem."""
-    resolved = resolve(str(ref))
+def load_scenario(ref: str | FilePath, *, allow_outside: bool = False) -> LoadedScenario:
+    """Load a scenario by path or built-in name; ScenarioError lists every problem.
+    ``extends`` may lead outside the scenario's folder and the working directory only if
+    ``allow_outside``."""
+    return _load(resolve(str(ref), allow_outside=allow_outside))
+
+
+def load_scenario_text(text: str, name: str = "<upload>") -> LoadedScenario:
+    """Load a scenario from ``text`` (called ``name`` in errors); its ``extends`` may name
+    only a built-in scenario. ScenarioError lists every problem."""
+    return _load(resolve_text(text, name))
+
+
+def _load(resolved: Resolved) -> LoadedScenario:
     scenario = _validate(resolved.data, resolved.positions)
     findings = check_references(scenario)
     inputs = collect_inputs(scenario)

@@ -4,22 +4,40 @@ An overlay file has ``extends`` (a built-in name or a path relative to the overl
 of ``overrides`` (path -> new value; the path must exist), ``add`` (path -> value; the
 path must not exist, its parent must) and ``remove`` (paths that must exist). Paths are
 dotted: ``sources.smic.wafer_starts``, ``initial.installed_base.0.units``.
+
+A path in ``extends`` must lie (after following symbolic links) in the top scenario's
+folder, the working directory or the built-in folder, unless ``allow_outside``; the file
+it names must declare ``stackbound: 1``, or nothing of it is shown back. Text without a
+file (:func:`resolve_text`, an upload) may extend built-in scenarios only.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any
 
 from stackbound.errors import Problem, ScenarioError
+from stackbound.scenario.files import check_text_size, read_text
+from stackbound.scenario.text import bad_character, excerpt
 from stackbound.scenario.yamlio import Path, Positions, read_yaml
 
-__all__ = ["OVERLAY_KEYS", "Resolved", "builtin_dir", "builtin_names", "locate", "overlays_of", "resolve"]
+__all__ = [
+    "OVERLAY_KEYS",
+    "Resolved",
+    "builtin_dir",
+    "builtin_names",
+    "locate",
+    "overlays_of",
+    "resolve",
+    "resolve_text",
+]
 
 OVERLAY_KEYS = frozenset({"stackbound", "extends", "name", "description", "notes", "overrides", "add", "remove"})
 MAX_DEPTH = 20
+MAX_SHOWN_PATH = 200
 
 
 def builtin_dir() -> FilePath:
@@ -36,7 +54,7 @@ def overlays_of(base: str) -> list[str]:
     parents: dict[str, str | None] = {}
     for name in builtin_names():
         try:
-            data, _ = read_yaml((builtin_dir() / f"{name}.yaml").read_text(encoding="utf-8"), name)
+            data, _ = read_yaml(read_text(builtin_dir() / f"{name}.yaml", name), name)
         except ScenarioError:
             continue
         parent = data.get("extends") if isinstance(data, dict) else None
@@ -65,23 +83,44 @@ class Resolved:
 
 
 def locate(ref: str, relative_to: FilePath | None = None) -> tuple[FilePath, str]:
-    """A scenario reference to (file, display name): an existing path, else a built-in name."""
+    """A scenario reference to (file, display name): an existing path, else a built-in name.
+    A path that exists but is not a regular file (a folder, a FIFO) is returned as it is,
+    for the reader to say what it is, unless a built-in has that name."""
     candidate = FilePath(ref) if relative_to is None else relative_to / ref
-    if _is_file(candidate):
-        return candidate, str(ref) if relative_to is None else str(candidate)
-    builtin = builtin_dir() / f"{ref}.yaml"
-    if "/" not in ref and _is_file(builtin):
+    display = _shown(str(ref) if relative_to is None else str(candidate))
+    builtin = _builtin(ref)
+    if _is_file(candidate) or (builtin is None and _present(candidate)):
+        return candidate, display
+    if builtin is not None:
         return builtin, f"{ref} (built-in)"
     known = ", ".join(builtin_names())
     raise ScenarioError(
-        [Problem(str(ref), 0, 0, "", f"no such scenario file or built-in scenario (built-in: {known})")]
+        [Problem(_shown(ref), 0, 0, "", f"no such scenario file or built-in scenario (built-in: {known})")]
     )
 
 
+def _shown(path: str) -> str:
+    """A path as errors show it: as it is, or escaped and cut if long or unprintable."""
+    return path if len(path) <= MAX_SHOWN_PATH and bad_character(path, multiline=False) is None else excerpt(path, 80)
+
+
+def _builtin(ref: str) -> FilePath | None:
+    """The built-in scenario called ``ref``, if there is one."""
+    return builtin_dir() / f"{ref}.yaml" if ref in builtin_names() else None
+
+
 def _is_file(path: FilePath) -> bool:
-    """Whether ``path`` is a readable file; a name the OS rejects (too long, say) is not."""
+    """Whether ``path`` is a regular file; a name the OS rejects (too long, say) is not."""
     try:
         return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _present(path: FilePath) -> bool:
+    """Whether anything (a folder, a FIFO, a broken link) is at ``path``."""
+    try:
+        return path.exists() or path.is_symlink()
     except (OSError, ValueError):
         return False
 
@@ -162,28 +201,82 @@ def _change(
     return None
 
 
-def resolve(ref: str, relative_to: FilePath | None = None, chain: tuple[FilePath, ...] = ()) -> Resolved:
-    """Read ``ref`` and every scenario it extends; ScenarioError on cycles and bad overlays."""
-    path, display = locate(ref, relative_to)
-    key = path.resolve()
+@dataclass(frozen=True)
+class _Access:
+    """Where ``extends`` may lead: ``roots`` are the folders a path may lie in (None:
+    anywhere), and ``files`` is False when only built-in names may be extended."""
+
+    roots: tuple[FilePath, ...] | None
+    files: bool = True
+
+
+def resolve(ref: str, *, allow_outside: bool = False) -> Resolved:
+    """Read ``ref`` and every scenario it extends; ScenarioError on cycles and bad overlays.
+    ``extends`` paths outside the scenario's folder, the working directory and the
+    built-in folder are refused unless ``allow_outside``."""
+    path, display = locate(ref)
+    roots = None if allow_outside else (_real(path).parent, _real(FilePath.cwd()), _real(builtin_dir()))
+    return _resolve_file(path, display, (), _Access(roots))
+
+
+def resolve_text(text: str, name: str) -> Resolved:
+    """Read a scenario given as text (named ``name`` in errors), which may extend only
+    built-in scenarios."""
+    check_text_size(text, name)
+    data, positions = read_yaml(text, name)
+    return _resolve_data(data, positions, name, None, (), _Access((), files=False))
+
+
+def _real(path: FilePath) -> FilePath:
+    """``path`` with every symbolic link followed (as far as it exists)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return path.absolute()
+
+
+def _resolve_file(path: FilePath, display: str, chain: tuple[FilePath, ...], access: _Access) -> Resolved:
+    key = _real(path)
     if key in chain:
         names = " -> ".join(p.name for p in (*chain, key))
         raise ScenarioError([Problem(display, 0, 0, "extends", f"overlays form a cycle: {names}")])
     if len(chain) >= MAX_DEPTH:
         raise ScenarioError([Problem(display, 0, 0, "extends", f"more than {MAX_DEPTH} overlays deep")])
+    text = read_text(path, display)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError([Problem(display, 0, 0, "", f"cannot read the file: {error}")]) from None
-    data, positions = read_yaml(text, display)
+        data, positions = read_yaml(text, display)
+    except ScenarioError:
+        if chain and not _DECLARED.search(text):
+            raise _not_a_scenario(display) from None
+        raise
+    if chain and not (isinstance(data, dict) and _is_version(data.get("stackbound"))):
+        raise _not_a_scenario(display)
+    return _resolve_data(data, positions, display, path.parent, (*chain, key), access)
+
+
+_DECLARED = re.compile(r"^stackbound\s*:\s*1\s*(#.*)?$", re.MULTILINE)
+
+
+def _is_version(value: object) -> bool:
+    return type(value) is int and value == 1
+
+
+def _not_a_scenario(display: str) -> ScenarioError:
+    """A base that is not a scenario: say so without showing anything it holds."""
+    message = f"{display} is not a stackbound scenario (it has no top-level stackbound: 1)"
+    return ScenarioError([Problem(display, 0, 0, "", message)])
+
+
+def _resolve_data(
+    data: Any, positions: Positions, display: str, folder: FilePath | None, chain: tuple[FilePath, ...], access: _Access
+) -> Resolved:
     if not isinstance(data, dict):
         raise ScenarioError([positions.problem((), f"a scenario must be a mapping of keys, got {type(data).__name__}")])
     if "extends" not in data:
         return Resolved(data, positions, (display,))
-    if data.get("stackbound") != 1:
-        raise ScenarioError(
-            [positions.problem(("stackbound",), f"format version must be 1, got {data.get('stackbound')!r}")]
-        )
+    if not _is_version(data.get("stackbound")):
+        shown = excerpt(data.get("stackbound"))
+        raise ScenarioError([positions.problem(("stackbound",), f"format version must be 1, got {shown}")])
     unknown = sorted(set(map(str, data)) - OVERLAY_KEYS)
     if unknown:
         problems = [
@@ -193,11 +286,39 @@ def resolve(ref: str, relative_to: FilePath | None = None, chain: tuple[FilePath
         raise ScenarioError(problems)
     base_ref = data["extends"]
     if not isinstance(base_ref, str) or not base_ref:
-        raise ScenarioError([positions.problem(("extends",), f"extends must name a scenario, got {base_ref!r}")])
+        shown = excerpt(base_ref)
+        raise ScenarioError([positions.problem(("extends",), f"extends must name a scenario, got {shown}")])
     try:
-        base = resolve(base_ref, path.parent, (*chain, key))
+        base = _resolve_base(base_ref, folder, chain, access)
     except ScenarioError as error:
-        if any(p.file != display for p in error.problems) and all(p.line == 0 for p in error.problems):
-            raise ScenarioError([positions.problem(("extends",), p.message) for p in error.problems]) from None
+        if all(p.line == 0 for p in error.problems):  # about the base file as a whole
+            raise ScenarioError([positions.problem(("extends",), _about(p, display)) for p in error.problems]) from None
         raise
     return _apply(base, data, positions, display)
+
+
+def _about(problem: Problem, display: str) -> str:
+    """A problem of a base file as a whole, said at the overlay's ``extends``."""
+    if problem.file in (display, "<extends>") or problem.file in problem.message:
+        return problem.message
+    return f"{problem.file}: {problem.message}"
+
+
+def _resolve_base(ref: str, folder: FilePath | None, chain: tuple[FilePath, ...], access: _Access) -> Resolved:
+    """The scenario an overlay extends: a file beside it (where ``access`` allows), else a
+    built-in."""
+    if not access.files or folder is None:
+        builtin = _builtin(ref)
+        if builtin is None:
+            known = ", ".join(builtin_names())
+            message = f"a scenario without a file may extend only a built-in scenario ({known}), not {excerpt(ref)}"
+            raise ScenarioError([Problem("<extends>", 0, 0, "", message)])
+        return _resolve_file(builtin, f"{ref} (built-in)", chain, access)
+    path, display = locate(ref, folder)
+    if access.roots is not None and not any(_real(path).is_relative_to(root) for root in access.roots):
+        message = (
+            f"{excerpt(ref, 80)} lies outside the scenario's folder and the working directory;"
+            " pass --allow-outside to read it"
+        )
+        raise ScenarioError([Problem(display, 0, 0, "", message)])
+    return _resolve_file(path, display, chain, access)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from stackbound.scenario import units as u
 from stackbound.scenario.months import format_month, parse_month
+from stackbound.scenario.text import FreeText, Label, ScenarioName, excerpt
 from stackbound.scenario.values import MONTH, Param, parse_param
 
 __all__ = ["Scenario", "Source"]
@@ -32,6 +33,16 @@ Count = Annotated[Param, _reader(u.COUNT, curve=False)]
 Fraction = Annotated[Param, _reader(u.FRACTION)]
 Duration = Annotated[Param, _reader(u.DURATION, curve=False)]
 MonthParam = Annotated[Param, _reader(MONTH, curve=False)]
+
+
+def _version(raw: object) -> object:
+    """The format version: the integer 1 (not ``true``, not ``1.0``)."""
+    if type(raw) is not int or raw != 1:
+        raise ValueError(f"format version must be 1, got {excerpt(raw)}")
+    return raw
+
+
+Version = Annotated[Literal[1], BeforeValidator(_version)]
 
 
 class Model(BaseModel):
@@ -54,13 +65,13 @@ class Horizon(Model):
 
 class Lever(Model):
     value: Annotated[Param, _reader(u.MULTIPLIER)]
-    description: str = ""
+    description: FreeText = ""
 
 
 class Component(Model):
     kind: Literal["logic_die", "hbm_stack", "memory", "other"]
-    generation: str | None = None
-    description: str = ""
+    generation: Label | None = None
+    description: FreeText = ""
     draw_order: list[Name] | None = None
 
 
@@ -94,7 +105,7 @@ class Windowed(Model):
     start: MonthParam | None = None
     end: MonthParam | None = None
     levers: list[Name] = []
-    description: str = ""
+    description: FreeText = ""
 
 
 class FabLine(Windowed):
@@ -139,7 +150,7 @@ class Stockpile(Model):
     initial: Count = Field(default_factory=lambda: parse_param(0, u.COUNT))
     arrivals: dict[Month, Count] = {}
     max_draw: CountRate | None = None
-    description: str = ""
+    description: FreeText = ""
 
 
 class Flow(Windowed):
@@ -156,15 +167,15 @@ class PackagingLine(Model):
     packaging_yield: Fraction | None = Field(default=None, alias="yield")
     lag: Duration | None = None
     levers: list[Name] = []
-    description: str = ""
+    description: FreeText = ""
 
 
 class Variant(Model):
-    priority: int = Field(ge=1)
+    priority: int = Field(ge=1, strict=True)
     bill: dict[Name, Annotated[Param, _reader(u.COUNT, curve=False)]] = Field(min_length=1)
     packaging: Name | None = None
     slots: Annotated[Param, _reader(u.COUNT, curve=False)] | None = None
-    description: str = ""
+    description: FreeText = ""
 
 
 class Specs(Model):
@@ -178,7 +189,7 @@ class Specs(Model):
 
 
 class Product(Model):
-    vendor: str
+    vendor: Label
     origin: Literal["domestic", "imported"]
     platform: Name | None = None
     specs: Specs = Specs()
@@ -186,14 +197,14 @@ class Product(Model):
     end_of_life: MonthParam | None = None
     demand_cap: CountRate | None = None
     delivery_lag: Duration | None = None
-    service_life: Duration | None = None
+    service_life: Annotated[Param, _reader(u.SERVICE_LIFE, curve=False)] | None = None
     variants: dict[Name, Variant] = {}
-    description: str = ""
+    description: FreeText = ""
 
 
 class Platform(Model):
     utilisation: Fraction
-    description: str = ""
+    description: FreeText = ""
 
 
 class Import(Windowed):
@@ -207,8 +218,8 @@ class Rental(Windowed):
 
 class MarketDemand(Model):
     units: CountRate
-    cap_domestic: bool = True
-    description: str = ""
+    cap_domestic: StrictBool = True
+    description: FreeText = ""
 
 
 class InstalledBase(Model):
@@ -244,15 +255,15 @@ class Reference(Model):
 
 
 class Correlation(Model):
-    between: list[str] = Field(min_length=2, max_length=2)
-    rank: float = Field(gt=-1.0, lt=1.0)
+    between: list[Label] = Field(min_length=2, max_length=2)
+    rank: float = Field(gt=-1.0, lt=1.0, strict=True)
 
 
 class Scenario(Model):
-    stackbound: Literal[1]
-    name: str = Field(min_length=1)
-    description: str = ""
-    notes: list[str] = []
+    stackbound: Version
+    name: ScenarioName
+    description: FreeText = ""
+    notes: list[FreeText] = []
     horizon: Horizon
     metric: Literal["dense_bf16", "dense_8bit", "memory_bandwidth"] = "dense_bf16"
     reference: Reference = Reference()

@@ -4,7 +4,9 @@ Every numeric field of a scenario has a :class:`Kind`: what it measures, the uni
 engine works in, and the range a value may take. ``parse_quantity("540k wafer/year",
 WAFER_RATE)`` gives ``45000.0`` (wafer/month). The suffixes ``k``, ``M`` and ``B``
 (thousand, million, billion) are read before pint sees the text, because pint reads ``M``
-as molar and ``B`` as byte; ``"16 GB"`` still means gigabytes.
+as molar and ``B`` as byte; ``"16 GB"`` still means gigabytes. A unit expression is
+bounded before pint sees it (:func:`unit_problem`): pint evaluates powers, and
+``month**9**9**9`` would never finish.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import pint
+
+from stackbound.scenario.text import excerpt
 
 __all__ = [
     "AREA",
@@ -34,10 +38,13 @@ __all__ = [
     "PER_STACK",
     "PER_WAFER",
     "POWER",
+    "SERVICE_LIFE",
+    "SHIFT",
     "SIGNED",
     "WAFER_RATE",
     "Kind",
     "parse_quantity",
+    "unit_problem",
 ]
 
 _COUNTING_UNITS = (
@@ -65,13 +72,15 @@ def registry() -> pint.UnitRegistry[float]:
 @dataclass(frozen=True)
 class Kind:
     """What a field measures: ``targets`` are the units it may be given in (each of its own
-    dimension) and the first is the engine's unit; ``low``/``high`` bound its values."""
+    dimension) and the first is the engine's unit; ``low``/``high`` bound its values;
+    ``draws``, when given, bounds the 0.01% and 99.99% quantiles of its distributions."""
 
     name: str
     targets: tuple[str, ...]
     low: float | None = 0.0
     high: float | None = None
     low_open: bool = False
+    draws: tuple[float, float] | None = None
 
     @property
     def unit(self) -> str:
@@ -86,10 +95,19 @@ class Kind:
             raise ValueError(f"{self.name} must be a finite number, got {value}")
         if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
             sign = ">" if self.low_open else ">="
-            raise ValueError(f"{self.name} must be {sign} {self.low:g}, got {value:g}")
+            unit = f" {self.unit}" if self.unit and self.low != 0 else ""
+            raise ValueError(f"{self.name} must be {sign} {self.low:g}{unit}, got {value:g}")
         if self.high is not None and value > self.high:
-            raise ValueError(f"{self.name} must be <= {self.high:g}, got {value:g}")
+            unit = f" {self.unit}" if self.unit else ""
+            raise ValueError(f"{self.name} must be <= {self.high:g}{unit}, got {value:g}")
+        if abs(value) > MAX_MAGNITUDE:
+            raise ValueError(f"{self.name} must lie within ±{MAX_MAGNITUDE:g}, got {value:g}")
 
+
+MAX_MAGNITUDE = 1e15
+"""No input of a supply model comes near a quadrillion in its engine unit (the world starts
+about 10⁷ wafers a month); a larger value is a typo, and products of such values overflow
+the engine's float32 results."""
 
 _COUNTS = ("die", "stack", "package", "unit", "wafer")
 
@@ -102,7 +120,15 @@ FRACTION = Kind("a fraction", ("",), low=0.0, high=1.0)
 MULTIPLIER = Kind("a multiplier", ("",))
 SIGNED = Kind("a number", ("",), low=None)
 DEFECT_DENSITY = Kind("a defect density", ("1/cm^2",))
-DURATION = Kind("a duration", ("month",))
+MAX_LAG = 120.0
+"""Months: the longest cycle time, lag or delivery lag (ten years)."""
+MAX_SERVICE_LIFE = 600.0
+"""Months: the longest service life (fifty years)."""
+MAX_SHIFT = 600.0
+"""Months: the furthest a curve may be shifted either way (fifty years, the longest horizon)."""
+DURATION = Kind("a duration", ("month",), high=MAX_LAG, draws=(-MAX_LAG, MAX_LAG))
+SERVICE_LIFE = Kind("a service life", ("month",), high=MAX_SERVICE_LIFE, draws=(-MAX_SERVICE_LIFE, MAX_SERVICE_LIFE))
+SHIFT = Kind("a shift", ("month",), low=-MAX_SHIFT, high=MAX_SHIFT, draws=(-MAX_SHIFT, MAX_SHIFT))
 COMPUTE = Kind("a throughput", ("TFLOPS",))
 MEMORY = Kind("a memory size", ("GB",))
 BANDWIDTH = Kind("a bandwidth", ("TB/s",))
@@ -123,6 +149,8 @@ KINDS: dict[str, Kind] = {
     "signed": SIGNED,
     "defect_density": DEFECT_DENSITY,
     "duration": DURATION,
+    "service_life": SERVICE_LIFE,
+    "shift": SHIFT,
     "compute": COMPUTE,
     "memory": MEMORY,
     "bandwidth": BANDWIDTH,
@@ -152,11 +180,11 @@ def parse_quantity(raw: object, kind: Kind, unit: str | None = None) -> float:
     engine unit. ``unit`` applies to a bare number (a distribution's ``unit:`` key).
     ValueError names what was expected and what was received."""
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise ValueError(f"expected {kind.describe()}, got {raw!r}")
+        raise ValueError(f"expected {kind.describe()}, got {excerpt(raw)}")
     try:
         value, unit_text = (float(raw), "") if not isinstance(raw, str) else _split(raw)
     except ValueError:
-        raise ValueError(f"expected {kind.describe()}, got {raw!r}") from None
+        raise ValueError(f"expected {kind.describe()}, got {excerpt(raw)}") from None
     except OverflowError:  # an integer too large for a float
         raise ValueError(f"{kind.name} must be a finite number, got one with {len(str(raw))} digits") from None
     unit_text = unit_text or (unit or "")
@@ -165,17 +193,65 @@ def parse_quantity(raw: object, kind: Kind, unit: str | None = None) -> float:
     return result
 
 
+MAX_UNIT_LENGTH = 64
+MAX_OPERATORS = 6
+MAX_EXPONENT = 4
+MAX_PARENTHESES = 2
+_UNIT_CHARACTERS = re.compile(r"^[A-Za-z0-9_ .*/^()%\-µ°]*$")
+_POWER = re.compile(r"\*\*|\^")
+_EXPONENT = re.compile(r"(?:\*\*|\^)\s*[-+]?(\d+)(?![\d.])")
+_OPERATOR = re.compile(r"\*\*|\^|\*|/")
+
+
+def _depth(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def unit_problem(unit_text: str) -> str | None:
+    """Why ``unit_text`` is too long or too complex to hand to pint, or None."""
+    if len(unit_text) > MAX_UNIT_LENGTH:
+        return f"a unit may be at most {MAX_UNIT_LENGTH} characters, got {len(unit_text)}"
+    if not _UNIT_CHARACTERS.match(unit_text):
+        return "a unit holds only letters, digits, spaces and * / ^ ( ) % - ."
+    if len(_OPERATOR.findall(unit_text)) > MAX_OPERATORS:
+        return f"a unit may hold at most {MAX_OPERATORS} of * / ** ^"
+    exponents = _EXPONENT.findall(unit_text)
+    if len(exponents) != len(_POWER.findall(unit_text)) or _chained(unit_text):
+        return "a power in a unit must be a whole number (mm^2, cm**-2), not another power or an expression"
+    if any(int(e) > MAX_EXPONENT for e in exponents):
+        return f"a power in a unit must lie between -{MAX_EXPONENT} and {MAX_EXPONENT}"
+    if _depth(unit_text) > MAX_PARENTHESES:
+        return f"a unit may nest parentheses at most {MAX_PARENTHESES} deep"
+    if unit_text.count("%") > 1:
+        return "a unit may hold % at most once (80 % is 0.8)"
+    return None
+
+
+def _chained(unit_text: str) -> bool:
+    """Whether a power's exponent is itself raised to a power (``month**2**3``)."""
+    return re.search(r"(?:\*\*|\^)\s*[-+]?\d+\s*(?:\*\*|\^)", unit_text) is not None
+
+
 def _convert(value: float, unit_text: str, kind: Kind, raw: object) -> float:
     ureg = registry()
+    problem = unit_problem(unit_text)
+    if problem is not None:
+        raise ValueError(f"expected {kind.describe()}, got {excerpt(raw)}: {problem}")
     if unit_text.startswith("/"):
         unit_text = "1" + unit_text
     try:
         quantity = ureg.Quantity(value, ureg.parse_units(unit_text))
         dimensionality = quantity.dimensionality
     except Exception:  # pint's parser raises many types on malformed text (TokenError, KeyError, ...)
-        raise ValueError(f"expected {kind.describe()}, got {raw!r} (unknown unit {unit_text!r})") from None
+        raise ValueError(
+            f"expected {kind.describe()}, got {excerpt(raw)} (unknown unit {excerpt(unit_text, 70)})"
+        ) from None
     for target in kind.targets:
         target_units = ureg.parse_units(target) if target else ureg.dimensionless
         if dimensionality == target_units.dimensionality:
             return float(quantity.to(target_units).magnitude)
-    raise ValueError(f"expected {kind.describe()}, got {raw!r}")
+    raise ValueError(f"expected {kind.describe()}, got {excerpt(raw)}")

@@ -30,7 +30,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from stackbound.errors import Problem, ScenarioError
+from stackbound.scenario.files import read_text
 from stackbound.scenario.overlay import builtin_dir
+from stackbound.scenario.text import FreeText, Label, excerpt
 from stackbound.scenario.units import SIGNED, parse_quantity
 from stackbound.scenario.values import parse_provenance
 from stackbound.scenario.yamlio import read_yaml
@@ -41,14 +43,21 @@ DateText = Annotated[str, BeforeValidator(lambda raw: raw.isoformat() if isinsta
 Number = Annotated[float, BeforeValidator(lambda raw: parse_quantity(raw, SIGNED))]
 
 
+def _version(raw: object) -> object:
+    """The format version: the integer 1 (not ``true``, not ``1.0``)."""
+    if type(raw) is not int or raw != 1:
+        raise ValueError(f"stackbound_validation must be 1, got {excerpt(raw)}")
+    return raw
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Sum(_Model):
-    metric: str
-    groups: list[str] = Field(default_factory=lambda: ["total"], min_length=1)
-    years: list[int] = Field(min_length=1)
+    metric: Label
+    groups: list[Label] = Field(default_factory=lambda: ["total"], min_length=1)
+    years: list[Annotated[int, Field(strict=True, ge=1950, le=2150)]] = Field(min_length=1)
 
 
 class Measure(Sum):
@@ -78,16 +87,16 @@ class Estimate(_Model):
 
 
 class Case(_Model):
-    id: str
-    claim: str
+    id: Label
+    claim: FreeText
     estimate: Estimate
-    unit: str
-    definition: str
+    unit: Label
+    definition: FreeText
     model: Measure
-    source: str
+    source: FreeText
     date: DateText
     grade: Literal["A", "B", "C"]
-    note: str = ""
+    note: FreeText = ""
 
     @model_validator(mode="before")
     @classmethod
@@ -98,8 +107,8 @@ class Case(_Model):
 
 
 class ValidationSet(_Model):
-    stackbound_validation: Literal[1]
-    scenario: str
+    stackbound_validation: Annotated[Literal[1], BeforeValidator(_version)]
+    scenario: Label
     cases: list[Case] = Field(min_length=1)
 
 
@@ -110,9 +119,9 @@ def builtin_validation(scenario: str) -> FilePath | None:
 
 
 def load_validation(path: FilePath) -> ValidationSet:
-    """Read and check a validation file; ScenarioError lists every problem."""
-    text = path.read_text(encoding="utf-8")
-    data, positions = read_yaml(text, str(path))
+    """Read and check a validation file (a regular file of at most 10 MB, UTF-8);
+    ScenarioError lists every problem."""
+    data, positions = read_yaml(read_text(path, str(path)), str(path))
     try:
         return ValidationSet.model_validate(data)
     except ValidationError as error:

@@ -20,9 +20,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from stackbound.scenario.distributions import PARSERS, Distribution, Reader
-from stackbound.scenario.months import format_month, is_month, parse_month
-from stackbound.scenario.units import DURATION, SIGNED, Kind, parse_quantity
+from stackbound.scenario.months import FIRST_MONTH, LAST_MONTH, format_month, is_month, parse_month
+from stackbound.scenario.text import check_text, excerpt
+from stackbound.scenario.units import MAX_MAGNITUDE, MAX_SHIFT, SHIFT, SIGNED, Kind, parse_quantity
 
 __all__ = ["MONTH", "Curve", "Param", "Provenance", "Scalar", "parse_param"]
 
@@ -31,8 +34,13 @@ GRADES = frozenset({"A", "B", "C"})
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _MONTHISH = re.compile(r"^\s*\d{4}-\d{1,2}\s*$")
 
-MONTH = Kind("a month", ("month",), low=None)
+MONTH = Kind("a month", ("month",), low=FIRST_MONTH, high=LAST_MONTH, draws=(FIRST_MONTH, LAST_MONTH))
 """Pseudo-kind for month-valued fields (launch dates, step dates); values are month indices."""
+_MONTH_SPREAD = Kind("a spread of months", ("month",), high=MAX_SHIFT)
+MAX_KNOTS = 1000
+"""The most knots one curve may have."""
+TAILS = (1e-4, 1.0 - 1e-4)
+"""The quantiles of a distribution that must lie within its kind's ``draws`` bounds."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,7 @@ def _scale_reader(kind: Kind, unit: str | None) -> Reader:
     """How a distribution's spread (normal sd) is read: months for month fields, else the
     field's unit without its lower bound."""
     if kind is MONTH:
-        return lambda raw: parse_quantity(raw, DURATION)
+        return lambda raw: parse_quantity(raw, _MONTH_SPREAD)
     spread = Kind(kind.name, kind.targets, low=None)
     return lambda raw: parse_quantity(raw, spread, unit)
 
@@ -137,22 +145,41 @@ def _parse_scalar(raw: object, kind: Kind, unit: str | None) -> Scalar:
             if family is not None and _MONTHISH.match(str(family)):
                 parse_month(family)  # a one-knot curve whose month is not a month: say why
             if family is not None:
-                raise ValueError(f"unknown distribution {family!r}; expected one of {names}")
-            raise ValueError(f"expected {kind.describe()} or a distribution ({names}), got {raw!r}")
+                raise ValueError(f"unknown distribution {excerpt(family)}; expected one of {names}")
+            raise ValueError(f"expected {kind.describe()} or a distribution ({names}), got {excerpt(raw)}")
         assert family is not None  # narrowed above
         unit = _unit(raw.get("unit", unit))
         dist = PARSERS[family](raw[family], _reader(kind, unit), _scale_reader(kind, unit))
+        _check_tails(dist, kind)
         return Scalar(dist.median(), dist)
     if raw is None:
         raise ValueError(f"expected {kind.describe()}, got nothing")
     return Scalar(_reader(kind, unit)(raw))
 
 
+def _show(value: float, kind: Kind) -> str:
+    if kind is MONTH and 0 <= value < 1e6:
+        return format_month(int(value))
+    return f"{value:g}" + (f" {kind.unit}" if kind.unit and kind is not MONTH else "")
+
+
+def _check_tails(dist: Distribution, kind: Kind) -> None:
+    """ValueError when the distribution's 0.01% or 99.99% quantile lies outside ``kind.draws``
+    (for a kind without them, outside ±MAX_MAGNITUDE: a huge sigma is refused, not overflowed)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        low, high = (float(q) for q in dist.ppf(np.array(TAILS)))
+    bottom, top = kind.draws if kind.draws is not None else (-MAX_MAGNITUDE, MAX_MAGNITUDE)
+    if not (np.isfinite(low) and low >= bottom):
+        raise ValueError(f"the 0.01% quantile of {kind.name} must be >= {_show(bottom, kind)}, got {_show(low, kind)}")
+    if not (np.isfinite(high) and high <= top):
+        raise ValueError(f"the 99.99% quantile of {kind.name} must be <= {_show(top, kind)}, got {_show(high, kind)}")
+
+
 def _unit(raw: object) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise ValueError(f"unit must be text such as 'wafer/month', got {raw!r}")
+        raise ValueError(f"unit must be text such as 'wafer/month', got {excerpt(raw)}")
     return raw
 
 
@@ -171,14 +198,16 @@ def _parse_curve(raw: dict[Any, Any], kind: Kind, unit: str | None) -> Curve:
     unit = _unit(options.get("unit", unit))
     knots_raw = options["knots"]
     if not isinstance(knots_raw, dict) or not knots_raw:
-        raise ValueError(f"curve knots must be a mapping of YYYY-MM to values, got {knots_raw!r}")
+        raise ValueError(f"curve knots must be a mapping of YYYY-MM to values, got {excerpt(knots_raw)}")
+    if len(knots_raw) > MAX_KNOTS:
+        raise ValueError(f"a curve may have at most {MAX_KNOTS} knots, got {len(knots_raw)}")
     knots = sorted(((parse_month(m), _parse_scalar(v, kind, unit)) for m, v in knots_raw.items()), key=_month_of)
     if len({month for month, _ in knots}) < len(knots):
-        raise ValueError(f"curve knots must be distinct months, got {sorted(map(str, knots_raw))}")
+        raise ValueError(f"curve knots must be distinct months, got {excerpt(sorted(map(str, knots_raw)), 80)}")
     step = options.get("step", False)
     if not isinstance(step, bool):
-        raise ValueError(f"curve step must be true or false, got {step!r}")
-    shift = _parse_scalar(options["shift"], Kind("a shift", ("month",), low=None), None) if "shift" in options else None
+        raise ValueError(f"curve step must be true or false, got {excerpt(step)}")
+    shift = _parse_scalar(options["shift"], SHIFT, None) if "shift" in options else None
     rho = options.get("knot_correlation")
     rho_value = None if rho is None else parse_quantity(rho, SIGNED)
     if rho_value is not None and not -1.0 < rho_value < 1.0:
@@ -207,13 +236,13 @@ def parse_provenance(raw: dict[Any, Any]) -> Provenance:
         text = raw[key]
         if isinstance(text, dt.date):
             text = text.isoformat()
-        if not isinstance(text, str | int) or not str(text).strip():
-            raise ValueError(f"{key} must be non-empty text, got {text!r}")
-        fields[key] = str(text).strip()
+        if not isinstance(text, str | int) or isinstance(text, bool) or not str(text).strip():
+            raise ValueError(f"{key} must be non-empty text, got {excerpt(text)}")
+        fields[key] = check_text(str(text).strip())
     if "grade" in fields and fields["grade"] not in GRADES:
-        raise ValueError(f"grade must be A, B or C, got {fields['grade']!r}")
+        raise ValueError(f"grade must be A, B or C, got {excerpt(fields['grade'])}")
     if "date" in fields and not _DATE.match(fields["date"]):
-        raise ValueError(f"date must be YYYY, YYYY-MM or YYYY-MM-DD, got {fields['date']!r}")
+        raise ValueError(f"date must be YYYY, YYYY-MM or YYYY-MM-DD, got {excerpt(fields['date'])}")
     if "source" not in fields and "assumption" not in fields:
         raise ValueError("a value with provenance needs a source or an assumption")
     return Provenance(**fields)

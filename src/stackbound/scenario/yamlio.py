@@ -2,17 +2,23 @@
 
 :func:`read_yaml` returns plain Python data and a :class:`Positions` map from field paths
 (tuples of keys and list indices) to ``(line, column)``, both 1-based. Only YAML's safe
-tags are built; nothing in a file is ever evaluated as code.
+tags are built; nothing in a file is ever evaluated as code. Plain scalars are resolved by
+the YAML 1.2 core schema (``yes``, ``on`` and ``190:20:30`` are text; ``012`` is twelve),
+no string may hold a control or format character (:mod:`stackbound.scenario.text`), and
+every problem carries a line.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from stackbound.errors import Problem, ScenarioError
+from stackbound.scenario.text import bad_character, excerpt
 
 __all__ = ["Path", "Positions", "format_path", "read_yaml"]
 
@@ -21,6 +27,95 @@ MAX_NODES = 200_000
 """Aliases can make a small file expand enormously; refuse past this many values."""
 MAX_DEPTH = 64
 """Deeper nesting than this is a mistake (or an alias that contains itself)."""
+MAX_KEY = 200
+"""The longest key (overlay paths included)."""
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """A YAML 1.2 integer: decimal (``012`` is twelve), ``0o17`` or ``0x1F``."""
+    text = str(loader.construct_scalar(node))
+    if not _INT.match(text):
+        raise ValueError(f"not an integer: {text!r}")
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text, 10)
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    """A YAML 1.2 float (no ``_``, no base 60)."""
+    text = str(loader.construct_scalar(node))
+    if not _FLOAT.match(text):
+        raise ValueError(f"not a float: {text!r}")
+    body = text.lstrip("+-").lower()
+    if body in (".inf", ".nan"):
+        return (-math.inf if text.startswith("-") else math.inf) if body == ".inf" else math.nan
+    return float(text)
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader with YAML 1.2 core-schema resolution and bounded nesting."""
+
+    yaml_implicit_resolvers = {}  # noqa: RUF012 -- pyyaml keeps its resolver table here; ours starts empty
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.composed = 0
+        self.alias_marks: dict[tuple[int, int], Any] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        """Compose as usual, refusing nesting past MAX_DEPTH and noting where aliases stood."""
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if self.depth >= MAX_DEPTH:
+            raise _LimitError(event.start_mark, f"values nested more than {MAX_DEPTH} deep")
+        self.composed += not isinstance(event, yaml.AliasEvent)  # aliases are counted as they expand
+        if self.composed > MAX_NODES:
+            raise _LimitError(event.start_mark, f"file holds more than {MAX_NODES} values and keys")
+        self.depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        if isinstance(event, yaml.AliasEvent) and parent is not None and event.start_mark is not None:
+            self.alias_marks[(id(parent), index if isinstance(index, int) else id(index))] = event.start_mark
+        assert node is not None  # compose_node returns None only at the end of a stream
+        return node
+
+
+class _LimitError(Exception):
+    """The document is nested too deeply or holds too many values (``message``) at ``mark``."""
+
+    def __init__(self, mark: yaml.Mark, message: str) -> None:
+        self.mark = mark
+        self.message = message
+
+
+def _configure(loader: type[_Loader]) -> None:
+    """YAML 1.2 core-schema resolvers (and the safe loader's dates) and number constructors."""
+    for tag, pattern, first in (
+        ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
+        ("tag:yaml.org,2002:bool", _BOOL, list("tTfF")),
+        ("tag:yaml.org,2002:int", _INT, list("-+0123456789")),
+        ("tag:yaml.org,2002:float", _FLOAT, list("-+.0123456789")),
+        ("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"]),
+    ):
+        loader.add_implicit_resolver(tag, pattern, first)
+    for first_char, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        for tag, pattern in resolvers:
+            if tag == "tag:yaml.org,2002:timestamp":  # dates (2025-09-08) stay dates
+                loader.add_implicit_resolver(tag, pattern, [first_char])
+    loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+    loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+_configure(_Loader)
+
 _PLAIN_TAGS: dict[type[yaml.Node], str] = {
     yaml.MappingNode: yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     yaml.SequenceNode: yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
@@ -61,17 +156,33 @@ class Positions:
 
 
 class _Builder:
-    def __init__(self, file: str, loader: yaml.SafeLoader) -> None:
+    def __init__(self, file: str, loader: _Loader) -> None:
         self.file = file
         self.loader = loader
         self.positions = Positions()
         self.problems: list[Problem] = []
         self.count = 0
+        self.aliases: list[yaml.Mark] = []
+        self.mark: yaml.Mark | None = None
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
+    def build(self, node: yaml.Node, path: Path, alias: yaml.Mark | None = None) -> Any:
+        if alias is not None:
+            self.aliases.append(alias)
+        try:
+            return self._build(node, path)
+        finally:
+            if alias is not None:
+                self.aliases.pop()
+
+    def _build(self, node: yaml.Node, path: Path) -> Any:
         self.count += 1
+        self.mark = node.start_mark
         if self.count > MAX_NODES:
-            raise ScenarioError([Problem(self.file, 0, 0, "", f"file expands to more than {MAX_NODES} values")])
+            mark = self.aliases[0] if self.aliases else node.start_mark
+            message = f"file expands to more than {MAX_NODES} values (through the alias here)"
+            if not self.aliases:
+                message = f"file holds more than {MAX_NODES} values"
+            raise ScenarioError([Problem(self.file, mark.line + 1, mark.column + 1, format_path(path[:4]), message)])
         if len(path) > MAX_DEPTH:
             mark = node.start_mark
             message = f"values nested more than {MAX_DEPTH} deep (does an alias contain itself?)"
@@ -85,8 +196,18 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
-        return self._scalar(node, path)
+            marks = self.loader.alias_marks
+            return [self.build(child, (*path, i), marks.get((id(node), i))) for i, child in enumerate(node.value)]
+        return self._text(node, path, self._scalar(node, path), multiline=True)
+
+    def _text(self, node: yaml.Node, path: Path, value: Any, *, multiline: bool) -> Any:
+        """``value``, or None (after noting the problem) if it is text with a refused character."""
+        found = bad_character(value, multiline=multiline) if isinstance(value, str) else None
+        if found is None:
+            return value
+        what = "a key" if not multiline else "text"
+        self._problem(node, path, f"{what} must not contain control or format characters; found {found}")
+        return None
 
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
         """A scalar through the safe constructor; a value its tag cannot hold is a problem."""
@@ -95,7 +216,7 @@ class _Builder:
         except yaml.constructor.ConstructorError as error:
             self._problem(node, path, f"YAML: {error.problem}")
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
-            self._problem(node, path, f"{node.value!r} cannot be read as {node.tag!r}")
+            self._problem(node, path, f"{excerpt(node.value)} cannot be read as {node.tag!r}")
         return None
 
     def _key(self, node: yaml.Node, path: Path) -> str | None:
@@ -104,7 +225,10 @@ class _Builder:
             self._problem(node, path, "a key must be a name, not a list or a mapping")
             return None
         before = len(self.problems)
-        key = self._scalar(node, path)
+        key = self._text(node, path, self._scalar(node, path), multiline=False)
+        if key is not None and len(str(key)) > MAX_KEY:
+            self._problem(node, path, f"a key may be at most {MAX_KEY} characters, got {len(str(key))}")
+            return None
         if key is None and len(self.problems) == before:
             self._problem(node, path, "a key must be a name, got nothing (null)")
         return None if key is None else str(key)
@@ -121,7 +245,8 @@ class _Builder:
             if key in result and index >= merged and not self._merged_key(node, key, merged):
                 self._problem(key_node, (*path, key), f"duplicate key {key!r}")
                 continue
-            result[key] = self.build(value_node, (*path, key))
+            alias = self.loader.alias_marks.get((id(node), id(key_node)))
+            result[key] = self.build(value_node, (*path, key), alias)
         return result
 
     def _merged_key(self, node: yaml.MappingNode, key: object, merged: int) -> bool:
@@ -136,7 +261,7 @@ class _Builder:
 def _syntax_problem(error: yaml.MarkedYAMLError, file: str) -> Problem:
     """Where YAML gave up, and what it was reading (``while parsing a flow mapping ...``)."""
     mark = error.problem_mark or error.context_mark
-    line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     message = f"YAML syntax: {error.problem}"
     if error.context and error.context_mark is not None:
         message += f" ({error.context} at line {error.context_mark.line + 1})"
@@ -156,23 +281,31 @@ def _character_problem(text: str, error: yaml.reader.ReaderError, file: str) -> 
 def read_yaml(text: str, file: str) -> tuple[Any, Positions]:
     """Parse ``text`` (named ``file`` in errors) safely; ScenarioError on any YAML problem."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
     except yaml.reader.ReaderError as error:
         raise ScenarioError([_character_problem(text, error, file)]) from None
+    builder = _Builder(file, loader)
     try:
         node = loader.get_single_node()
         if node is None:
             raise ScenarioError([Problem(file, 1, 1, "", "the file is empty")])
-        builder = _Builder(file, loader)
         data = builder.build(node, ())
     except yaml.MarkedYAMLError as error:
         raise ScenarioError([_syntax_problem(error, file)]) from None
+    except _LimitError as error:
+        raise ScenarioError([Problem(file, error.mark.line + 1, error.mark.column + 1, "", error.message)]) from None
     except RecursionError:
-        raise ScenarioError([Problem(file, 0, 0, "", "YAML: values nested too deeply")]) from None
+        raise ScenarioError([_mark_problem(file, builder.mark, "YAML: values nested too deeply")]) from None
     except yaml.YAMLError as error:
-        raise ScenarioError([Problem(file, 0, 0, "", f"YAML: {error}")]) from None
+        raise ScenarioError([_mark_problem(file, builder.mark, f"YAML: {error}")]) from None
     finally:
         loader.dispose()
     if builder.problems:
         raise ScenarioError(builder.problems)
     return data, builder.positions
+
+
+def _mark_problem(file: str, mark: yaml.Mark | None, message: str) -> Problem:
+    """A problem at ``mark`` (the last value read), or at the start of the file."""
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return Problem(file, line, column, "", message)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from stackbound.engine.budget import Budget, available_memory, check_fits
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import Progress, run, run_deterministic
 from stackbound.errors import SimulationError
@@ -128,6 +129,16 @@ def output_values(result: RunResult, output: Output) -> FloatArray:
     if output.year not in result.years:
         raise SimulationError(f"year {output.year} is outside the run ({result.years[0]}–{result.years[-1]})")
     return result.annual_values(output.metric, output.group)[:, result.years.index(output.year)]
+
+
+DESIGN_COPIES = 4
+"""float64 copies of the design an analysis holds at once (uniforms, draws, factor columns, slack)."""
+
+
+def check_design_fits(rows: int, inputs: int) -> None:
+    """SimulationError before allocating a design of ``rows`` × ``inputs`` that cannot fit
+    (the run it feeds checks its own results the same way)."""
+    check_fits(Budget(8 * DESIGN_COPIES * max(inputs, 1), 0), rows, False, available_memory())
 
 
 def _factors_or_error(loaded: LoadedScenario, output: Output, by: By) -> tuple[Factor, ...]:

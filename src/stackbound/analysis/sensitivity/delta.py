@@ -28,6 +28,7 @@ from stackbound.analysis.sensitivity.common import (
     _frame,
     _salib_seed,
     _stability,
+    check_design_fits,
 )
 from stackbound.engine.run import Progress
 from stackbound.engine.sampling import draws_from_uniforms
@@ -150,6 +151,7 @@ def delta(
     n = samples if samples is not None else DEFAULT_SAMPLES["delta"]
     if n < 100:
         raise SimulationError(f"the delta method needs at least 100 samples, got {n}")
+    check_design_fits(n, len(loaded.inputs) + DELTA_DUMMIES)
     inputs_seed, dummy_seed, salib_seed = np.random.SeedSequence(seed).spawn(3)
     uniforms = np.random.default_rng(inputs_seed).random((n, len(loaded.inputs)))
     draws = draws_from_uniforms(loaded.inputs, loaded.copula, uniforms, correlate=True)

@@ -26,6 +26,7 @@ from stackbound.analysis.sensitivity.common import (
     _frame,
     _salib_seed,
     _stability,
+    check_design_fits,
 )
 from stackbound.engine.run import Progress
 from stackbound.scenario.loader import LoadedScenario
@@ -113,6 +114,7 @@ def sobol(
     the engine runs N·(G+2) samples for G factors."""
     found = _factors_or_error(loaded, output, by)
     n = _power_of_two(samples if samples is not None else DEFAULT_SAMPLES["sobol"])
+    check_design_fits(n * (len(found) + 2), len(loaded.inputs))
     design_seed, analysis_seed = np.random.SeedSequence(seed).spawn(2)
     design = saltelli_design(found, len(loaded.inputs), n, np.random.default_rng(design_seed))
     values = _evaluate(loaded, output, design, False, seed, progress)
