@@ -54,6 +54,11 @@ CASES: dict[str, Expected] = {
     "unit_rate_for_area": Expected(14, "sources.fab.dies[0].die_area", "got '600 wafer/month'"),
     "unit_malformed_expression": Expected(10, "sources.fab.wafer_starts", "unknown unit 'wafer/0'"),
     "unit_tflops_for_bandwidth": Expected(20, "products.accel.specs.bandwidth", "expected a bandwidth in TB/s"),
+    "unit_capacity_wafers_without_conversion": Expected(24, "packaging.cowos.capacity", "give packages_per_wafer"),
+    "unit_capacity_bare_beside_packages_per_wafer": Expected(24, "packaging.cowos.capacity", "state the unit"),
+    "unit_stack_for_die_stockpile": Expected(19, "sources.die_bank.initial", "counts dies, not stacks"),
+    "unit_package_for_demand_cap": Expected(20, "products.accel.demand_cap", "counts units, not packages"),
+    "unit_wafer_in_bill": Expected(21, "variants.main.bill.logic_die", "wafers become dies on a fab_line"),
     # ranges
     "range_yield_over_100": Expected(15, "sources.fab.dies[0].yield", "a fraction must be <= 1, got 1.3"),
     "range_negative_wafer_starts": Expected(10, "sources.fab.wafer_starts", "must be >= 0, got -5000"),

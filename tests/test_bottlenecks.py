@@ -32,7 +32,7 @@ def analyse(tmp_path: Path, data: dict[str, Any], by: str = "year") -> Bottlenec
 
 def hbm_bound(hbm_rate: Any = 100.0) -> dict[str, Any]:
     """HBM 100 stacks a month (4 a unit: 25 units); logic ample; packaging 50 a month.
-    HBM binds every month and each month costs 50 − 25 = 25 units (the gap to packaging)."""
+    HBM binds every month."""
     hbm = {"hbm_flow": {"kind": "flow", "component": "hbm", "rate": hbm_rate}}
     return scenario(
         components=LOGIC_HBM,
@@ -102,44 +102,6 @@ def test_headline_names_the_month_the_binding_constraint_changes(tmp_path: Path)
         ("packaging", parse_month("2025-07"), parse_month("2025-12")),
     ]
     assert analysis.headlines[0].text == "accel/main: hbm (P=1) until 2025-06, then packaging (P=1) from 2025-07"
-
-
-# ------------------------------------------------------------------ lost output
-
-
-def test_lost_output_goes_to_the_binding_constraint_and_shares_sum_to_one(tmp_path: Path) -> None:
-    analysis = analyse(tmp_path, hbm_bound())
-    shares = analysis.lost_shares()
-    assert sum(shares.values()) == pytest.approx(1.0)
-    assert shares["hbm"] == pytest.approx(1.0)
-    assert shares == analysis.lost_shares("accel")
-    np.testing.assert_allclose(analysis.lost_units()[analysis.constraints.index("hbm")], 12 * 25.0)
-    frame = analysis.lost_output_frame()
-    horizon = frame[(frame["scope"] == "total") & (frame["period"] == "all")]
-    assert horizon["share"].sum() == pytest.approx(1.0)
-    assert horizon.loc[horizon["constraint"] == "hbm", "lost_units"].tolist() == pytest.approx([300.0])
-
-
-def test_lost_output_splits_between_two_constraints_by_month(tmp_path: Path) -> None:
-    """The stepped scenario. To June HBM costs 50 − 25 = 25 units a month: 150. From July
-    packaging binds and unused HBM carries over: 300, 400, …, 800 stacks on hand allow 75,
-    100, …, 200 units against 50 packaged, costing 25 + 50 + … + 150 = 525. HBM's share
-    is 150 / 675 = 2/9."""
-    rate = {"knots": {month(0): 100.0, month(6): 300.0}, "step": True}
-    analysis = analyse(tmp_path, hbm_bound(rate), by="month")
-    lost = analysis.lost_units()
-    hbm, packaging = analysis.constraints.index("hbm"), analysis.constraints.index("packaging")
-    np.testing.assert_allclose(lost[hbm], [25.0] * 6 + [0.0] * 6)
-    np.testing.assert_allclose(lost[packaging], [0.0] * 6 + [25.0, 50.0, 75.0, 100.0, 125.0, 150.0])
-    shares = analysis.lost_shares()
-    assert shares["hbm"] == pytest.approx(2 / 9)
-    assert shares["packaging"] == pytest.approx(7 / 9)
-    assert sum(shares.values()) == pytest.approx(1.0)
-
-
-def test_unknown_scope_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(SimulationError, match="no product 'nope'"):
-        analyse(tmp_path, hbm_bound()).lost_shares("nope")
 
 
 # ------------------------------------------------------------------ stockpiles
@@ -212,7 +174,7 @@ def test_command_prints_headline_grid_and_stocks(tmp_path: Path) -> None:
     done = CliRunner().invoke(command, [write(tmp_path, rationed()), "--samples", "32", "--seed", "1"])
     assert done.exit_code == 0, done.output
     assert "accel/main: hbm (P=1) throughout" in done.output
-    for heading in ("most likely binding constraint by year", "lost output over the horizon", "stranded", "runs out"):
+    for heading in ("most likely binding constraint by year", "lost output†", "stranded", "runs out"):
         assert heading in done.output
     assert "2025-10" in done.output
 
@@ -224,6 +186,7 @@ def test_command_json_by_month(tmp_path: Path) -> None:
     document = json.loads(done.stdout)
     assert document["by"] == "month"
     assert set(document) >= {"headlines", "binding", "lost_output", "stranded", "runway", "runout"}
+    assert {row["period"] for row in document["lost_output"]["rows"]} == {"2025", "all"}  # by year, whatever --by
     assert len({row["period"] for row in document["binding"]}) == 12
     assert document["runout"] == [
         {"stockpile": "die_bank", "probability_runs_out": 0.0, "p5": "never", "p50": "never", "p95": "never"},
@@ -236,8 +199,10 @@ def test_command_on_the_builtin_example() -> None:
     assert done.exit_code == 0, done.output
     document = json.loads(done.stdout)
     assert {h["variant"] for h in document["headlines"]} == {"accel_a/hbm2e", "accel_a/hbm3", "accel_b/hbm2e"}
-    shares = [r["share"] for r in document["lost_output"] if r["scope"] == "total" and r["period"] == "all"]
-    assert sum(shares) == pytest.approx(1.0)
+    lost = document["lost_output"]
+    assert lost["definition"].startswith("lost output of a limit = units built with that limit alone lifted")
+    assert lost["samples"] == 256
+    assert {r["scope"] for r in lost["rows"]} == {"accel_a", "accel_b", "total"}
 
 
 def test_command_bad_scenario_raises_a_stackbound_error(tmp_path: Path) -> None:

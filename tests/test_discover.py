@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from stackbound.analysis.discover import Condition, Feature, Outcome, discover, explain, feature_matrix, sample_inputs
-from stackbound.analysis.prim import PrimBox, _box, paste, peel, quasi_p_value, simplify
+from stackbound.analysis.discover import Condition, Discovery, Outcome, discover, explain
+from stackbound.analysis.features import Feature, feature_matrix, sample_inputs
+from stackbound.analysis.prim import PrimBox, _box, binomial_tail, paste, peel, quasi_p_value, simplify
 from stackbound.cli.discover import command
 from stackbound.engine.run import run
 from stackbound.errors import SimulationError
@@ -185,6 +186,50 @@ def test_quasi_p_value_is_at_least_a_half_for_a_box_no_denser_than_its_parent() 
     assert quasi_p_value(trajectory[-1], full) < 1e-6
 
 
+def test_binomial_tail_by_hand() -> None:
+    """P(X >= 2), X ~ B(4, 1/4) = 67/256 (as above); no case is certain; a rate above 1 is 1."""
+    assert binomial_tail(2, 4, 0.25) == pytest.approx(67 / 256, rel=1e-12)
+    assert binomial_tail(0, 4, 0.25) == 1.0
+    assert binomial_tail(4, 4, 1.5) == 1.0
+
+
+def test_each_box_carries_its_quasi_p_value_against_the_base_rate() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.random((3000, 6))
+    hit = (x[:, 0] > 0.6) & (x[:, 1] < 0.3)
+    for box in explain(x, hit, _features(6)):
+        runs = round(box.mass * len(hit))
+        cases = round(box.density * runs)
+        assert box.p_value == pytest.approx(binomial_tail(cases, runs, float(hit.mean())), rel=1e-9)
+    assert explain(x, hit, _features(6))[0].strength(float(hit.mean())) == "strong"
+
+
+def _found(x: np.ndarray, hit: np.ndarray, features: list[Feature]) -> Discovery:
+    outcome = Outcome("units", 2027, "below", 800_000.0)
+    n, cases = len(hit), int(hit.sum())
+    return Discovery("noise", 0, n, outcome, "curves", cases, cases / n, "rule", explain(x, hit, features))
+
+
+def test_an_outcome_no_input_explains_has_no_box_worth_reporting() -> None:
+    """The outcome is a coin flip of 5%, independent of every input: PRIM still returns a
+    box, but the verdict says it is not worth reporting, and the headline does not state it."""
+    rng = np.random.default_rng(8)
+    x = rng.random((2000, 8))
+    hit = rng.random(2000) < 0.05
+    found = _found(x, hit, _features(8))
+    assert found.box is not None
+    assert found.box.conditions
+    verdict = found.verdict
+    assert verdict is not None
+    assert verdict.strength == "none"
+    assert found.summary().startswith(
+        "No box worth reporting: no range of inputs makes 2027 units fall below 800k much more likely than its "
+        f"base rate of {found.base_rate:.0%} ({found.cases:,} of 2,000 runs; chosen box: "
+    )
+    assert " where " not in found.summary()
+    assert found.to_dict()["verdict"]["strength"] == "none"
+
+
 def test_no_case_gives_no_box() -> None:
     x = np.random.default_rng(5).random((100, 2))
     assert explain(x, np.zeros(100, dtype=bool), _features(2)) == ()
@@ -203,6 +248,11 @@ def test_conditions_read_in_plain_words() -> None:
     assert Condition(stacks, None, 1_000_000.0).describe() == "hbm_smuggled rate is under 1M stacks/month"
     assert Condition(stacks, 2500.0, 40_000.0).describe() == "hbm_smuggled rate is between 2.5k and 40k stacks/month"
     assert Condition(share, 0.4, None).describe() == "fab die share is over 40%"
+    ban = Feature("b", "lever import_ban", SIGNED, "", (0.0, 1.0))
+    assert Condition(ban, None, 0.0).describe() == "lever import_ban is 0 (off)"
+    assert Condition(ban, 1.0, None).describe() == "lever import_ban is 1 (on)"
+    choice = Feature("c", "hbm per unit", SIGNED, "", (6.0, 9.0))
+    assert Condition(choice, 9.0, None).describe() == "hbm per unit is 9"
     outcome = Outcome("units", 2027, "below", 300_000.0)
     assert outcome.describe() == "2027 units fall below 300k"
     assert (
@@ -312,6 +362,36 @@ def test_discover_recovers_the_box_planted_in_a_scenario(tmp_path: Path) -> None
     assert set(frame.columns) >= {"coverage", "density", "low", "high"}
 
 
+def _banned(tmp_path: Path) -> Any:
+    """Logic dies flow only when the 0/1 lever ``ban`` is 0; it is 1 with probability 0.3.
+    A second input (the HBM flow) does not matter."""
+    sources = {
+        "logic_flow": {"kind": "flow", "component": "logic", "rate": 1000, "levers": ["ban_off"]},
+        "hbm_flow": {"kind": "flow", "component": "hbm", "rate": {"uniform": ["1B", "2B"]}},
+    }
+    data = scenario(
+        components=LOGIC_HBM,
+        sources=sources,
+        packaging=AMPLE_PACKAGING,
+        products={"accel": product({"logic": 1, "hbm": 1})},
+        levers={"ban_off": {"value": {"bernoulli": 0.7}}},
+    )
+    return load(data, tmp_path)
+
+
+def test_a_zero_one_lever_reads_as_off_or_on(tmp_path: Path) -> None:
+    loaded = _banned(tmp_path)
+    features, _ = feature_matrix(loaded, sample_inputs(loaded, 10, 1))
+    assert {f.name: f.values for f in features}["levers.ban_off.value"] == (0.0, 1.0)
+    found = discover(loaded, Outcome("units", 2025, "below", 1.0), samples=1000, seed=2)
+    assert [c.describe() for c in found.boxes[0].conditions] == ["lever ban_off is 0 (off)"]
+    assert found.base_rate == pytest.approx(0.3, abs=0.05)
+    assert found.verdict is not None
+    assert found.verdict.strength == "strong"
+    assert found.summary().startswith("2025 units fall below 1 in 100% of the runs where lever ban_off is 0 (off) ")
+    assert found.to_dict()["boxes"][0]["conditions"][0]["values"] == [0.0]
+
+
 def test_cli_json_and_table(tmp_path: Path) -> None:
     _planted(tmp_path)
     path = str(tmp_path / "scenario.yaml")
@@ -323,10 +403,17 @@ def test_cli_json_and_table(tmp_path: Path) -> None:
     assert document["outcome"]["threshold"] == 500.0
     inputs = {c["input"] for c in document["boxes"][0]["conditions"]}
     assert inputs == {"products.accel_a.launch", "products.accel_b.end_of_life"}
+    assert document["verdict"]["strength"] == document["boxes"][0]["strength"] == "strong"
+    assert document["verdict"]["text"].startswith("a strong finding: ")
+    assert "lift at least 1.5×" in document["verdict_rule"]
     table = runner.invoke(command, args)
     assert table.exit_code == 0, table.output
     assert "2025 units fall below 500 in 100% of the runs where" in table.output
+    assert "a strong finding" in " ".join(table.output.split())
     assert "chosen" in table.output
+    assert "Verdict: strong: lift at least 1.5×, density at least 50%, coverage at least 30%" in " ".join(
+        table.output.split()
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,13 @@
 
 Common random numbers make an input that never binds worth exactly zero; where one input
 always binds, one more of it gives the bill's worth of units, times the packaging yield.
+Extra output is credited to the year the extra input arrived, wherever in the horizon it
+appears; the whole-horizon figure divides all of it by all the extra input.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from stackbound.analysis.marginal import MarginalValues, Target, growth_needed, marginal_values, top_growth
+from stackbound.analysis.growth import growth_needed, top_growth
+from stackbound.analysis.marginal import MarginalValues, Target, marginal_values
 from stackbound.cli.marginal import command
 from stackbound.engine.run import run
 from stackbound.errors import SimulationError
@@ -50,6 +54,9 @@ def test_hbm_that_always_binds_is_worth_one_eighth_unit_per_stack_times_packagin
     assert hbm.input.per == "HBM stack"
     np.testing.assert_allclose(hbm.units, [0.9 / 8] * 2, rtol=RTOL)
     np.testing.assert_allclose(hbm.compute, [2 * 0.9 / 8] * 2, rtol=RTOL)
+    assert hbm.horizon_units == pytest.approx(0.9 / 8, rel=RTOL)
+    assert hbm.horizon_compute == pytest.approx(2 * 0.9 / 8, rel=RTOL)
+    assert hbm.input.bound == 1 / 8
     assert hbm.elasticity == pytest.approx(1.0, rel=RTOL)
     assert values.values[0] is hbm  # sorted by elasticity
 
@@ -59,6 +66,7 @@ def test_inputs_that_never_bind_are_worth_exactly_zero(tmp_path: Path) -> None:
     for name in ("logic supply", "pkg packaging capacity"):
         assert values[name].units == (0.0, 0.0)
         assert values[name].compute == (0.0, 0.0)
+        assert values[name].horizon_units == values[name].horizon_compute == 0.0
         assert values[name].elasticity == 0.0
 
 
@@ -86,6 +94,11 @@ def test_wafer_starts_die_yield_and_dies_by_hand(tmp_path: Path) -> None:
     assert values["fab wafer starts"].input.level == pytest.approx(1500)
     # one more point of yield on every wafer of the year: 12 × 1500 × 0.5 × 60 × 0.01 / 2 units
     np.testing.assert_allclose(values["fab die yield"].units, [12 * 1500 * 0.5 * 60 * 0.01 / 2] * 2, rtol=RTOL)
+    # the whole-horizon figures: per wafer start over both years; per point held through both years
+    assert values["fab wafer starts"].horizon_units == pytest.approx(11.25, rel=RTOL)
+    assert values["fab die yield"].horizon_units == pytest.approx(24 * 1500 * 0.5 * 60 * 0.01 / 2, rel=RTOL)
+    assert values["logic supply"].input.bound == 0.5
+    assert values["fab wafer starts"].input.bound is None
     np.testing.assert_allclose(values["logic supply"].units, [0.5] * 2, rtol=RTOL)
     assert values["hbm supply"].units == (0.0, 0.0)
 
@@ -136,10 +149,16 @@ def test_cli_table_json_and_growth(tmp_path: Path) -> None:
     document = json.loads(result.output)
     hbm = next(v for v in document["values"] if v["input"] == "hbm supply")
     assert hbm["units_per_unit"]["2026"] == pytest.approx(0.9 / 8, rel=RTOL)
+    assert hbm["horizon"]["units_per_unit"] == pytest.approx(0.9 / 8, rel=RTOL)
+    assert hbm["horizon"]["h100e_per_unit"] == pytest.approx(2 * 0.9 / 8, rel=RTOL)
+    assert hbm["bound_units_per_unit"] == 1 / 8
+    assert document["attributed_to"] == "arrival year"
     assert document["growth"][0]["factor"] == pytest.approx(1.1, rel=0.006)
     table = runner.invoke(command, [path, "--samples", "32", "--rise", "5k", "--target-year", "2025"])
     assert table.exit_code == 0, table.output
-    assert "extra units per extra unit of input" in table.output
+    assert "extra units per extra unit of input, over the whole horizon, and by the year" in table.output
+    assert "whole horizon" in table.output
+    assert "at most" in table.output
     assert "hbm supply" in table.output
     assert "must grow" in table.output
     bad = runner.invoke(command, [path, "--rise", "lots"])
@@ -159,3 +178,72 @@ def test_a_rationed_stockpile_gets_its_ration_raised_with_the_extra_stacks(tmp_p
     hbm = _by_name(marginal_values(load(data, tmp_path), samples=32, seed=4))["hbm supply"]
     np.testing.assert_allclose(hbm.units, [0.8 / 8], rtol=RTOL)
     assert 40_000 < hbm.input.level < 80_000  # the ration, not the billion stacks that arrive at once
+
+
+def _stranded_then_used(tmp_path: Path) -> Any:
+    """80k stacks a month (8 a unit, 10k units' worth); packaging takes 5k a month in 2025,
+    so 480k stacks pile up, and 20k a month in 2026, which uses them up by June; then HBM
+    binds. Every stack is used within the horizon."""
+    capacity = {"knots": {"2025-01": 5_000, "2026-01": 20_000}, "step": True}
+    return _hbm_binds(tmp_path, packaging_yield=0.9, capacity=capacity, hbm=80_000)
+
+
+def test_stacks_stranded_in_one_year_and_used_the_next_count_where_they_arrived(tmp_path: Path) -> None:
+    # Issue 11: crediting output to the year it appears gave 2026 the 2025 stacks too,
+    # 2 × 0.9 / 8 = 0.225 a stack, above the 0.125 the bill allows.
+    values = _by_name(marginal_values(_stranded_then_used(tmp_path), samples=16, seed=5))
+    hbm = values["hbm supply"]
+    np.testing.assert_allclose(hbm.units, [0.9 / 8] * 2, rtol=RTOL)
+    assert hbm.horizon_units == pytest.approx(0.9 / 8, rel=RTOL)
+    assert max(hbm.units) <= 1 / 8
+    # One more package builds a unit from a stranded stack earlier, not an extra unit: the
+    # stacks are all used by the end anyway (crediting by year of output gave 2025 0.9).
+    packaging = values["pkg packaging capacity"]
+    np.testing.assert_allclose(packaging.units, [0.0, 0.0], atol=1e-3)
+    assert packaging.horizon_units == pytest.approx(0.0, abs=1e-3)
+    assert packaging.input.level == pytest.approx(12_500)
+
+
+def test_horizon_only_skips_the_yearly_runs(tmp_path: Path) -> None:
+    loaded = _stranded_then_used(tmp_path)
+    calls: list[tuple[int, int]] = []
+    values = marginal_values(loaded, samples=8, seed=5, by_year=False, progress=lambda d, t: calls.append((d, t)))
+    assert values.years == ()
+    hbm = _by_name(values)["hbm supply"]
+    assert hbm.units == ()
+    assert hbm.compute == ()
+    assert hbm.horizon_units == pytest.approx(0.9 / 8, rel=RTOL)
+    assert calls[-1] == (8 * 4, 8 * 4)  # the base and one run for each of three inputs
+    frame = values.to_frame()
+    assert len(frame) == 3
+    assert frame["units_per_unit"].isna().all()
+    np.testing.assert_allclose(frame[frame["input"] == "hbm supply"]["horizon_units_per_unit"], 0.9 / 8, rtol=RTOL)
+    path = str(tmp_path / "scenario.yaml")
+    table = CliRunner().invoke(command, [path, "--samples", "8", "--horizon-only"])
+    assert table.exit_code == 0, table.output
+    assert "whole horizon" in table.output
+    assert "2025" not in table.output  # no year columns
+
+
+def test_progress_counts_every_run(tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    marginal_values(_stranded_then_used(tmp_path), samples=8, seed=5, progress=lambda d, t: calls.append((d, t)))
+    runs = 1 + 3 * (1 + 2)  # the base; each of three inputs in every month, then in each year
+    assert calls[-1] == (8 * runs, 8 * runs)
+    assert all(later >= earlier for (earlier, _), (later, _) in itertools.pairwise(calls))
+
+
+def test_frame_has_a_row_per_input_and_arrival_year(tmp_path: Path) -> None:
+    values = marginal_values(_stranded_then_used(tmp_path), samples=8, seed=5)
+    frame = values.to_frame()
+    assert len(frame) == 3 * 2
+    hbm = frame[frame["input"] == "hbm supply"]
+    assert list(hbm["year"]) == [2025, 2026]
+    np.testing.assert_allclose(hbm["horizon_units_per_unit"], 0.9 / 8, rtol=RTOL)
+    assert list(hbm["bound_units_per_unit"]) == [1 / 8, 1 / 8]
+
+
+def test_help_says_why_marginal_takes_fewer_samples() -> None:
+    text = " ".join(CliRunner().invoke(command, ["--help"]).output.split())
+    assert "1,000 rather than run's 10,000" in text
+    assert "--horizon-only" in text

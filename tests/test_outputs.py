@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 
 from stackbound.cli import app as cli_app
 from stackbound.cli import report as cli_report
+from stackbound.cli import simulate as cli_simulate
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import run
 from stackbound.errors import OutputError
@@ -168,7 +169,7 @@ def test_out_is_checked_before_simulating(
 ) -> None:
     (tmp_path / "manifest.json").write_text("{}", encoding="utf-8")
     (tmp_path / "index.html").write_text("<html>", encoding="utf-8")
-    monkeypatch.setattr(cli_app, "run", simulation_must_not_start)
+    monkeypatch.setattr(cli_simulate, "run", simulation_must_not_start)
     monkeypatch.setattr(cli_report, "gather", simulation_must_not_start)
     with pytest.raises(SystemExit) as done:
         cli_app.main([command, "example", "--samples", "64", "--out", str(tmp_path)])

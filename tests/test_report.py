@@ -7,6 +7,7 @@ import json
 import struct
 import subprocess
 import sys
+from html import escape as html_escape
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from stackbound.analysis.sensitivity.tornado import INTERACTION_TOTAL
+from stackbound.report.findings import effect_lines
 from stackbound.report.gather import ReportData, ReportSettings, gather
 from stackbound.report.i18n import _TEXT, number, text
 from stackbound.report.tables import TABLES
@@ -243,3 +246,23 @@ def test_report_command(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "Traceback" not in refused.stderr
     assert (foreign / "notes.txt").read_text() == "keep me"
+
+
+def test_factors_without_a_tornado_bar_are_explained_in_words(data: ReportData, report: Path) -> None:
+    """A factor with no one-at-a-time effect is not written off as "no effect" when its total
+    Sobol' index is large: each such factor gets one line, in both editions, with its total."""
+    assert data.tornado is not None
+    assert data.sobol is not None
+    totals = {i.factor: i.total for i in data.sobol.indices}
+    acting = [bar.factor for bar in data.tornado.still if totals[bar.factor] >= INTERACTION_TOTAL]
+    idle = len(data.tornado.still) - len(acting)
+    lines = effect_lines(data, "en")
+    assert [line.split(": ")[0] for line in lines[: len(acting)]] == acting
+    for factor, line in zip(acting, lines, strict=False):
+        assert f"total Sobol index of {totals[factor]:.2f} means it acts through interactions" in line
+    assert lines[len(acting) :] == ([text("en", "no_effect_factors", count=idle, limit="0.05")] if idle else [])
+    html = (report / "report.html").read_text(encoding="utf-8")
+    dutch = (report / "report.nl.html").read_text(encoding="utf-8")
+    for en, nl in zip(lines, effect_lines(data, "nl"), strict=True):
+        assert html_escape(en) in html
+        assert html_escape(nl) in dutch

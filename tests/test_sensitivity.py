@@ -27,6 +27,7 @@ from stackbound.analysis.sensitivity import (
     sobol,
     tornado,
 )
+from stackbound.analysis.sensitivity.tornado import INTERACTION_TOTAL
 from stackbound.cli.sensitivity import command
 from stackbound.errors import SimulationError, StackboundError
 from support import AMPLE, load, product, scenario
@@ -104,6 +105,8 @@ def test_tornado_swing_of_a_linear_input_is_its_slope_times_p90_minus_p10(tmp_pa
     assert bars[F1].low == pytest.approx(A * p10[F1] + B * median[F2], rel=1e-6)
     assert result.no_effect == (F3,)
     assert F3 not in bars
+    assert [(e.factor, e.kind) for e in result.effects()] == [(F3, "alone")]
+    assert [(e.factor, e.kind) for e in result.effects({F3: 0.0})] == [(F3, "none")]
     frame = result.to_frame()
     assert list(frame["factor"]) == [F1, F2]
 
@@ -114,6 +117,39 @@ def test_tornado_moves_a_correlated_set_together(tmp_path: Path, rank: float, si
     assert [bar.factor for bar in result.bars] == [f"{F1} {sign} {F3}", F2]
     # F3 is ample either way: the set's bar is F1's, P10 below P90
     assert result.bars[0].high - result.bars[0].low == pytest.approx(A * 0.8 * (X1[1] - X1[0]), rel=1e-6)
+
+
+def interacting() -> dict[str, Any]:
+    """One product of a logic die and an HBM stack: units are 12·min(logic, hbm). Logic is
+    lognormal with a 90% interval of 1k–10k a month (median 3.16k), HBM uniform on 3.3k–6k
+    (P10 3.57k). With logic at its median, HBM never binds, so the tornado cannot move it;
+    but logic exceeds HBM in about a third of the runs, where HBM alone sets the output."""
+    flows = {
+        "logic_flow": {"kind": "flow", "component": "logic", "rate": {"to": [1000, 10000]}},
+        "hbm_flow": {"kind": "flow", "component": "hbm", "rate": {"uniform": [3300, 6000]}},
+    }
+    return scenario(
+        components={"logic": {"kind": "logic_die"}, "hbm": {"kind": "hbm_stack"}},
+        sources=flows,
+        products={"accel": product({"logic": 1, "hbm": 1})},
+        packaging={"pkg": {"capacity": AMPLE, "yield": 1.0}},
+    )
+
+
+def test_a_factor_acting_only_through_interactions_is_said_to(tmp_path: Path) -> None:
+    loaded = load(interacting(), tmp_path)
+    hbm = "sources.hbm_flow.rate"
+    result = tornado(loaded, UNITS_2025)
+    assert result.no_effect == (hbm,)
+    indices = sobol(loaded, UNITS_2025, samples=512, seed=1).indices
+    totals = {index.factor: index.total for index in indices}
+    assert totals[hbm] >= INTERACTION_TOTAL
+    (found,) = result.effects(totals)
+    assert found.kind == "interactions"
+    assert found.describe() == (
+        f"no one-at-a-time effect; its total Sobol index of {totals[hbm]:.2f} means it acts through interactions "
+        "with other inputs"
+    )
 
 
 # ------------------------------------------------------------------ Sobol'
@@ -260,7 +296,9 @@ def test_cli_tornado_table(tmp_path: Path) -> None:
     done = invoke(str(path), "--output", "units", "--year", "2025")
     assert done.exit_code == 0, done.output
     assert F1 in done.stdout
-    assert f"no effect: {F3}" in done.stdout
+    assert f"no one-at-a-time effect: {F3}" in done.stdout
+    assert "no effect" not in done.stdout
+    assert "it may still act through interactions with other inputs" in " ".join(done.stdout.split())
 
 
 @pytest.mark.parametrize("method", ["sobol", "delta"])

@@ -1,7 +1,8 @@
 """Generated sentences, one test per sentence form in each language, with the exact
 expected sentence: the binding story (``Headline.text`` / ``report.dutch.headline_nl``),
-scenario discovery (``Condition``, ``Outcome``, ``Box``, ``Discovery`` / ``report.dutch``)
-and the report's own lines (``report.findings``)."""
+scenario discovery (``Condition``, ``Outcome``, ``Box``, ``Verdict``, ``Discovery`` /
+``report.dutch``), a tornado factor's effect (``Effect`` / ``report.dutch.effect_nl``) and the
+report's own lines (``report.findings``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pandas as pd
 import pytest
 
 from stackbound.analysis.bottlenecks import Headline, Runout, Segment
-from stackbound.analysis.discover import Box, Condition, Discovery, Feature, Outcome
+from stackbound.analysis.discover import Box, Condition, Discovery, Outcome, Verdict
+from stackbound.analysis.features import Feature
+from stackbound.analysis.sensitivity.tornado import Bar, Effect, effect
 from stackbound.report import dutch
 from stackbound.report.findings import discovery_lines, question, register_line, runout_lines, validation_line
 from stackbound.report.gather import ReportData
@@ -87,6 +90,8 @@ RATE = Feature("s", "hbm_smuggled rate", COUNT_RATE, "stacks/month")
 SHARE = Feature("f", "fab die share", FRACTION, "")
 DENSITY = Feature("d", "defect density", SIGNED, "/cm^2")
 PLAIN = Feature("x", "shift", SIGNED, "")
+BAN = Feature("b", "lever import_ban", SIGNED, "", (0.0, 1.0))
+STACKS = Feature("h", "ascend950dt/huawei_hbm hbm_huawei per unit", SIGNED, "", (4.0, 6.0, 8.0))
 SEPTEMBER = float(month("2026-09"))
 
 
@@ -147,6 +152,30 @@ SEPTEMBER = float(month("2026-09"))
             "shift onder -0,5 ligt",
             id="no-unit",
         ),
+        pytest.param(
+            Condition(BAN, None, 0.0),
+            "lever import_ban is 0 (off)",
+            "lever import_ban 0 (uit) is",
+            id="switch-off",
+        ),
+        pytest.param(
+            Condition(BAN, 1.0, None),
+            "lever import_ban is 1 (on)",
+            "lever import_ban 1 (aan) is",
+            id="switch-on",
+        ),
+        pytest.param(
+            Condition(STACKS, 8.0, None),
+            "ascend950dt/huawei_hbm hbm_huawei per unit is 8",
+            "ascend950dt/huawei_hbm hbm_huawei per unit 8 is",
+            id="one-of-several-values",
+        ),
+        pytest.param(
+            Condition(STACKS, None, 6.0),
+            "ascend950dt/huawei_hbm hbm_huawei per unit is 4 or 6",
+            "ascend950dt/huawei_hbm hbm_huawei per unit 4 of 6 is",
+            id="two-of-several-values",
+        ),
     ],
 )
 def test_condition(condition: Condition, english: str, dutch_text: str) -> None:
@@ -183,15 +212,17 @@ def test_outcome(outcome: Outcome, english: str, dutch_text: str) -> None:
 
 
 OUTCOME = Outcome("units", 2027, "below", 300_000.0)
-ONE = Box("chosen", (Condition(START, SEPTEMBER + 0.2, None),), 0.8, 0.95, 0.1)
+ONE = Box("chosen", (Condition(START, SEPTEMBER + 0.2, None),), 0.8, 0.95, 0.1, 1e-9)
 THREE = Box(
     "next",
     (Condition(START, SEPTEMBER + 0.2, None), Condition(RATE, None, 250.0), Condition(SHARE, 0.125, 0.4)),
     0.15,
     0.9,
     0.02,
+    1e-6,
 )
-EMPTY = Box("chosen", (), 1.0, 0.12, 1.0)
+EMPTY = Box("chosen", (), 1.0, 0.12, 1.0, 0.5)
+LOOSE = Box("chosen", (Condition(RATE, 1_500.0, None),), 0.65, 0.156, 0.5, 0.02)
 
 
 @pytest.mark.parametrize(
@@ -232,20 +263,88 @@ def discovery(cases: int, boxes: tuple[Box, ...]) -> Discovery:
     return Discovery("china", 1, 2_000, OUTCOME, "curves", cases, 0.12, "rule", boxes)
 
 
+@pytest.mark.parametrize(
+    ("verdict", "english", "dutch_text"),
+    [
+        pytest.param(
+            Verdict("strong", 7.9, 0.95, 0.8, 1e-9, 0.12, 240, 2_000),
+            "a strong finding: 7.9× as likely as overall (quasi-p-value <0.001)",
+            "een sterke bevinding: 7,9× zo waarschijnlijk als gemiddeld (quasi-p-waarde <0,001)",
+            id="strong",
+        ),
+        pytest.param(
+            Verdict("weak", 1.7, 0.09, 0.42, 0.0031, 0.05, 102, 2_000),
+            "a weak finding: 1.7× as likely as overall (quasi-p-value 0.003), but a strong one needs "
+            "density of at least 50% and coverage of at least 30%",
+            "een zwakke bevinding: 1,7× zo waarschijnlijk als gemiddeld (quasi-p-waarde 0,003), maar een sterke "
+            "vraagt een dichtheid van minstens 50% en een dekking van minstens 30%",
+            id="weak",
+        ),
+        pytest.param(
+            Verdict("none", 1.3, 0.156, 0.65, 0.02, 0.12, 1_240, 10_000),
+            "No box worth reporting: no range of inputs makes 2027 units fall below 300k much more likely than its "
+            "base rate of 12% (1,240 of 10,000 runs; chosen box: 1.3× as likely, density 16%, coverage 65%, "
+            "quasi-p-value 0.020)",
+            "Geen box het vermelden waard: geen invoerbereik maakt 2027 eenheden onder 300k veel waarschijnlijker "
+            "dan gemiddeld, 12% van de runs (1.240 van 10.000; gekozen box: 1,3× zo waarschijnlijk, dichtheid 16%, "
+            "dekking 65%, quasi-p-waarde 0,020)",
+            id="none",
+        ),
+    ],
+)
+def test_verdict(verdict: Verdict, english: str, dutch_text: str) -> None:
+    assert verdict.describe(OUTCOME) == english
+    assert dutch.verdict_nl(verdict, OUTCOME) == dutch_text
+
+
+@pytest.mark.parametrize(
+    ("box", "strength"),
+    [
+        pytest.param(ONE, "strong", id="strong"),
+        pytest.param(Box("chosen", ONE.conditions, 0.8, 0.95, 0.1, 0.06), "none", id="not-significant"),
+        pytest.param(Box("chosen", ONE.conditions, 0.29, 0.95, 0.1, 1e-9), "weak", id="coverage-short"),
+        pytest.param(Box("chosen", ONE.conditions, 0.8, 0.49, 0.1, 1e-9), "weak", id="density-short"),
+        pytest.param(Box("chosen", ONE.conditions, 0.8, 0.179, 0.1, 1e-9), "none", id="lift-short"),
+        pytest.param(Box("chosen", ONE.conditions, 0.3, 0.5, 0.1, 0.05), "strong", id="every-threshold-met"),
+        pytest.param(EMPTY, "none", id="no-bound"),
+    ],
+)
+def test_verdict_rule(box: Box, strength: str) -> None:
+    """Lift ≥ 1.5 (0.18 ÷ 0.12), density ≥ 50%, coverage ≥ 30%, quasi-p-value ≤ 0.05."""
+    assert box.strength(0.12) == strength
+
+
 def test_discovery_with_boxes() -> None:
     found = discovery(240, (ONE, THREE))
     chosen_en = ONE.describe(OUTCOME)
     chosen_nl = dutch._box(ONE, OUTCOME)
-    assert found.summary() == f"{chosen_en}; overall 12% of runs"
+    verdict = "a strong finding: 7.9× as likely as overall (quasi-p-value <0.001)"
+    assert found.summary() == f"{chosen_en}; overall 12% of runs — {verdict}"
     assert discovery_lines(report_data(discovery=found), "en") == [
-        f"{chosen_en}; overall 12% of runs",
+        f"{chosen_en}; overall 12% of runs — {verdict}",
         f"next: {THREE.describe(OUTCOME)}",
     ]
+    verdict_nl = "een sterke bevinding: 7,9× zo waarschijnlijk als gemiddeld (quasi-p-waarde <0,001)"
     assert dutch.discovery_nl(found) == [
-        f"{chosen_nl}; in totaal 12% van de runs",
+        f"{chosen_nl}; in totaal 12% van de runs — {verdict_nl}",
         f"next: {dutch._box(THREE, OUTCOME)}",
     ]
     assert discovery_lines(report_data(discovery=found), "nl") == dutch.discovery_nl(found)
+
+
+def test_discovery_with_no_box_worth_reporting_does_not_state_the_box() -> None:
+    found = discovery(240, (LOOSE,))
+    assert found.verdict == Verdict("none", 0.156 / 0.12, 0.156, 0.65, 0.02, 0.12, 240, 2_000)
+    assert found.summary() == (
+        "No box worth reporting: no range of inputs makes 2027 units fall below 300k much more likely than its "
+        "base rate of 12% (240 of 2,000 runs; chosen box: 1.3× as likely, density 16%, coverage 65%, "
+        "quasi-p-value 0.020)"
+    )
+    assert dutch.discovery_nl(found) == [
+        "Geen box het vermelden waard: geen invoerbereik maakt 2027 eenheden onder 300k veel waarschijnlijker "
+        "dan gemiddeld, 12% van de runs (240 van 2.000; gekozen box: 1,3× zo waarschijnlijk, dichtheid 16%, "
+        "dekking 65%, quasi-p-waarde 0,020)"
+    ]
 
 
 def test_discovery_without_a_case() -> None:
@@ -259,6 +358,60 @@ def test_discovery_without_a_case() -> None:
 def test_discovery_not_run() -> None:
     assert discovery_lines(report_data(discovery=None), "en") == ["Scenario discovery was not run."]
     assert discovery_lines(report_data(discovery=None), "nl") == ["Scenario-ontdekking is niet uitgevoerd."]
+
+
+# ------------------------------------------------------------------ a tornado factor's effect
+
+STILL = Bar("sources.gddr_supply.rate", ("sources.gddr_supply.rate",), 1.38e6, 1.38e6, moves=False)
+
+
+@pytest.mark.parametrize(
+    ("found", "english", "dutch_text"),
+    [
+        pytest.param(
+            effect(Bar("imports.smuggled.units", ("imports.smuggled.units",), 1.2e6, 1.45e6)),
+            "1.2M at P10, 1.45M at P90 (swing 250k)",
+            "1,2 mln bij P10, 1,45 mln bij P90 (uitslag 250k)",
+            id="swing",
+        ),
+        pytest.param(
+            effect(STILL, 0.296),
+            "no one-at-a-time effect; its total Sobol index of 0.30 means it acts through interactions with "
+            "other inputs",
+            "geen effect als enige factor; de totale Sobol-index van 0,30 betekent dat het werkt via wisselwerking "
+            "met andere invoer",
+            id="interactions",
+        ),
+        pytest.param(
+            effect(STILL, 0.001),
+            "no effect: no one-at-a-time effect and a total Sobol index of only 0.001",
+            "geen effect: geen effect als enige factor en een totale Sobol-index van slechts 0,001",
+            id="none",
+        ),
+        pytest.param(
+            effect(STILL),
+            "no one-at-a-time effect (it may still act through interactions with other inputs; its total Sobol "
+            "index would show it)",
+            "geen effect als enige factor (het kan nog werken via wisselwerking met andere invoer; de totale "
+            "Sobol-index zou dat tonen)",
+            id="alone",
+        ),
+        pytest.param(
+            effect(Bar("levers.ban.value", ("levers.ban.value",), 1.0, 1.0, moves=False, flat=True), 0.4),
+            "no effect shown: its P10 equals its P90, so a tornado cannot show what it does",
+            "geen effect zichtbaar: P10 is gelijk aan P90, dus een tornado kan niet tonen wat het doet",
+            id="flat",
+        ),
+    ],
+)
+def test_tornado_effect(found: Effect, english: str, dutch_text: str) -> None:
+    assert found.describe() == english
+    assert dutch.effect_nl(found) == dutch_text
+
+
+def test_interaction_threshold_is_inclusive() -> None:
+    assert effect(STILL, 0.05).kind == "interactions"
+    assert effect(STILL, 0.0499).kind == "none"
 
 
 # ------------------------------------------------------------------ the report's own lines

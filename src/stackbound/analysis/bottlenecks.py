@@ -14,11 +14,10 @@ Binding is recorded per variant, so a product with several bills (an HBM2E bill 
 HBM3 fallback) has one row per bill; the probability that "the product" is bound by X is
 not defined when its bills are bound by different limits.
 
-The output each binding limit cost is ``RunResult.relief_sums``: per sample-month, the
-good units the variant would have made more had its binding limit been lifted to the next
-tightest one. Summed per product and for the total, it gives the share of lost output each
-constraint accounts for. A limit with no other finite limit behind it costs nothing by
-this measure.
+What a limit costs is :func:`stackbound.analysis.lost.lost_output`: the paired difference,
+sample by sample, between a run with that limit alone lifted and the run itself. It needs
+the scenario and extra runs, so it lives apart from :func:`bottlenecks`, which only reads a
+result.
 
 Stranded dies and HBM stacks (held while a partner component or packaging binds), months
 of runway left in each stockpile (P5–P50–P95 from the monthly histograms, read at the end
@@ -41,7 +40,15 @@ from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.errors import SimulationError
 from stackbound.scenario.months import format_month
 
-__all__ = ["Band", "Bottlenecks", "Headline", "Period", "Runout", "Segment", "bottlenecks"]
+__all__ = [
+    "Band",
+    "Bottlenecks",
+    "Headline",
+    "Period",
+    "Runout",
+    "Segment",
+    "bottlenecks",
+]
 
 Period = Literal["month", "year"]
 FloatArray = NDArray[np.float64]
@@ -149,8 +156,6 @@ class Bottlenecks:
     """(variants, periods): share of sample-months the variant was inactive."""
     starved: FloatArray
     """(variants, periods): P(starved by priority | variant active)."""
-    lost: FloatArray
-    """(variants, constraints, periods): good units the binding limit cost, mean per sample."""
     headlines: tuple[Headline, ...]
     stranded: tuple[Band, ...]
     runway: tuple[Band, ...]
@@ -176,45 +181,6 @@ class Bottlenecks:
                     )
         columns = ["variant", "product", "period", "constraint", "probability", "inactive", "starved_by_priority"]
         return pd.DataFrame(rows, columns=columns)
-
-    def scopes(self) -> tuple[str, ...]:
-        """Products that have variants, then 'total'."""
-        return (*dict.fromkeys(self.products), "total")
-
-    def lost_units(self, scope: str = "total") -> FloatArray:
-        """(constraints, periods): good units lost per constraint for a product or the total."""
-        if scope not in self.scopes():
-            raise SimulationError(f"bottlenecks: no product {scope!r} (known: {', '.join(self.scopes())})")
-        chosen = [v for v, product in enumerate(self.products) if scope in ("total", product)]
-        return np.asarray(self.lost[chosen].sum(axis=0), dtype=np.float64)
-
-    def lost_shares(self, scope: str = "total") -> dict[str, float]:
-        """Share of the output lost over the horizon that each constraint accounts for
-        (all zero when nothing was lost)."""
-        lost = self.lost_units(scope).sum(axis=1)
-        total = float(lost.sum())
-        return {c: float(lost[k] / total) if total > 0 else 0.0 for k, c in enumerate(self.constraints)}
-
-    def lost_output_frame(self) -> pd.DataFrame:
-        """One row per scope (product or total), period ('all' for the horizon) and
-        constraint: good units lost (mean per sample) and the share of the scope's loss."""
-        rows = []
-        for scope in self.scopes():
-            lost = self.lost_units(scope)
-            by_period = [*zip(self.periods, lost.T, strict=True), ("all", lost.sum(axis=1))]
-            for period, values in by_period:
-                total = float(values.sum())
-                for k, constraint in enumerate(self.constraints):
-                    rows.append(
-                        {
-                            "scope": scope,
-                            "period": period,
-                            "constraint": constraint,
-                            "lost_units": float(values[k]),
-                            "share": float(values[k] / total) if total > 0 else 0.0,
-                        }
-                    )
-        return pd.DataFrame(rows, columns=["scope", "period", "constraint", "lost_units", "share"])
 
     def stranded_frame(self) -> pd.DataFrame:
         """Stranded inventory per component at the end of each period."""
@@ -246,7 +212,6 @@ class Bottlenecks:
             "by": self.by,
             "headlines": [_headline_document(h) for h in self.headlines],
             "binding": records(self.to_frame()),
-            "lost_output": records(self.lost_output_frame()),
             "stranded": records(self.stranded_frame()),
             "runway": records(self.runway_frame()),
             "runout": records(self.runout_frame()),
@@ -264,7 +229,6 @@ def bottlenecks(result: RunResult, by: Period = "year") -> Bottlenecks:
     counts = np.asarray(result.binding_counts, dtype=np.float64)
     probability, inactive, starved = _binding(counts @ membership, result.starved_counts @ membership)
     monthly = _binding(counts, np.asarray(result.starved_counts, dtype=np.float64))
-    lost = np.asarray(result.relief_sums[:, 1:, :] @ membership / result.samples, dtype=np.float64)
     products = tuple(v.split("/", 1)[0] for v in result.variants)
     return Bottlenecks(
         scenario=result.scenario,
@@ -278,7 +242,6 @@ def bottlenecks(result: RunResult, by: Period = "year") -> Bottlenecks:
         probability=probability,
         inactive=inactive,
         starved=starved,
-        lost=lost,
         headlines=tuple(_headline(result, v, products[v], *monthly) for v in range(len(result.variants))),
         stranded=tuple(_band(result, key, ends) for key in result.monthly_keys if key[0] == "stranded"),
         runway=tuple(_band(result, ("runway_months", s), ends, whole=True) for s in result.stockpiles),

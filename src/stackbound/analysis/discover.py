@@ -12,47 +12,57 @@ significant (quasi-p-value over 0.05) or whose removal costs less than two point
 density dropped. Runners-up: the densest boxes holding at least 80% ("broader") and 25%
 ("sharper") of those runs, and the box a second PRIM pass finds among the runs outside the
 chosen one ("next").
+
+Verdict rule (:data:`VERDICT_RULE`, :meth:`Box.strength`): lift is density ÷ base rate (how
+many times as likely the outcome is inside the box as overall), and a box's quasi-p-value is
+the binomial tail P(X ≥ cases), X ~ B(runs in the box, base rate): how likely chance alone
+would make it this dense. A box is a *strong* finding when its lift is at least 1.5, its
+density at least 50%, its coverage at least 30% and its quasi-p-value at most 0.05; *weak*
+when the lift and the quasi-p-value pass but density or coverage falls short; otherwise no
+box is worth reporting (nor is a box without bounds). The verdict is data (:class:`Verdict`,
+its strength and numbers); :meth:`Verdict.describe` words it in English and
+:func:`stackbound.report.dutch.verdict_nl` in Dutch.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from stackbound.analysis.prim import ALPHA, PrimBox, paste, peel, simplify
-from stackbound.engine.evaluate import knot_weights
+from stackbound.analysis.features import Feature, Inputs, feature_matrix, sample_inputs
+from stackbound.analysis.prim import ALPHA, SIGNIFICANCE, PrimBox, binomial_tail, paste, peel, simplify
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import Progress, run
-from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
 from stackbound.errors import SimulationError
 from stackbound.formatting import number
-from stackbound.scenario.inputs import Input, walk_params
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
-from stackbound.scenario.units import DURATION, FRACTION, Kind
-from stackbound.scenario.values import MONTH, Curve, Param
-from stackbound.scenario.yamlio import Path, format_path
+from stackbound.scenario.units import FRACTION
+from stackbound.scenario.values import MONTH
 
 __all__ = [
     "RULE",
+    "STRONG_COVERAGE",
+    "STRONG_DENSITY",
+    "STRONG_LIFT",
+    "VERDICT_RULE",
     "Box",
     "Condition",
     "Discovery",
-    "Feature",
     "Outcome",
+    "Strength",
+    "Verdict",
     "discover",
     "explain",
-    "feature_matrix",
-    "sample_inputs",
+    "format_p_value",
 ]
 
 FloatArray = NDArray[np.float64]
-Inputs = Literal["curves", "knots"]
 ROLES = {"chosen": 0.5, "broader": 0.8, "sharper": 0.25}
 """Minimum coverage of the box each role picks from the peeling trajectory."""
 TOLERANCE = 0.02
@@ -61,7 +71,18 @@ RULE = (
     "then pasted; bounds that are not significant (quasi-p-value over 0.05) or cost under 2 points of density "
     "dropped"
 )
-_NOUNS = {"logic_die": "dies", "hbm_stack": "stacks", "memory": "packages", "other": ""}
+STRONG_LIFT = 1.5
+"""A finding makes the outcome at least this many times as likely inside its box as overall."""
+STRONG_DENSITY = 0.5
+"""A strong finding's box has the outcome in at least this share of its runs."""
+STRONG_COVERAGE = 0.3
+"""A strong finding's box holds at least this share of the runs with the outcome."""
+VERDICT_RULE = (
+    f"strong: lift at least {STRONG_LIFT:g}×, density at least {STRONG_DENSITY:.0%}, coverage at least "
+    f"{STRONG_COVERAGE:.0%} and quasi-p-value at most {SIGNIFICANCE:g}; weak: lift and quasi-p-value pass, density "
+    "or coverage falls short; otherwise no box is worth reporting"
+)
+Strength = Literal["strong", "weak", "none"]
 
 
 @dataclass(frozen=True)
@@ -91,27 +112,6 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Feature:
-    """One explanatory variable: an uncertain input, or a curve's average level."""
-
-    name: str
-    label: str
-    kind: Kind
-    unit: str
-
-    def format(self, value: float, unit: bool = True) -> str:
-        """A value as people write it: a month, a percentage, or a number with k/M and its unit."""
-        if self.kind is MONTH:
-            return format_month(round(value))
-        if self.kind is FRACTION:
-            return f"{100 * value:.3g}%"
-        shown = number(value)
-        if not self.unit or not unit:
-            return shown
-        return shown + self.unit if self.unit.startswith("/") else f"{shown} {self.unit}"
-
-
-@dataclass(frozen=True)
 class Condition:
     """A box's bound on one feature (None where it is open)."""
 
@@ -119,9 +119,19 @@ class Condition:
     low: float | None
     high: float | None
 
+    def admitted(self) -> tuple[float, ...]:
+        """The values of a discrete input within the bounds; empty for a continuous one."""
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        return tuple(v for v in self.feature.values if low <= v <= high)
+
     def describe(self) -> str:
-        """'cxmt_hbm3 start is after 2026-09'. Months are read as the engine rounds them."""
+        """'cxmt_hbm3 start is after 2026-09'; a discrete input by its values ('import_ban is
+        0 (off)', 'hbm per unit is 6 or 9'). Months are read as the engine rounds them."""
         f, low, high = self.feature, self.low, self.high
+        if admitted := self.admitted():
+            words = [f"{v:g} ({'on' if v else 'off'})" if f.switch else f.format(v) for v in admitted]
+            return f"{f.label} is " + _join(words, "or")
         month = f.kind is MONTH
         if low is not None and high is not None:
             span = ("from {} to {}", "between {} and {}")[not month]
@@ -143,6 +153,8 @@ class Box:
     coverage: float
     density: float
     mass: float
+    p_value: float
+    """The box's quasi-p-value: P(X ≥ its cases), X ~ B(its runs, base rate)."""
 
     def describe(self, outcome: Outcome) -> str:
         if not self.conditions:
@@ -156,6 +168,44 @@ class Box:
     def lift(self, base_rate: float) -> float:
         """How many times likelier the outcome is inside the box than overall."""
         return self.density / base_rate if base_rate else 0.0
+
+    def strength(self, base_rate: float) -> Strength:
+        """Strong, weak or none by :data:`VERDICT_RULE`."""
+        if not self.conditions or self.lift(base_rate) < STRONG_LIFT or self.p_value > SIGNIFICANCE:
+            return "none"
+        return "strong" if self.density >= STRONG_DENSITY and self.coverage >= STRONG_COVERAGE else "weak"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the chosen box is worth reporting (:data:`VERDICT_RULE`), with the numbers
+    its sentence gives; ``cases`` of ``samples`` runs have the outcome."""
+
+    strength: Strength
+    lift: float
+    density: float
+    coverage: float
+    p_value: float
+    base_rate: float
+    cases: int
+    samples: int
+
+    def describe(self, outcome: Outcome) -> str:
+        """'a strong finding: 7.9× as likely as overall (quasi-p-value <0.001)'; with no box
+        worth reporting, a whole sentence naming the outcome and its base rate."""
+        p = format_p_value(self.p_value)
+        if self.strength == "strong":
+            return f"a strong finding: {self.lift:.1f}× as likely as overall (quasi-p-value {p})"
+        if self.strength == "weak":
+            return (
+                f"a weak finding: {self.lift:.1f}× as likely as overall (quasi-p-value {p}), but a strong one needs "
+                f"density of at least {STRONG_DENSITY:.0%} and coverage of at least {STRONG_COVERAGE:.0%}"
+            )
+        return (
+            f"No box worth reporting: no range of inputs makes {outcome.describe()} much more likely than its base "
+            f"rate of {self.base_rate:.0%} ({self.cases:,} of {self.samples:,} runs; chosen box: {self.lift:.1f}× as "
+            f"likely, density {self.density:.0%}, coverage {self.coverage:.0%}, quasi-p-value {p})"
+        )
 
 
 @dataclass(frozen=True)
@@ -176,12 +226,35 @@ class Discovery:
     def box(self) -> Box | None:
         return self.boxes[0] if self.boxes else None
 
+    @property
+    def verdict(self) -> Verdict | None:
+        """The chosen box's verdict; None when no run has the outcome."""
+        box = self.box
+        if box is None:
+            return None
+        return Verdict(
+            box.strength(self.base_rate),
+            box.lift(self.base_rate),
+            box.density,
+            box.coverage,
+            box.p_value,
+            self.base_rate,
+            self.cases,
+            self.samples,
+        )
+
     def summary(self) -> str:
-        """The headline in plain words."""
-        if self.cases == 0:
+        """The headline in plain words: the chosen box and its verdict, or that none is worth
+        reporting."""
+        verdict = self.verdict
+        if self.cases == 0 or self.box is None or verdict is None:
             return f"{self.outcome.describe()} in none of the {self.samples:,} runs"
-        assert self.box is not None  # boxes exist whenever some run has the outcome
-        return f"{self.box.describe(self.outcome)}; overall {self.base_rate:.0%} of runs"
+        if verdict.strength == "none":
+            return verdict.describe(self.outcome)
+        return (
+            f"{self.box.describe(self.outcome)}; overall {self.base_rate:.0%} of runs — "
+            f"{verdict.describe(self.outcome)}"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per box and condition."""
@@ -194,6 +267,9 @@ class Discovery:
                         "coverage": box.coverage,
                         "density": box.density,
                         "mass": box.mass,
+                        "lift": box.lift(self.base_rate),
+                        "p_value": box.p_value,
+                        "strength": box.strength(self.base_rate),
                         "input": None if c is None else c.feature.name,
                         "label": None if c is None else c.feature.label,
                         "low": None if c is None else c.low,
@@ -201,7 +277,8 @@ class Discovery:
                         "condition": None if c is None else c.describe(),
                     }
                 )
-        columns = ["role", "coverage", "density", "mass", "input", "label", "low", "high", "condition"]
+        columns = ["role", "coverage", "density", "mass", "lift", "p_value", "strength"]
+        columns += ["input", "label", "low", "high", "condition"]
         return pd.DataFrame(rows, columns=columns)
 
     def to_dict(self) -> dict[str, Any]:
@@ -211,6 +288,9 @@ class Discovery:
                 "coverage": b.coverage,
                 "density": b.density,
                 "mass": b.mass,
+                "lift": b.lift(self.base_rate),
+                "p_value": b.p_value,
+                "strength": b.strength(self.base_rate),
                 "text": b.describe(self.outcome),
                 "conditions": [
                     {
@@ -219,6 +299,7 @@ class Discovery:
                         "unit": c.feature.unit,
                         "low": c.low,
                         "high": c.high,
+                        "values": list(c.admitted()),
                         "text": c.describe(),
                     }
                     for c in b.conditions
@@ -226,7 +307,7 @@ class Discovery:
             }
             for b in self.boxes
         ]
-        o = self.outcome
+        o, verdict = self.outcome, self.verdict
         return {
             "scenario": self.scenario,
             "seed": self.seed,
@@ -243,6 +324,8 @@ class Discovery:
             "cases": self.cases,
             "base_rate": self.base_rate,
             "rule": self.rule,
+            "verdict": None if verdict is None else {**asdict(verdict), "text": verdict.describe(o)},
+            "verdict_rule": VERDICT_RULE,
             "summary": self.summary(),
             "boxes": boxes,
         }
@@ -251,109 +334,13 @@ class Discovery:
 # ------------------------------------------------------------------ words and numbers
 
 
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+def _join(parts: list[str], last: str = "and") -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" {last} " + parts[-1]
 
 
-def _label(loaded: LoadedScenario, path: Path) -> str:
-    """A field path in words, names kept as written: ``sources.smic.dies[0].defect_density``
-    -> 'smic ascend_die defect density'."""
-    head, name, rest = str(path[0]), str(path[1]), list(path[2:])
-    words = [name]
-    if head == "sources" and rest[:1] == ["dies"] and isinstance(rest[1], int):
-        words, rest = [name, loaded.scenario.sources[name].dies[rest[1]].component], rest[2:]  # type: ignore[union-attr]
-    elif head == "products" and rest[:1] == ["variants"] and len(rest) > 2:
-        words = [f"{name}/{rest[1]}", *([f"{rest[3]} per unit"] if rest[2] == "bill" else [])]
-        rest = [] if rest[2] == "bill" else rest[2:]
-    elif head == "products" and rest[:1] == ["specs"]:
-        rest = rest[1:]
-    elif head == "levers":
-        words, rest = ["lever", name], []
-    elif head in ("imports", "offshore_rental") and len(rest) == 1:
-        rest = ["imports" if head == "imports" else "rental"]
-    elif head == "initial" and isinstance(rest[0], int):
-        entries = (
-            loaded.scenario.initial.installed_base
-            if name == "installed_base"
-            else loaded.scenario.initial.work_in_progress
-        )
-        words, rest = [name.replace("_", " "), "of", entries[rest[0]].product], []
-    elif head not in ("sources", "packaging", "products", "platforms"):
-        return format_path(path)
-    return " ".join([*words, *(str(p).replace("_", " ") for p in rest)])
-
-
-def _unit(loaded: LoadedScenario, path: Path, kind: Kind) -> str:
-    """The kind's unit, with what is counted named where the kind leaves it blank."""
-    if kind.unit == "month":
-        return "months"
-    if kind.unit not in ("", "1/month") or kind is FRACTION:
-        return kind.unit
-    noun = ""
-    if path[0] == "sources":
-        noun = _NOUNS[loaded.scenario.components[loaded.scenario.sources[str(path[1])].component].kind]  # type: ignore[union-attr]
-    elif path[0] == "packaging":
-        noun = "packages"
-    elif path[0] in ("imports", "initial"):
-        noun = "units"
-    return noun if kind.unit == "" else f"{noun}/month" if noun else "/month"
-
-
-# ------------------------------------------------------------------ inputs per run
-
-
-def sample_inputs(loaded: LoadedScenario, samples: int, seed: int) -> dict[str, FloatArray]:
-    """Every uncertain input's value in each run, drawn block by block exactly as
-    :func:`~stackbound.engine.run.run` draws them for the same seed."""
-    names = [inp.name for inp in loaded.inputs]
-    parts = []
-    for block in range(math.ceil(samples / BLOCK_SIZE)):
-        size = min(BLOCK_SIZE, samples - block * BLOCK_SIZE)
-        parts.append(draws_from_uniforms(loaded.inputs, loaded.copula, block_uniforms(seed, block, size, names)))
-    return {name: np.concatenate([p[name] for p in parts]) for name in names}
-
-
-def _curve_level(curve: Curve, group: str, draws: dict[str, FloatArray], months: NDArray[np.int64]) -> FloatArray:
-    """A curve's average over the horizon, before any shift."""
-    weights = knot_weights([m for m, _ in curve.knots], months, curve.step).mean(axis=1)
-    level = np.zeros(len(next(iter(draws.values()))))
-    for w, (month, knot) in zip(weights, curve.knots, strict=True):
-        level += w * (draws[f"{group}@{format_month(month)}"] if knot.uncertain else knot.value)
-    return level
-
-
-def _input_feature(loaded: LoadedScenario, path: Path, inp: Input) -> Feature:
-    """One uncertain input as a feature: a scalar, a knot ('… at 2026-12') or a shift."""
-    label, suffix = _label(loaded, path), inp.name[len(inp.group) :]
-    if suffix == "@shift":
-        return Feature(inp.name, f"{label} shift", DURATION, "months")
-    knot = f" at {suffix[1:]}" if suffix else ""
-    return Feature(inp.name, label + knot, inp.kind, _unit(loaded, path, inp.kind))
-
-
-def feature_matrix(
-    loaded: LoadedScenario, draws: dict[str, FloatArray], inputs: Inputs = "curves"
-) -> tuple[list[Feature], FloatArray]:
-    """Features and their values (runs × features): each uncertain scalar; for a curve its
-    average level over the horizon (``curves``) or each uncertain knot (``knots``); a
-    curve's uncertain shift, in months."""
-    params: dict[str, tuple[Path, Param]] = {format_path(p): (p, param) for p, param in walk_params(loaded.scenario)}
-    horizon = loaded.scenario.horizon
-    months = np.arange(horizon.start, horizon.end + 1, dtype=np.int64)
-    found: dict[str, tuple[Feature, FloatArray]] = {}
-    for inp in loaded.inputs:
-        path, param = params[inp.group]
-        knot = inp.name != inp.group and not inp.name.endswith("@shift")
-        if knot and inputs == "curves" and isinstance(param.value, Curve):
-            name = f"{inp.group}@average"
-            if name not in found:
-                feature = Feature(name, f"{_label(loaded, path)} (average)", inp.kind, _unit(loaded, path, inp.kind))
-                found[name] = feature, _curve_level(param.value, inp.group, draws, months)
-        else:
-            found[inp.name] = _input_feature(loaded, path, inp), draws[inp.name]
-    n = len(next(iter(draws.values()))) if draws else 0
-    columns = [column for _, column in found.values()]
-    return [f for f, _ in found.values()], np.column_stack(columns) if columns else np.zeros((n, 0))
+def format_p_value(p: float) -> str:
+    """A quasi-p-value as reported: '<0.001' or three decimals."""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 # ------------------------------------------------------------------ boxes
@@ -391,7 +378,10 @@ def explain(x: FloatArray, hit: NDArray[np.bool_], features: list[Feature]) -> t
             found.append(
                 ("next", PrimBox(box.low, box.high, box.cases / total, box.density, box.runs / n, box.runs, box.cases))
             )
-    return tuple(Box(role, _conditions(b, features), b.coverage, b.density, b.mass) for role, b in found)
+    return tuple(
+        Box(role, _conditions(b, features), b.coverage, b.density, b.mass, binomial_tail(b.cases, b.runs, total / n))
+        for role, b in found
+    )
 
 
 def _distinct(box: PrimBox, others: list[PrimBox], base_rate: float) -> bool:

@@ -4,20 +4,30 @@ Supply inputs are every component's supply (one more die, HBM stack or memory pa
 month), every fab line's wafer starts (one more wafer start a month, shared among its dies
 by their shares), every fab die's yield (one more point, 0.01) and every packaging line's
 capacity (one more package a month). Each is nudged by :data:`STEP` (1%) of its mean level
-in every month through the engine's ``adjust`` seam, with the seed of the base run (common
-random numbers: an input that never binds gives exactly zero), and the mean difference in
-each year's output is divided by the extra input that year (per stack, per wafer start, per
-package; per yield point held through the year).
+through the engine's ``adjust`` seam, with the seed of the base run (common random
+numbers: an input that never binds gives exactly zero):
 
-:func:`growth_needed` answers "how much must this input grow for the P50 of that output to
-rise by Z": bisection over a factor that scales the input, up to a limit past which
-another constraint binds.
+- in every month of the horizon: the extra output over the whole horizon divided by the
+  extra input over the horizon is the *whole-horizon* figure, and the change in the
+  target's mean gives the elasticity;
+- in the months of one year only, once per year: the extra output anywhere in the horizon
+  is credited to the year the extra input *arrived*. A stack stockpiled in 2025 and built
+  into a unit in 2026 counts for 2025, so no year's figure can exceed what the bill allows
+  (crediting output to the year it appears let 2026 claim 2025's stacks too).
+
+Per stack, per wafer start, per package; a yield point is held through the year (through
+the horizon for the whole-horizon figure). A component's figures are at most
+:attr:`SupplyInput.bound`, 1 / its smallest bill among the variants that use it; packaging
+losses lower that to y / bill at packaging yield y. They can be negative: under greedy
+priority, more of a component can let a high-priority variant take a shared die from a
+variant that needs less of it (DESIGN.md, monotonicity as it truly holds).
+
+How much an input must grow to lift an output is :mod:`stackbound.analysis.growth`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,29 +35,25 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from stackbound.analysis.discover import check_year, sample_inputs
-from stackbound.engine.histogram import sample_percentiles
+from stackbound.analysis.discover import check_year
+from stackbound.analysis.features import sample_inputs
 from stackbound.engine.plan import Plan, build_plan
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import Adjust, Progress, run
 from stackbound.engine.sampling import BLOCK_SIZE
 from stackbound.engine.supply import Supply, build_supply
 from stackbound.errors import SimulationError
-from stackbound.formatting import number
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.schema import FabLine, Stockpile
 
 __all__ = [
     "STEP",
-    "Growth",
     "MarginalValue",
     "MarginalValues",
     "SupplyInput",
     "Target",
-    "growth_needed",
     "marginal_values",
     "supply_inputs",
-    "top_growth",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -70,10 +76,19 @@ class SupplyInput:
     indices: tuple[int, ...]
     level: float = 0.0
     step: float = 1.0
+    bound: float | None = None
+    """At most this many extra units per extra unit of a component: 1 / its smallest bill
+    among the variants that use it (None for other inputs)."""
 
-    def nudge(self, amount: float) -> Adjust:
-        """An ``adjust`` adding ``amount`` (stacks a month, wafer starts a month, yield…)."""
-        return lambda plan, supply: _nudge(self, supply, amount)
+    def nudge(self, amount: float, year: int | None = None) -> Adjust:
+        """An ``adjust`` adding ``amount`` (stacks a month, wafer starts a month, yield…) in
+        every month, or only in the months of ``year``."""
+
+        def adjust(plan: Plan, supply: Supply) -> None:
+            months = np.ones(len(plan.months), dtype=bool) if year is None else plan.months // 12 == year
+            _nudge(self, supply, amount * months.astype(np.float64)[:, np.newaxis])
+
+        return adjust
 
     def scale(self, factor: float) -> Adjust:
         """An ``adjust`` multiplying the input by ``factor`` (a yield at most to 1)."""
@@ -85,7 +100,8 @@ class SupplyInput:
         return self.step / POINT if self.kind == "die_yield" else self.step * months
 
 
-def _nudge(item: SupplyInput, supply: Supply, amount: float) -> None:
+def _nudge(item: SupplyInput, supply: Supply, amount: FloatArray) -> None:
+    """Add ``amount`` (months × 1) to the input, in place."""
     if item.kind == "component":  # into the first pool only
         feed = item.indices[0]
         supply.arrivals[feed] += amount
@@ -201,8 +217,19 @@ def _level(item: SupplyInput, supply: Supply) -> float:
     return float(supply.capacity[i].mean())
 
 
+def _bound(plan: Plan, item: SupplyInput, supply: Supply) -> float | None:
+    """1 / the smallest bill of a component among the variants (and the pilot block's
+    samples) that use it: no more extra units than that per extra unit of it."""
+    if item.kind != "component":
+        return None
+    bills = supply.bill[:, plan.pools[item.indices[0]].component, :]
+    used = bills[bills > 0]
+    return 1.0 / float(used.min()) if used.size else None
+
+
 def levelled_inputs(loaded: LoadedScenario, seed: int, samples: int) -> list[SupplyInput]:
-    """Supply inputs with their mean levels (from the first block of samples) and steps."""
+    """Supply inputs with their mean levels (from the first block of samples), steps and
+    bounds."""
     plan = build_plan(loaded)
     n = min(samples, BLOCK_SIZE)
     pilot = build_supply(plan, sample_inputs(loaded, n, seed), n)
@@ -212,7 +239,8 @@ def levelled_inputs(loaded: LoadedScenario, seed: int, samples: int) -> list[Sup
             level = _level(item, pilot)
         fallback = POINT if item.kind == "die_yield" else 1.0
         step = STEP * level if 0.0 < level < math.inf else fallback
-        found.append(SupplyInput(item.kind, item.name, item.per, item.indices, level, step))
+        bound = _bound(plan, item, pilot)
+        found.append(SupplyInput(item.kind, item.name, item.per, item.indices, level, step, bound))
     return found
 
 
@@ -241,10 +269,14 @@ class Target:
 
 @dataclass(frozen=True)
 class MarginalValue:
-    """Per year: extra units and extra H100e per extra unit of the input; and the
-    elasticity of the target's mean (% change per 1% more input)."""
+    """Extra units and extra H100e per extra unit of the input: over the whole horizon
+    (the input raised in every month), and per year the extra input arrived (the input
+    raised in that year's months only, extra output counted over the whole horizon); and
+    the elasticity of the target's mean (% change per 1% more input, in every month)."""
 
     input: SupplyInput
+    horizon_units: float
+    horizon_compute: float
     units: tuple[float, ...]
     compute: tuple[float, ...]
     elasticity: float
@@ -258,31 +290,39 @@ class MarginalValues:
     seed: int
     samples: int
     years: tuple[int, ...]
+    """The years extra input arrived in: what ``units`` and ``compute`` are indexed by
+    (empty when only the whole-horizon figures were asked for)."""
     target: Target
     values: tuple[MarginalValue, ...]
     """Sorted by elasticity, largest first."""
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per input and year."""
-        rows = [
-            {
-                "input": v.input.name,
-                "kind": v.input.kind,
-                "per": v.input.per,
-                "year": year,
-                "units_per_unit": v.units[y],
-                "h100e_per_unit": v.compute[y],
-                "elasticity": v.elasticity,
-                "level": v.input.level,
-                "step": v.input.step,
-            }
-            for v in self.values
-            for y, year in enumerate(self.years)
+        """One row per input and year of arrival, with the whole-horizon figures repeated
+        (one row per input, year and yearly figures empty, when there are no years)."""
+        columns = [
+            "input",
+            "kind",
+            "per",
+            "year",
+            "units_per_unit",
+            "h100e_per_unit",
+            "horizon_units_per_unit",
+            "horizon_h100e_per_unit",
+            "bound_units_per_unit",
+            "elasticity",
+            "level",
+            "step",
         ]
-        return pd.DataFrame(
-            rows,
-            columns=["input", "kind", "per", "year", "units_per_unit", "h100e_per_unit", "elasticity", "level", "step"],
-        )
+        years: tuple[int | None, ...] = self.years or (None,)
+        rows = [
+            [
+                *(v.input.name, v.input.kind, v.input.per, year, *_yearly(v, y)),
+                *(v.horizon_units, v.horizon_compute, v.input.bound, v.elasticity, v.input.level, v.input.step),
+            ]
+            for v in self.values
+            for y, year in enumerate(years)
+        ]
+        return pd.DataFrame(rows, columns=columns)
 
     def to_dict(self) -> dict[str, Any]:
         t = self.target
@@ -291,6 +331,7 @@ class MarginalValues:
             "seed": self.seed,
             "samples": self.samples,
             "years": list(self.years),
+            "attributed_to": "arrival year",
             "target": {"metric": t.metric, "group": t.group, "year": t.year},
             "step": STEP,
             "values": [
@@ -301,6 +342,8 @@ class MarginalValues:
                     "level": v.input.level,
                     "step": v.input.step,
                     "elasticity": v.elasticity,
+                    "bound_units_per_unit": v.input.bound,
+                    "horizon": {"units_per_unit": v.horizon_units, "h100e_per_unit": v.horizon_compute},
                     "units_per_unit": dict(zip(map(str, self.years), v.units, strict=True)),
                     "h100e_per_unit": dict(zip(map(str, self.years), v.compute, strict=True)),
                 }
@@ -309,167 +352,92 @@ class MarginalValues:
         }
 
 
-def _annual_means(result: RunResult, target: Target) -> tuple[FloatArray, FloatArray, float]:
-    units = result.annual_values("units").mean(axis=0)
-    compute = result.annual_values("compute_added_h100e").mean(axis=0)
-    return units, compute, float(target.values(result).mean())
-
-
-def marginal_values(
-    loaded: LoadedScenario, *, samples: int, seed: int, target: Target | None = None, progress: Progress | None = None
-) -> MarginalValues:
-    """Marginal values of every supply input, each from one run with the input nudged,
-    paired sample by sample with a base run."""
-    target = target or Target("units", loaded.scenario.horizon.end // 12)
-    check_year(loaded, target.year)
-    inputs = levelled_inputs(loaded, seed, samples)
-    runs = len(inputs) + 1
-
-    def runner(index: int) -> Callable[[Adjust | None], RunResult]:
-        def report(done: int, _total: int) -> None:
-            if progress is not None:
-                progress(index * samples + done, runs * samples)
-
-        return lambda adjust: run(loaded, samples=samples, seed=seed, adjust=adjust, progress=report)
-
-    base = runner(0)(None)
-    units, compute, goal = _annual_means(base, target)
-    months = [int((base.months // 12 == year).sum()) for year in base.years]
-    found = []
-    for k, item in enumerate(inputs, start=1):
-        more_units, more_compute, more_goal = _annual_means(runner(k)(item.nudge(item.step)), target)
-        extra = np.array([item.extra(m) for m in months])
-        elasticity = (more_goal - goal) / goal / STEP if goal and item.level > 0 else 0.0
-        found.append(
-            MarginalValue(
-                item,
-                tuple(map(float, (more_units - units) / extra)),
-                tuple(map(float, (more_compute - compute) / extra)),
-                float(elasticity),
-            )
-        )
-    found.sort(key=lambda v: -v.elasticity)
-    return MarginalValues(loaded.name, seed, samples, base.years, target, tuple(found))
-
-
-# ------------------------------------------------------------------ growth needed
+def _yearly(value: MarginalValue, y: int) -> tuple[float, float]:
+    """Units and H100e of the ``y``-th year of arrival, NaN when there are none."""
+    return (value.units[y], value.compute[y]) if value.units else (math.nan, math.nan)
 
 
 @dataclass(frozen=True)
-class Growth:
-    """The factor on ``input`` that raises the target's P50 by ``rise`` (None when even
-    ``max_factor`` does not, and then the constraint that binds most often instead)."""
+class _Means:
+    """One run's mean annual units and compute added, and the target's mean."""
 
-    input: SupplyInput
+    units: FloatArray
+    compute: FloatArray
+    goal: float
+
+    def gain(self, base: _Means, extra: float) -> tuple[float, float]:
+        """Extra units and H100e over the whole horizon per unit of ``extra`` input."""
+        return float((self.units - base.units).sum() / extra), float((self.compute - base.compute).sum() / extra)
+
+
+@dataclass
+class _Runs:
+    """Runs of one scenario and seed, counted for the progress callback."""
+
+    loaded: LoadedScenario
+    samples: int
+    seed: int
     target: Target
-    rise: float
-    base_p50: float
-    factor: float | None
-    p50: float
-    max_factor: float
-    binding: str | None
+    total: int
+    progress: Progress | None
+    done: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "input": self.input.name,
-            "kind": self.input.kind,
-            "factor": self.factor,
-            "base_p50": self.base_p50,
-            "rise": self.rise,
-            "p50": self.p50,
-            "max_factor": self.max_factor,
-            "binding": self.binding,
-            "text": self.describe(),
-        }
+    def means(self, adjust: Adjust | None) -> _Means:
+        def report(finished: int, _total: int) -> None:
+            if self.progress is not None:
+                self.progress(self.done * self.samples + finished, self.total * self.samples)
 
-    def describe(self) -> str:
-        what = f"the P50 of {self.target.describe()}"
-        if self.factor is not None:
-            return (
-                f"{self.input.name} must grow {self.factor:.3g}× for {what} to rise by {number(self.rise)} "
-                f"(from {number(self.base_p50)} to {number(self.p50)})"
-            )
-        instead = f"; {self.binding} binds instead" if self.binding else ""
-        return (
-            f"{self.input.name} cannot lift {what} by {number(self.rise)} within {self.max_factor:g}× "
-            f"(it reaches {number(self.p50)} from {number(self.base_p50)}){instead}"
-        )
+        result = run(self.loaded, samples=self.samples, seed=self.seed, adjust=adjust, progress=report)
+        self.done += 1
+        units = result.annual_values("units").mean(axis=0)
+        compute = result.annual_values("compute_added_h100e").mean(axis=0)
+        return _Means(units, compute, float(self.target.values(result).mean()))
 
 
-def _binding(result: RunResult, year: int) -> str:
-    """The constraint binding most sample-months of active variants in ``year``."""
-    counts = result.binding_counts[:, :, result.months // 12 == year].sum(axis=(0, 2))
-    counts[0] = 0  # inactive
-    return result.constraint_names[int(np.argmax(counts))]
+def _horizon_years(loaded: LoadedScenario) -> tuple[tuple[int, int], ...]:
+    """Each year of the horizon with its number of months."""
+    horizon = loaded.scenario.horizon
+    years = np.arange(horizon.start, horizon.end + 1) // 12
+    return tuple((int(y), int((years == y).sum())) for y in np.unique(years))
 
 
-def growth_needed(
+def _marginal_value(
+    item: SupplyInput, runs: _Runs, base: _Means, years: tuple[tuple[int, int], ...], by_year: bool
+) -> MarginalValue:
+    """One input raised in every month, then (``by_year``) in each year's months in turn."""
+    everywhere = runs.means(item.nudge(item.step))
+    horizon_units, horizon_compute = everywhere.gain(base, item.extra(sum(m for _, m in years)))
+    gains = [runs.means(item.nudge(item.step, y)).gain(base, item.extra(m)) for y, m in years if by_year]
+    elasticity = (everywhere.goal - base.goal) / base.goal / STEP if base.goal and item.level > 0 else 0.0
+    return MarginalValue(
+        item,
+        horizon_units,
+        horizon_compute,
+        tuple(units for units, _ in gains),
+        tuple(compute for _, compute in gains),
+        float(elasticity),
+    )
+
+
+def marginal_values(
     loaded: LoadedScenario,
-    item: SupplyInput,
-    target: Target,
-    rise: float,
     *,
     samples: int,
     seed: int,
-    relative: bool = False,
-    max_factor: float = 10.0,
-    tolerance: float = 0.005,
-) -> Growth:
-    """Bisection over the factor scaling ``item`` until the target's P50 has risen by
-    ``rise`` (a share of the base P50 when ``relative``), to ``tolerance`` (relative)."""
-    if max_factor <= 1.0:
-        raise SimulationError(f"the largest growth factor must be above 1, got {max_factor:g}")
-    check_year(loaded, target.year)
-
-    def p50(factor: float) -> tuple[float, RunResult]:
-        result = run(loaded, samples=samples, seed=seed, adjust=None if factor == 1.0 else item.scale(factor))
-        return float(sample_percentiles(target.values(result), [50])[0]), result
-
-    base, _ = p50(1.0)
-    rise = rise * base if relative else rise
-    if rise <= 0:
-        raise SimulationError(f"the rise must be positive, got {rise:g}")
-    high, (reached, result) = max_factor, p50(max_factor)
-    if reached < base + rise:
-        return Growth(item, target, rise, base, None, reached, max_factor, _binding(result, target.year))
-    low = 1.0
-    while high / low - 1.0 > tolerance:
-        middle = math.sqrt(low * high)
-        value, _ = p50(middle)
-        if value >= base + rise:
-            high, reached = middle, value
-        else:
-            low = middle
-    return Growth(item, target, rise, base, high, reached, max_factor, None)
-
-
-def top_growth(
-    loaded: LoadedScenario,
-    values: MarginalValues,
-    rise: float,
-    *,
-    top: int = 3,
-    relative: bool = False,
-    max_factor: float = 10.0,
+    target: Target | None = None,
+    by_year: bool = True,
     progress: Progress | None = None,
-) -> tuple[Growth, ...]:
-    """:func:`growth_needed` for the ``top`` inputs with the largest positive elasticity
-    of ``values.target``, same samples and seed; ``progress`` hears of each input done."""
-    chosen = [v.input for v in values.values if v.elasticity > 0][:top]
-    found = []
-    for item in chosen:
-        found.append(
-            growth_needed(
-                loaded,
-                item,
-                values.target,
-                rise,
-                samples=values.samples,
-                seed=values.seed,
-                relative=relative,
-                max_factor=max_factor,
-            )
-        )
-        if progress is not None:
-            progress(len(found), len(chosen))
-    return tuple(found)
+) -> MarginalValues:
+    """Marginal values of every supply input, paired sample by sample with a base run: one
+    run with the input raised in every month, and (``by_year``) one per year with it raised
+    in that year only, extra output credited to the year the extra input arrived."""
+    target = target or Target("units", loaded.scenario.horizon.end // 12)
+    check_year(loaded, target.year)
+    inputs = levelled_inputs(loaded, seed, samples)
+    years = _horizon_years(loaded)
+    runs = _Runs(loaded, samples, seed, target, 1 + len(inputs) * (1 + len(years) * by_year), progress)
+    base = runs.means(None)
+    found = [_marginal_value(item, runs, base, years, by_year) for item in inputs]
+    found.sort(key=lambda v: -v.elasticity)
+    shown = tuple(y for y, _ in years) if by_year else ()
+    return MarginalValues(loaded.name, seed, samples, shown, target, tuple(found))

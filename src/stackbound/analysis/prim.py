@@ -30,7 +30,18 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-__all__ = ["ALPHA", "MIN_MASS", "PASTE_ALPHA", "PrimBox", "paste", "peel", "quasi_p_value", "simplify"]
+__all__ = [
+    "ALPHA",
+    "MIN_MASS",
+    "PASTE_ALPHA",
+    "SIGNIFICANCE",
+    "PrimBox",
+    "binomial_tail",
+    "paste",
+    "peel",
+    "quasi_p_value",
+    "simplify",
+]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -42,6 +53,8 @@ PASTE_ALPHA = 0.01
 too far comes back to the edge."""
 MIN_MASS = 0.05
 """Peeling stops before a box holds fewer than this share of the runs (their β₀)."""
+SIGNIFICANCE = 0.05
+"""A bound (or a box) whose quasi-p-value is above this is not significant."""
 
 
 @dataclass(frozen=True)
@@ -184,13 +197,20 @@ def paste(
         current = _box(x, y, active, low, high)
 
 
+def binomial_tail(cases: int, runs: int, rate: float) -> float:
+    """P(X ≥ cases) for X ~ B(runs, rate): how likely ``runs`` drawn at ``rate`` would hold
+    at least ``cases`` cases (1 for no case)."""
+    if cases <= 0:
+        return 1.0
+    return float(special.bdtrc(cases - 1, runs, min(rate, 1.0)))
+
+
 def quasi_p_value(box: PrimBox, wider: PrimBox) -> float:
     """How likely ``box`` would hold as many cases as it does if the bound that makes it
     narrower than ``wider`` did not matter: the binomial tail P(X ≥ cases), X ~ B(runs,
-    density of ``wider``) (the quasi-p-value of Bryant & Lempert 2010)."""
-    if box.cases == 0:
-        return 1.0
-    return float(special.bdtrc(box.cases - 1, box.runs, min(wider.density, 1.0)))
+    density of ``wider``) (the quasi-p-value of Bryant & Lempert 2010). Against the box of
+    every run it is the whole box's quasi-p-value: could chance alone make it this dense?"""
+    return binomial_tail(box.cases, box.runs, wider.density)
 
 
 def simplify(
@@ -200,7 +220,7 @@ def simplify(
     active: BoolArray | None = None,
     *,
     tolerance: float = 0.02,
-    significance: float = 0.05,
+    significance: float = SIGNIFICANCE,
 ) -> PrimBox:
     """Drop, one at a time, the bound that matters least while it costs less than
     ``tolerance`` of density (absolute) or is not significant (quasi-p-value above

@@ -1,283 +1,129 @@
 """The ``stackbound`` command: a thin adapter over the library.
 
-Exit status: 0 success, 2 bad input (every problem printed, no traceback), 1 internal
-error (traceback only with ``--debug``).
+Exit status: 0 success, 2 bad input (every problem printed, no traceback), 130
+interrupted, 1 internal error (traceback only with ``--debug``).
+
+Each subcommand is imported only when it is called (:class:`LazyGroup`): ``check`` loads
+the scenario loader, not the engine, pandas or SciPy's statistics. The short help of each
+command is kept in :data:`COMMANDS` so that ``stackbound --help`` imports none of them.
 """
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 import numpy as np
 
-from stackbound.analysis.validate import validate, validation_table
-from stackbound.cli.bottlenecks import command as bottlenecks_command
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, err, load, out
-from stackbound.cli.compare import command as compare_command
-from stackbound.cli.discover import command as discover_command
-from stackbound.cli.marginal import command as marginal_command
-from stackbound.cli.render import render_comparison, render_run, render_scenario, render_validation
-from stackbound.cli.report import command as report_command
-from stackbound.cli.sensitivity import command as sensitivity_command
-from stackbound.engine.results import RunResult
-from stackbound.engine.run import DEFAULT_CHUNK_SIZE, DEFAULT_SAMPLES, new_seed, run
+from stackbound.cli.common import DEFAULT_SCENARIO, err
 from stackbound.errors import StackboundError
-from stackbound.report.atomic import check_output_target
-from stackbound.report.export import Extra, package_version, write_run, write_text_atomically
-from stackbound.report.jsondoc import finite_document, json_text
-from stackbound.report.register import register_markdown
-from stackbound.report.summary import HEADLINE_METRICS, non_finite_warning, summary_document
-from stackbound.scenario.loader import LoadedScenario
-from stackbound.scenario.overlay import builtin_names, overlays_of
-from stackbound.scenario.validation import builtin_validation, load_validation
 
-__all__ = ["DEFAULT_SCENARIO", "app", "main"]
+__all__ = ["COMMANDS", "DEFAULT_SCENARIO", "LazyGroup", "app", "main"]
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "bottlenecks": (
+        "stackbound.cli.bottlenecks:command",
+        "Which constraint binds each product of SCENARIO (default: the embedded default), from when, the output "
+        "each limit costs (one more run per limit, with it lifted), stranded dies and HBM stacks, and the runway "
+        "left in each stockpile.",
+    ),
+    "check": (
+        "stackbound.cli.check:command",
+        "Validate scenario FILES (or built-in names) without running them.",
+    ),
+    "compare": (
+        "stackbound.cli.compare:command",
+        "Compare SCENARIOS (files or built-in names) against the first: every headline output by year, as P50 "
+        "(P5–P95) of the per-sample difference.",
+    ),
+    "discover": (
+        "stackbound.cli.discover:command",
+        "Which combinations of inputs of SCENARIO (default: the embedded default) lead to an outcome, such as 2027 "
+        "units below 300k: PRIM boxes with their coverage and density.",
+    ),
+    "marginal": (
+        "stackbound.cli.marginal:command",
+        "Marginal values in SCENARIO (default: the embedded default): extra units and H100e per extra HBM stack, "
+        "die, wafer start, yield point or package of each input, over the whole horizon and by the year the extra "
+        "input arrived.",
+    ),
+    "register": (
+        "stackbound.cli.scenario:register_command",
+        "Print the assumptions register of SCENARIO: every input, its value or distribution, unit, source, date "
+        "and grade, as Markdown.",
+    ),
+    "report": (
+        "stackbound.cli.report:command",
+        "Write the report of SCENARIOS (default: the embedded default and every built-in overlay of it; the first "
+        "is the base): report.html, report.md, charts/, stackbound.xlsx, data/.",
+    ),
+    "run": (
+        "stackbound.cli.simulate:run_command",
+        "Simulate SCENARIOS (files or built-in names; default: the embedded default) and print annual units, "
+        "compute and the binding constraints.",
+    ),
+    "scenarios": ("stackbound.cli.scenario:scenarios_command", "List the built-in scenarios."),
+    "sensitivity": (
+        "stackbound.cli.sensitivity:command",
+        "Rank the uncertain inputs of SCENARIO by how much they move one annual output (--output METRIC of --group "
+        "in --year).",
+    ),
+    "show": (
+        "stackbound.cli.scenario:show_command",
+        "Print the resolved SCENARIO: every value with its unit and source.",
+    ),
+    "validate": (
+        "stackbound.cli.simulate:validate_command",
+        "Check SCENARIO against published estimates: each case with the model's P5–P50–P95.",
+    ),
+}
+"""Every subcommand: its name, where it is defined (``module:attribute``) and its short
+help (the first sentence of its help, as click shortens it; a test keeps them equal)."""
 
 
-@click.group(help="How many AI accelerators can be built, month by month, and which input binds.")
+class LazyGroup(click.Group):
+    """A command group that imports a subcommand only when it is called, and lists them
+    all (``--help``) from their stored short help without importing any."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.lazy)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy:
+            return None
+        module, _, attribute = self.lazy[cmd_name][0].partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{module}:{attribute} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands with their short help, shortened as click shortens a command's own."""
+        limit = formatter.width - 6 - max(map(len, self.lazy))
+        shown = sorted(self.lazy.items())
+        rows = [(name, click.Command(name, help=summary).get_short_help_str(limit)) for name, (_, summary) in shown]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    help="How many AI accelerators can be built, month by month, and which input binds.",
+)
 @click.version_option(package_name="stackbound")
 def app() -> None:
     """The command group."""
-
-
-@app.command("run")
-@click.argument("scenarios", nargs=-1)
-@click.option(
-    "--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True, help="Monte Carlo samples."
-)
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: a fresh one, printed).")
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(min=1),
-    default=DEFAULT_CHUNK_SIZE,
-    show_default=True,
-    help="Samples simulated at once (bounds memory); results do not depend on it.",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Write tables, the resolved scenario and a manifest to this directory (atomically).",
-)
-@FORMAT
-@click.option(
-    "--all-scenarios",
-    is_flag=True,
-    help="Also run every built-in overlay of the scenario, same seed, and print a comparison.",
-)
-@click.option(
-    "--keep-paths", is_flag=True, help="Also write every sample's monthly paths (paths.parquet; needs --out)."
-)
-@click.option("--exact", is_flag=True, help="Solve each month as a lexicographic LP (reference mode, few samples).")
-@click.option(
-    "--plot",
-    is_flag=True,
-    help="Write the units fan chart as a PNG (units.png in --out, else ./stackbound-units.png); opens nothing.",
-)
-@ALLOW_OUTSIDE
-@DEBUG
-def run_command(
-    scenarios: tuple[str, ...],
-    samples: int,
-    seed: int | None,
-    chunk_size: int,
-    out_dir: Path | None,
-    output_format: str,
-    all_scenarios: bool,
-    keep_paths: bool,
-    exact: bool,
-    plot: bool,
-    allow_outside: bool,
-    debug: bool,
-) -> None:
-    """Simulate SCENARIOS (files or built-in names; default: the embedded default) and print
-    annual units, compute and the binding constraints."""
-    if keep_paths and out_dir is None:
-        raise click.UsageError("--keep-paths needs --out")
-    refs = list(scenarios) or [DEFAULT_SCENARIO]
-    if all_scenarios:
-        if len(refs) != 1:
-            raise click.UsageError("--all-scenarios takes one base scenario")
-        refs += overlays_of(refs[0])
-    loaded = load(refs, allow_outside)
-    if out_dir is not None:
-        check_output_target(out_dir)  # refuse a foreign folder before simulating, not after
-    seed = seed if seed is not None else new_seed()
-    results = [_run_one(scenario, samples, seed, chunk_size, exact, keep_paths) for scenario in loaded]
-    _print_results(results, output_format, all_scenarios)
-    if out_dir is not None:
-        extras: list[Extra] = [("units.png", _fan_chart(results))] if plot else []
-        written = write_run(out_dir, results, {"chunk_size": chunk_size}, extras)
-        err.print(f"wrote {written}", markup=False, highlight=False)
-    elif plot:
-        plot_file = _fan_chart(results)(Path("stackbound-units.png"))
-        err.print(f"wrote {plot_file}", markup=False, highlight=False)
-
-
-def _run_one(
-    scenario: LoadedScenario, samples: int, seed: int, chunk_size: int, exact: bool, keep_paths: bool
-) -> tuple[LoadedScenario, RunResult]:
-    progress = LazyProgress(scenario.name)
-    try:
-        result = run(
-            scenario,
-            samples=samples,
-            seed=seed,
-            chunk_size=chunk_size,
-            exact=exact,
-            keep_paths=keep_paths,
-            progress=progress,
-        )
-    finally:
-        progress.close()
-    return scenario, result
-
-
-def _print_results(results: list[tuple[LoadedScenario, RunResult]], output_format: str, all_scenarios: bool) -> None:
-    with np.errstate(all="ignore"):  # non-finite numbers get the one warning line below instead
-        warning = non_finite_warning([summary_document(r) for _, r in results])
-        if warning is not None:
-            err.print(warning, markup=False, highlight=False, soft_wrap=True)
-        if output_format == "json":
-            documents = [summary_document(r, HEADLINE_METRICS) for _, r in results]
-            sys.stdout.write(json_text(documents[0] if len(documents) == 1 else documents, ascii_only=True))
-        elif all_scenarios:
-            render_run(out, results[0][1])
-            render_comparison(out, [r for _, r in results])
-        else:
-            for _, result in results:
-                render_run(out, result)
-
-
-def _fan_chart(results: list[tuple[LoadedScenario, RunResult]]) -> Callable[[Path], Path]:
-    """Writes the units fan chart of ``results`` to the path it is given."""
-    # Imported here: matplotlib loads (and, with an unwritable home, warns) only when a chart is asked for.
-    from stackbound.report.write import write_fan_chart
-
-    return lambda path: write_fan_chart(path, [r for _, r in results], package_version())
-
-
-@app.command("validate")
-@click.argument("scenario", required=False)
-@click.option(
-    "--cases",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Validation file (default: the one shipped for the scenario).",
-)
-@click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True)
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@FORMAT
-@ALLOW_OUTSIDE
-@DEBUG
-def validate_command(
-    scenario: str | None,
-    cases: Path | None,
-    samples: int,
-    seed: int,
-    output_format: str,
-    allow_outside: bool,
-    debug: bool,
-) -> None:
-    """Check SCENARIO against published estimates: each case with the model's P5–P50–P95."""
-    loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
-    published = load_validation(cases or _shipped_cases(loaded))  # a bad cases file fails before the run
-    result = run(loaded, samples=samples, seed=seed, progress=LazyProgress(loaded.name))
-    outcomes = validate(result, published)
-    if output_format == "json":
-        table = validation_table(outcomes)
-        cases, non_finite = finite_document(table.to_dict("records"))
-        document = {
-            "scenario": loaded.name,
-            "seed": seed,
-            "samples": samples,
-            "cases": cases,
-            "inside": int(table["inside"].sum()),
-            "total": len(table),
-            "non_finite": non_finite,
-        }
-        sys.stdout.write(json_text(document, ascii_only=True))
-    else:
-        render_validation(out, loaded.name, outcomes)
-
-
-def _shipped_cases(loaded: LoadedScenario) -> Path:
-    for name in (loaded.name, *(Path(f.split(" ")[0]).stem for f in loaded.files)):
-        found = builtin_validation(name)
-        if found is not None:
-            return found
-    raise StackboundError(f"no validation file is shipped for {loaded.name!r}; give one with --cases")
-
-
-@app.command("check")
-@click.argument("files", nargs=-1, required=True)
-@ALLOW_OUTSIDE
-@DEBUG
-def check_command(files: tuple[str, ...], allow_outside: bool, debug: bool) -> None:
-    """Validate scenario FILES (or built-in names) without running them."""
-    for scenario in load(list(files), allow_outside):
-        out.print(
-            f"ok  {' <- '.join(reversed(scenario.files))}: {scenario.name} ({len(scenario.inputs)} uncertain inputs)",
-            markup=False,
-            highlight=False,
-            emoji=False,
-        )
-
-
-@app.command("show")
-@click.argument("scenario")
-@ALLOW_OUTSIDE
-@DEBUG
-def show_command(scenario: str, allow_outside: bool, debug: bool) -> None:
-    """Print the resolved SCENARIO: every value with its unit and source."""
-    render_scenario(out, load([scenario], allow_outside)[0])
-
-
-@app.command("register")
-@click.argument("scenario")
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Write the Markdown here (atomically) instead of printing it.",
-)
-@ALLOW_OUTSIDE
-@DEBUG
-def register_command(scenario: str, out_file: Path | None, allow_outside: bool, debug: bool) -> None:
-    """Print the assumptions register of SCENARIO: every input, its value or distribution,
-    unit, source, date and grade, as Markdown."""
-    text = register_markdown(load([scenario], allow_outside)[0])
-    if out_file is None:
-        sys.stdout.write(text)
-    else:
-        write_text_atomically(out_file, text)
-        err.print(f"wrote {out_file}", markup=False, highlight=False)
-
-
-@app.command("scenarios")
-def scenarios_command() -> None:
-    """List the built-in scenarios."""
-    for name in builtin_names():
-        out.print(name)
-
-
-for analysis in (
-    bottlenecks_command,
-    compare_command,
-    discover_command,
-    marginal_command,
-    report_command,
-    sensitivity_command,
-):
-    app.add_command(analysis)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

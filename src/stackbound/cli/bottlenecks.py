@@ -11,16 +11,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from stackbound.analysis.bottlenecks import MOSTLY, Band, Bottlenecks, Period, bottlenecks
+from stackbound.analysis.lost import DEFINITION, LIFTED_SAMPLES, NEGATIVE, NOT_ADDITIVE, LostOutput, lost_output
 from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out, run_options
+from stackbound.engine.results import RunResult
 from stackbound.engine.run import run
 from stackbound.formatting import number
+from stackbound.scenario.loader import LoadedScenario
 
 __all__ = ["command", "render_bottlenecks"]
-
-SHOWN = 0.05
-"""A constraint's share of lost output is listed from this level…"""
-LISTED = 3
-"""…and at most this many are listed per product."""
 
 
 @click.command("bottlenecks")
@@ -33,15 +31,30 @@ LISTED = 3
     show_default=True,
     help="Period of the grid and of the stranded and runway tables.",
 )
+@click.option(
+    "--lifted-samples",
+    type=click.IntRange(min=0),
+    default=LIFTED_SAMPLES,
+    show_default=True,
+    help="Samples of each run with one limit lifted, for lost output (the run's first ones, paired "
+    "with them; at most --samples); 0 leaves lost output out.",
+)
 @FORMAT
 @ALLOW_OUTSIDE
 @DEBUG
 def command(
-    scenario: str | None, samples: int, seed: int, by: Period, output_format: str, allow_outside: bool, debug: bool
+    scenario: str | None,
+    samples: int,
+    seed: int,
+    by: Period,
+    lifted_samples: int,
+    output_format: str,
+    allow_outside: bool,
+    debug: bool,
 ) -> None:
     """Which constraint binds each product of SCENARIO (default: the embedded default), from
-    when, the share of lost output each accounts for, stranded dies and HBM stacks, and the
-    runway left in each stockpile."""
+    when, the output each limit costs (one more run per limit, with it lifted), stranded dies
+    and HBM stacks, and the runway left in each stockpile."""
     loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
     progress = LazyProgress(loaded.name)
     try:
@@ -49,14 +62,25 @@ def command(
     finally:
         progress.close()
     analysis = bottlenecks(result, by=by)
+    lost = _lost_output(loaded, result, lifted_samples) if lifted_samples else None
     if output_format == "json":
-        sys.stdout.write(json.dumps(analysis.to_document(), indent=2) + "\n")
+        document = {**analysis.to_document(), "lost_output": None if lost is None else lost.to_document()}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
-        render_bottlenecks(out, analysis)
+        render_bottlenecks(out, analysis, lost)
 
 
-def render_bottlenecks(console: Console, analysis: Bottlenecks) -> None:
-    """Headlines, the period × variant grid, lost output, stranded stock and runway."""
+def _lost_output(loaded: LoadedScenario, result: RunResult, samples: int) -> LostOutput:
+    progress = LazyProgress(f"{loaded.name}: one run per limit lifted")
+    try:
+        return lost_output(loaded, result, samples=samples, progress=progress)
+    finally:
+        progress.close()
+
+
+def render_bottlenecks(console: Console, analysis: Bottlenecks, lost: LostOutput | None = None) -> None:
+    """Headlines, the period × variant grid, lost output (when given), stranded stock and
+    runway."""
     console.print(
         f"[bold]{escape(analysis.scenario)}[/bold]  bottlenecks  samples {analysis.samples:,}  seed {analysis.seed}"
     )
@@ -67,14 +91,11 @@ def render_bottlenecks(console: Console, analysis: Bottlenecks) -> None:
     order = _by_product(analysis)
     for v in order:
         console.print(f"  {escape(analysis.headlines[v].text)}", highlight=False)
+    console.print(f"[bold]most likely binding constraint by {analysis.by}, P(binds | active)[/bold]")
+    console.print(_grid(analysis, order))
+    if lost is not None:
+        render_lost_output(console, lost)
     for heading, table in (
-        (f"most likely binding constraint by {analysis.by}, P(binds | active)", _grid(analysis, order)),
-        (
-            "lost output over the horizon, by the constraint that cost it: good units each variant could have made "
-            "more had its binding limit been lifted to the next one (mean per sample; stock held counts again every "
-            "month, so read the shares more than the totals)",
-            _lost(analysis),
-        ),
         (f"stranded stock and stockpile runway at the end of each {analysis.by}, P50 (P5–P95)", _stocks(analysis)),
         ("month each stockpile runs out", _runouts(analysis)),
     ):
@@ -85,6 +106,20 @@ def render_bottlenecks(console: Console, analysis: Bottlenecks) -> None:
         "Runway counts months to the first empty month, or to the horizon's end for a stockpile that "
         "lasts past it.[/dim]"
     )
+
+
+def render_lost_output(console: Console, lost: LostOutput) -> None:
+    """The total by limit and year, each product's largest gain and loss, and the definition."""
+    console.print(
+        "[bold]lost output†: units more with one limit lifted, all products, mean by year; over the horizon "
+        "the mean, P5 to P95, and the mean in compute added (H100e)[/bold]"
+    )
+    console.print(_lost_total(lost))
+    console.print(
+        "[bold]lost output† by product over the horizon: the limit whose lifting gains and loses it most, mean[/bold]"
+    )
+    console.print(_lost_by_product(lost))
+    console.print(f"[dim]† {DEFINITION}, over {lost.samples:,} paired samples. {NEGATIVE} {NOT_ADDITIVE}[/dim]")
 
 
 def _by_product(analysis: Bottlenecks) -> list[int]:
@@ -125,20 +160,51 @@ def _binding_cell(analysis: Bottlenecks, v: int, t: int) -> str:
     return f"[dim]{text}[/dim]" if analysis.inactive[v, t] > MOSTLY else text
 
 
-def _lost(analysis: Bottlenecks) -> Table:
+def _order(lost: LostOutput) -> list[int]:
+    """Limits by their horizon mean for the total, largest first; unbounded ones first."""
+    total = len(lost.scopes) - 1
+    return sorted(range(len(lost.limits)), key=lambda k: (not lost.unbounded[k], -lost.mean[k, total, -1]))
+
+
+def _lost_total(lost: LostOutput) -> Table:
+    s = len(lost.scopes) - 1
+    years = lost.periods[:-1]
     table = Table()
-    for column in ("product", "units lost", "by constraint"):
-        table.add_column(column, justify="right" if column == "units lost" else "left")
-    for scope in analysis.scopes():
-        lost = float(analysis.lost_units(scope).sum())
-        shares = sorted(analysis.lost_shares(scope).items(), key=lambda item: -item[1])
-        shown = [f"{escape(name)} {share:.0%}" for name, share in shares if share >= SHOWN][:LISTED]
-        rest = 1.0 - sum(share for name, share in shares[: len(shown)])
-        if shown and rest >= 0.005:
-            shown.append(f"other {rest:.0%}")
-        label = "[bold]total[/bold]" if scope == "total" else escape(scope)
-        table.add_row(label, number(lost), ", ".join(shown) or "[dim]nothing lost[/dim]", end_section=scope == "total")
+    for column in ("limit", *years, "horizon", "P5 to P95", "H100e"):
+        table.add_column(escape(column), justify="left" if column == "limit" else "right")
+    table.add_row(
+        "[dim]built (the run)[/dim]", *(f"[dim]{number(v)}[/dim]" for v in lost.built[s]), "", "", end_section=True
+    )
+    for k in _order(lost):
+        name = escape(lost.limits[k].name)
+        if lost.unbounded[k]:
+            table.add_row(name, *["[dim]–[/dim]"] * len(years), "unbounded", "", "")
+            continue
+        spread = f"{number(lost.p5[k, s, -1])} to {number(lost.p95[k, s, -1])}"
+        means = (number(v) for v in lost.mean[k, s, :-1])
+        table.add_row(name, *means, f"[bold]{number(lost.mean[k, s, -1])}[/bold]", spread, number(lost.h100e[k, s, -1]))
     return table
+
+
+def _lost_by_product(lost: LostOutput) -> Table:
+    table = Table()
+    for column in ("product", "built", "largest gain", "largest loss"):
+        table.add_column(column, justify="right" if column == "built" else "left")
+    bounded = [k for k in range(len(lost.limits)) if not lost.unbounded[k]]
+    for s, scope in enumerate(lost.scopes[:-1]):
+        means = {k: float(lost.mean[k, s, -1]) for k in bounded}
+        best, worst = max(means, key=means.__getitem__, default=None), min(means, key=means.__getitem__, default=None)
+        table.add_row(
+            escape(scope), number(lost.built[s, -1]), _extreme(lost, best, means, 1), _extreme(lost, worst, means, -1)
+        )
+    return table
+
+
+def _extreme(lost: LostOutput, k: int | None, means: dict[int, float], sign: int) -> str:
+    """``hbm3_cxmt +1.2M`` for the limit ``k`` when its mean has the sign wanted, else a dash."""
+    if k is None or means[k] * sign <= 0:
+        return "[dim]–[/dim]"
+    return f"{escape(lost.limits[k].name)} {'+' if sign > 0 else ''}{number(means[k])}"
 
 
 def _band_cell(band: Band, t: int) -> str:

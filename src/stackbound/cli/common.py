@@ -1,21 +1,26 @@
-"""What every command shares: consoles, scenario loading, progress, common options."""
+"""What every command shares: consoles, scenario loading, progress, common options.
+
+Light on purpose: the command group imports this module, so the scenario loader is imported
+when a scenario is loaded (:func:`load`) and the engine (numba) only where a command
+simulates (:class:`LazyProgress`, :func:`run_options`).
+"""
 
 from __future__ import annotations
 
 import functools
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from stackbound.engine import compiled
-from stackbound.engine.run import DEFAULT_SAMPLES
 from stackbound.errors import ScenarioError
-from stackbound.scenario.loader import LoadedScenario, load_scenario
+
+if TYPE_CHECKING:
+    from stackbound.scenario.loader import LoadedScenario
 
 __all__ = [
     "ALLOW_OUTSIDE",
@@ -51,6 +56,8 @@ ALLOW_OUTSIDE = click.option(
 def load(refs: list[str], allow_outside: bool = False) -> list[LoadedScenario]:
     """Load every scenario, gathering all problems of all files before failing; warnings
     go to stderr (escaped: names are the user's text, not markup)."""
+    from stackbound.scenario.loader import load_scenario  # imported here: --help and --version build no schema
+
     loaded, problems = [], []
     for ref in refs:
         try:
@@ -68,6 +75,8 @@ def load(refs: list[str], allow_outside: bool = False) -> list[LoadedScenario]:
 @functools.cache
 def warn_about_kernel_cache() -> None:
     """Print, once per process, why compiled kernels are not cached (if they are not)."""
+    from stackbound.engine import compiled  # imported here: only commands that simulate load numba
+
     if compiled.WARNING is not None:
         err.print(compiled.WARNING, markup=False, soft_wrap=True)
 
@@ -104,6 +113,8 @@ class LazyProgress:
 
 def run_options(function: F) -> F:
     """``--samples`` and ``--seed`` as every analysis command takes them."""
+    from stackbound.engine.run import DEFAULT_SAMPLES  # imported here: ``check`` does not load the engine
+
     function = click.option(
         "--seed",
         type=click.IntRange(min=0),

@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from stackbound.analysis.discover import Discovery, Inputs, Outcome, discover
+from stackbound.analysis.discover import VERDICT_RULE, Discovery, Outcome, discover, format_p_value
+from stackbound.analysis.features import Inputs
 from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out, run_options
 from stackbound.scenario.units import SIGNED, parse_quantity
 
@@ -82,7 +83,8 @@ def command(
 
 
 def render_discovery(console: Console, found: Discovery) -> None:
-    """The headline sentence, then every box with its conditions one per line."""
+    """The headline sentence with its verdict, then every box with its conditions one per
+    line and its own verdict."""
     console.print(
         f"[bold]{escape(found.scenario)}[/bold]  discover  samples {found.samples:,}  seed {found.seed}  "
         f"inputs by {found.inputs[:-1]}",
@@ -96,8 +98,9 @@ def render_discovery(console: Console, found: Discovery) -> None:
         title=f"boxes ({escape(found.outcome.describe())}: {found.cases:,} runs, {found.base_rate:.0%} of all)",
     )
     table.add_column("box")
-    for name in ("density", "coverage", "mass", "lift"):
+    for name in ("density", "coverage", "mass", "lift", "quasi-p"):
         table.add_column(name, justify="right")
+    table.add_column("verdict")
     table.add_column("where")
     for box in found.boxes:
         where = "\n".join(escape(c.describe()) for c in box.conditions) or "[dim](all runs)[/dim]"
@@ -107,13 +110,16 @@ def render_discovery(console: Console, found: Discovery) -> None:
             f"{box.coverage:.0%}",
             f"{box.mass:.0%}",
             f"{box.lift(found.base_rate):.1f}×",
+            format_p_value(box.p_value),
+            box.strength(found.base_rate),
             where,
             end_section=True,
         )
     console.print(table)
     console.print(
         f"[dim]density: share of the box's runs with the outcome; coverage: share of the runs with the "
-        f"outcome inside the box; mass: share of all runs inside; lift: density ÷ overall rate. "
+        f"outcome inside the box; mass: share of all runs inside; lift: density ÷ overall rate; quasi-p: how likely "
+        f"chance alone would make the box this dense (binomial tail at the overall rate). Verdict: {VERDICT_RULE}. "
         f"Chosen: the {escape(found.rule)}. Broader and sharper: the densest boxes holding 80% and 25% of those "
         f"runs; next: a second pass on the runs outside the chosen box.[/dim]"
     )

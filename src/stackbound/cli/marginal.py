@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from stackbound.analysis.marginal import STEP, Growth, MarginalValues, Target, marginal_values, top_growth
+from stackbound.analysis.growth import Growth, top_growth
+from stackbound.analysis.marginal import STEP, MarginalValues, Target, marginal_values
 from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out
 from stackbound.formatting import number
 from stackbound.scenario.units import SIGNED, parse_quantity
@@ -20,8 +21,8 @@ from stackbound.scenario.units import SIGNED, parse_quantity
 __all__ = ["DEFAULT_MARGINAL_SAMPLES", "command", "render_marginal"]
 
 DEFAULT_MARGINAL_SAMPLES = 1_000
-"""One run per input: fewer samples than a plain run. Paired differences under common
-random numbers converge much faster than the outputs themselves."""
+"""One run per input and year: fewer samples than a plain run's 10,000. Paired
+differences under common random numbers converge much faster than the outputs themselves."""
 
 
 def _rise(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[float, bool] | None:
@@ -44,7 +45,15 @@ def _rise(ctx: click.Context, param: click.Parameter, value: str | None) -> tupl
     type=click.IntRange(min=1),
     default=DEFAULT_MARGINAL_SAMPLES,
     show_default=True,
-    help="Monte Carlo samples of each run (one run per input, plus the base).",
+    help=(
+        "Monte Carlo samples of each run; 1,000 rather than run's 10,000 because there is one run "
+        "per input and year (paired on common random numbers, so differences converge fast)."
+    ),
+)
+@click.option(
+    "--horizon-only",
+    is_flag=True,
+    help="Only the whole-horizon figures: one run per input, not one per input and year (faster).",
 )
 @click.option(
     "--seed",
@@ -82,6 +91,7 @@ def _rise(ctx: click.Context, param: click.Parameter, value: str | None) -> tupl
 def command(
     scenario: str | None,
     samples: int,
+    horizon_only: bool,
     seed: int,
     metric: str,
     group: str,
@@ -94,12 +104,15 @@ def command(
     debug: bool,
 ) -> None:
     """Marginal values in SCENARIO (default: the embedded default): extra units and H100e per
-    extra HBM stack, die, wafer start, yield point or package of each input, per year."""
+    extra HBM stack, die, wafer start, yield point or package of each input, over the whole
+    horizon and by the year the extra input arrived."""
     loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
     target = Target(metric, year if year is not None else loaded.scenario.horizon.end // 12, group)
     progress = LazyProgress(f"{loaded.name}: marginal values")
     try:
-        values = marginal_values(loaded, samples=samples, seed=seed, target=target, progress=progress)
+        values = marginal_values(
+            loaded, samples=samples, seed=seed, target=target, by_year=not horizon_only, progress=progress
+        )
     finally:
         progress.close()
     growth: tuple[Growth, ...] = ()
@@ -120,23 +133,43 @@ def command(
         render_marginal(out, values, growth if rise is not None else None)
 
 
-def _cell(value: float) -> str:
+def _cell(value: float | None) -> str:
+    if value is None:
+        return ""
     return "[dim]0[/dim]" if value == 0 else number(value)
 
 
 def _table(values: MarginalValues, title: str, per_year: str) -> Table:
+    units = per_year == "units"
     table = Table(title=title, title_justify="left")
     table.add_column("input")
     table.add_column("per")
+    table.add_column("whole horizon", justify="right")
+    if units:
+        table.add_column("at most", justify="right")
     for year in values.years:
         table.add_column(str(year), justify="right")
-    if per_year == "units":
+    if units:
         table.add_column(f"elasticity of {escape(values.target.describe())}", justify="right")
     for v in values.values:
-        cells = [_cell(x) for x in (v.units if per_year == "units" else v.compute)]
-        extra = [f"{v.elasticity:.3g}"] if per_year == "units" else []
-        table.add_row(escape(v.input.name), escape(v.input.per), *cells, *extra)
+        lead = [_cell(v.horizon_units), _cell(v.input.bound)] if units else [_cell(v.horizon_compute)]
+        cells = [_cell(x) for x in (v.units if units else v.compute)]
+        extra = [f"{v.elasticity:.3g}"] if units else []
+        table.add_row(escape(v.input.name), escape(v.input.per), *lead, *cells, *extra)
     return table
+
+
+NOTE = (
+    "Whole horizon: each input raised by {step} of its mean level in every month, with the same seed as "
+    "the base run; the mean extra output over the horizon divided by the extra input over the horizon. "
+    "Year columns: the input raised in that year's months only, extra output anywhere in the horizon "
+    "credited to the year the extra input arrived (a stack stockpiled one year and used the next counts "
+    "where it arrived). A yield point is 0.01, held through the year (the horizon). At most: 1 / the "
+    "smallest bill of the component among the variants that use it, before packaging losses (y / bill at "
+    "packaging yield y). Under greedy priority a figure can be negative: more of an input can let one "
+    "variant take what another needed. Elasticity: % change in the target's mean per 1% more input in "
+    "every month. Wafer starts count as written for the line, shared by die share."
+)
 
 
 def render_marginal(console: Console, values: MarginalValues, growth: tuple[Growth, ...] | None) -> None:
@@ -145,14 +178,12 @@ def render_marginal(console: Console, values: MarginalValues, growth: tuple[Grow
         f"[bold]{escape(values.scenario)}[/bold]  marginal values  samples {values.samples:,}  seed {values.seed}",
         highlight=False,
     )
-    console.print(_table(values, "extra units per extra unit of input, each year", "units"))
-    console.print(_table(values, "extra H100e (compute added) per extra unit of input, each year", "compute"))
+    by = ", and by the year the extra input arrived" if values.years else ""
+    console.print(_table(values, f"extra units per extra unit of input, over the whole horizon{by}", "units"))
     console.print(
-        f"[dim]Each input was raised by {STEP:.0%} of its mean level in every month of the horizon, with "
-        "the same seed as the base run, and the mean extra output each year divided by the extra input "
-        "that year (a yield point is 0.01, held through the year). Elasticity: % change in the target's "
-        "mean per 1% more input. Wafer starts count as written for the line, shared by die share.[/dim]"
+        _table(values, f"extra H100e (compute added) per extra unit of input, over the whole horizon{by}", "compute")
     )
+    console.print(f"[dim]{NOTE.format(step=f'{STEP:.0%}')}[/dim]")
     if growth is None:
         return
     if not growth:

@@ -127,7 +127,12 @@ def render(console: Console, document: dict[str, Any]) -> None:
         console.print(f"[bold yellow]! {escape(note)}[/bold yellow]", highlight=False)
     console.print(_table(document))
     if document.get("no_effect"):
-        console.print(f"[dim]no effect: {escape(', '.join(document['no_effect']))}[/dim]", highlight=False)
+        console.print(
+            f"[dim]no one-at-a-time effect: {escape(', '.join(document['no_effect']))}\n"
+            f"(moving one of these alone from P10 to P90 leaves the output unchanged; it may still act through "
+            f"interactions with other inputs: --method sobol gives its total index)[/dim]",
+            highlight=False,
+        )
     if "noise_floor" in document:
         console.print(
             f"[dim]noise floor (largest δ of dummy inputs the output ignores): {document['noise_floor']:.3f}[/dim]",

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from stackbound.engine.evaluate import Draws, evaluate, evaluate_scalar, lagged
 from stackbound.engine.plan import Plan
 from stackbound.scenario.months import format_month
-from stackbound.scenario.schema import DieOutput, FabLine, Flow, MemoryLine, Product, Stockpile, Windowed
+from stackbound.scenario.schema import DieOutput, FabLine, Flow, MemoryLine, PackagingLine, Product, Stockpile, Windowed
 from stackbound.scenario.values import Param
 from stackbound.scenario.yamlio import Path, format_path
 
@@ -236,6 +236,17 @@ class _Builder:
         return result, max_draw
 
 
+def _packages_per_wafer(b: _Builder, path: Path, line: PackagingLine) -> FloatArray | None:
+    """Packages per interposer wafer: given, or gross dies per wafer of the interposer area
+    (the fab line's edge-loss formula); None when capacity is in packages already."""
+    if line.packages_per_wafer is not None:
+        return b.series(line.packages_per_wafer, (*path, "packages_per_wafer"), 0.0)
+    if line.interposer_area is None:
+        return None
+    area = b.scalar(line.interposer_area, (*path, "interposer_area"), 0.0)[None, :]
+    return gross_dies_per_wafer(area, b.scalar(line.wafer_diameter, (*path, "wafer_diameter"), 300.0)[None, :])
+
+
 def _packaging(b: _Builder) -> tuple[FloatArray, FloatArray, IntArray]:
     lines = b.scenario.packaging
     capacity = np.empty((len(lines), b.T, b.n))  # every line is written
@@ -243,7 +254,9 @@ def _packaging(b: _Builder) -> tuple[FloatArray, FloatArray, IntArray]:
     lag = np.zeros((len(lines), b.n), dtype=np.int64)
     for i, (name, line) in enumerate(lines.items()):
         path: Path = ("packaging", name)
-        capacity[i] = _times(b.series(line.capacity, (*path, "capacity"), 0.0), b.levers(line.levers, b.months))
+        written = b.series(line.capacity, (*path, "capacity"), 0.0)
+        per_wafer = _packages_per_wafer(b, path, line)
+        capacity[i] = _times(written, per_wafer, b.levers(line.levers, b.months))
         pyield[i] = b.series(line.packaging_yield, (*path, "yield"), 1.0)
         lag[i] = b.lag(line.lag, (*path, "lag"))
     return capacity, pyield, lag

@@ -108,7 +108,13 @@ def sections(data: ReportData, lang: Lang) -> list[Section]:
             (text(lang, "comparison_text", seed=seed),) if data.comparison else (),
             charts=("comparison",),
         ),
-        Section("sensitivity", text(lang, "sensitivity_heading"), sensitivity, charts=("tornado", "sobol")),
+        Section(
+            "sensitivity",
+            text(lang, "sensitivity_heading"),
+            sensitivity,
+            charts=("tornado", "sobol"),
+            bullets=tuple(findings.effect_lines(data, lang)),
+        ),
         Section("discovery", text(lang, "discovery_heading"), bullets=tuple(findings.discovery_lines(data, lang))),
         Section(
             "validation",

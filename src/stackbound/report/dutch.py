@@ -1,19 +1,21 @@
-"""Dutch wording of the analyses' generated sentences: the binding story of each variant
-and the scenario-discovery boxes. Names of inputs, products and constraints stay as the
-scenario writes them; the English wording is the analyses' own ``describe``/``text``."""
+"""Dutch wording of the analyses' generated sentences: the binding story of each variant,
+the scenario-discovery boxes with their verdict, and a tornado factor's effect. Names of
+inputs, products and constraints stay as the scenario writes them; the English wording is
+the analyses' own ``describe``/``text``."""
 
 from __future__ import annotations
 
 import math
 
 from stackbound.analysis.bottlenecks import INACTIVE, MOSTLY, Headline, Segment
-from stackbound.analysis.discover import Box, Condition, Discovery, Outcome
+from stackbound.analysis.discover import STRONG_COVERAGE, STRONG_DENSITY, Box, Condition, Discovery, Outcome, Verdict
+from stackbound.analysis.sensitivity.tornado import Effect
 from stackbound.report.i18n import number
 from stackbound.scenario.months import format_month
 from stackbound.scenario.units import FRACTION
 from stackbound.scenario.values import MONTH
 
-__all__ = ["discovery_nl", "headline_nl"]
+__all__ = ["discovery_nl", "effect_nl", "headline_nl", "verdict_nl"]
 
 
 def _chance(p: float) -> str:
@@ -65,6 +67,10 @@ def _value(condition: Condition, value: float, unit: bool = True) -> str:
 
 def _condition(c: Condition) -> str:
     month = c.feature.kind is MONTH
+    if admitted := c.admitted():
+        words = [f"{v:g} ({'aan' if v else 'uit'})" if c.feature.switch else _value(c, v) for v in admitted]
+        either = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " of " + words[-1]
+        return f"{c.feature.label} {either} is"
     if c.low is not None and c.high is not None:
         return f"{c.feature.label} tussen {_value(c, c.low, unit=False)} en {_value(c, c.high)} ligt"
     if c.low is not None:
@@ -95,9 +101,68 @@ def _box(box: Box, outcome: Outcome) -> str:
     )
 
 
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _p_value(p: float) -> str:
+    return "<0,001" if p < 0.001 else f"{p:.3f}".replace(".", ",")
+
+
+def _times(lift: float) -> str:
+    return f"{lift:.1f}×".replace(".", ",")
+
+
+def verdict_nl(verdict: Verdict, outcome: Outcome) -> str:
+    """The verdict on the chosen box, in Dutch (as :meth:`Verdict.describe` words it)."""
+    p, times = _p_value(verdict.p_value), _times(verdict.lift)
+    if verdict.strength == "strong":
+        return f"een sterke bevinding: {times} zo waarschijnlijk als gemiddeld (quasi-p-waarde {p})"
+    if verdict.strength == "weak":
+        return (
+            f"een zwakke bevinding: {times} zo waarschijnlijk als gemiddeld (quasi-p-waarde {p}), maar een sterke "
+            f"vraagt een dichtheid van minstens {STRONG_DENSITY:.0%} en een dekking van minstens {STRONG_COVERAGE:.0%}"
+        )
+    return (
+        f"Geen box het vermelden waard: geen invoerbereik maakt {_outcome(outcome)} veel waarschijnlijker dan "
+        f"gemiddeld, {verdict.base_rate:.0%} van de runs ({_count(verdict.cases)} van {_count(verdict.samples)}; "
+        f"gekozen box: {times} zo waarschijnlijk, dichtheid {verdict.density:.0%}, dekking {verdict.coverage:.0%}, "
+        f"quasi-p-waarde {p})"
+    )
+
+
 def discovery_nl(found: Discovery) -> list[str]:
-    """The discovery's summary and runner-up boxes, in Dutch."""
-    if found.cases == 0 or found.box is None:
-        return [f"{_outcome(found.outcome)} in geen van de {found.samples:,} runs".replace(",", ".")]
-    head = f"{_box(found.box, found.outcome)}; in totaal {found.base_rate:.0%} van de runs"
+    """The discovery's summary with its verdict and the runner-up boxes, in Dutch."""
+    verdict = found.verdict
+    if found.cases == 0 or found.box is None or verdict is None:
+        return [f"{_outcome(found.outcome)} in geen van de {_count(found.samples)} runs"]
+    if verdict.strength == "none":
+        head = verdict_nl(verdict, found.outcome)
+    else:
+        head = (
+            f"{_box(found.box, found.outcome)}; in totaal {found.base_rate:.0%} van de runs — "
+            f"{verdict_nl(verdict, found.outcome)}"
+        )
     return [head, *(f"{b.role}: {_box(b, found.outcome)}" for b in found.boxes[1:])]
+
+
+def effect_nl(effect: Effect) -> str:
+    """A tornado factor's effect in Dutch (as :meth:`Effect.describe` words it)."""
+    if effect.kind == "swing":
+        swing = _number(abs(effect.high - effect.low))
+        return f"{_number(effect.low)} bij P10, {_number(effect.high)} bij P90 (uitslag {swing})"
+    if effect.kind == "flat":
+        return "geen effect zichtbaar: P10 is gelijk aan P90, dus een tornado kan niet tonen wat het doet"
+    if effect.kind == "interactions":
+        total = f"{effect.total:.2f}".replace(".", ",")
+        return (
+            f"geen effect als enige factor; de totale Sobol-index van {total} betekent dat het werkt via "
+            "wisselwerking met andere invoer"
+        )
+    if effect.kind == "none":
+        total = f"{effect.total:.3f}".replace(".", ",")
+        return f"geen effect: geen effect als enige factor en een totale Sobol-index van slechts {total}"
+    return (
+        "geen effect als enige factor (het kan nog werken via wisselwerking met andere invoer; "
+        "de totale Sobol-index zou dat tonen)"
+    )

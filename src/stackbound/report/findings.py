@@ -7,9 +7,10 @@ from typing import Literal
 import numpy as np
 
 from stackbound.analysis.bottlenecks import Runout
+from stackbound.analysis.sensitivity.tornado import INTERACTION_TOTAL
 from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import PERCENTILES
-from stackbound.report.dutch import discovery_nl, headline_nl
+from stackbound.report.dutch import discovery_nl, effect_nl, headline_nl
 from stackbound.report.gather import ReportData
 from stackbound.report.i18n import Lang, number, text
 
@@ -90,6 +91,20 @@ def runout_lines(data: ReportData, lang: Lang) -> list[str]:
         )
         for r in data.monthly.runouts
     ]
+
+
+def effect_lines(data: ReportData, lang: Lang) -> list[str]:
+    """The factors the tornado shows no bar for, in words: each that may act through
+    interactions (a large total Sobol' index, or no Sobol' analysis to tell), then one line
+    counting those that do not matter at all."""
+    if data.tornado is None:
+        return []
+    totals = None if data.sobol is None else {i.factor: i.total for i in data.sobol.indices}
+    effects = data.tornado.effects(totals)
+    lines = [f"{e.factor}: {e.describe() if lang == 'en' else effect_nl(e)}" for e in effects if e.kind != "none"]
+    idle = sum(e.kind == "none" for e in effects)
+    limit = f"{INTERACTION_TOTAL:.2f}" if lang == "en" else f"{INTERACTION_TOTAL:.2f}".replace(".", ",")
+    return [*lines, text(lang, "no_effect_factors", count=idle, limit=limit)] if idle else lines
 
 
 def binding_lines(data: ReportData, lang: Lang) -> list[str]:

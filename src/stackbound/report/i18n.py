@@ -90,6 +90,10 @@ _EN = {
     "version": "version",
     "no_discovery": "Scenario discovery was not run.",
     "no_sensitivity": "Sensitivity was not run.",
+    "no_effect_factors": (
+        "{count} other factors have no one-at-a-time effect and a total Sobol index below {limit}: "
+        "they do not matter for this output."
+    ),
 }
 
 _NL = {
@@ -172,6 +176,10 @@ _NL = {
     "version": "versie",
     "no_discovery": "Scenario-ontdekking is niet uitgevoerd.",
     "no_sensitivity": "Gevoeligheidsanalyse is niet uitgevoerd.",
+    "no_effect_factors": (
+        "{count} andere factoren hebben één voor één geen effect en een totale Sobol-index onder {limit}: "
+        "voor deze uitkomst doen ze er niet toe."
+    ),
 }
 
 _TEXT: dict[Lang, dict[str, str]] = {"en": _EN, "nl": _NL}

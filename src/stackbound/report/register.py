@@ -2,20 +2,75 @@
 Markdown, generated from the scenario itself (never written by hand).
 
 The scenario's text is escaped where it could become HTML (``<`` before a letter, ``/``,
-``!`` or ``?``) or break a table row, a code span or a link; other Markdown stays as written."""
+``!`` or ``?``) or break a table row, a code span or a link; other Markdown stays as written.
+
+:func:`missing_provenance` is the provenance rule (``docs/scenario-format.md``,
+"Provenance"): every value a scenario file gives needs a source or an assumption; values
+the format fills in by default do not. ``stackbound check`` warns with it, so this module
+imports the tables (pandas, the engine's results) only inside :func:`register_markdown`."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from stackbound.report.export import inputs_table
+from pydantic import BaseModel
+
+from stackbound.errors import Problem
+from stackbound.scenario.inputs import walk_params
 from stackbound.scenario.loader import LoadedScenario
+from stackbound.scenario.months import format_month
+from stackbound.scenario.yamlio import Path, format_path
 
-__all__ = ["register_markdown"]
+__all__ = ["NO_PROVENANCE", "missing_provenance", "register_markdown"]
+
+NO_PROVENANCE = "warning: no source or assumption"
+"""The message of a value given without provenance, as ``check`` prints it."""
 
 
 TAG = re.compile(r"<(?=[A-Za-z/!?])")
 URL_UNSAFE = re.compile(r"[()<>\[\]\s]")
+
+
+def _child(node: Any, part: str | int) -> tuple[Any, bool]:
+    """The child ``part`` of a scenario node, and whether a file gave it (a model's field
+    left to its default was not given)."""
+    if isinstance(node, BaseModel):
+        name = next(n for n, info in type(node).model_fields.items() if (info.alias or n) == part)
+        return getattr(node, name), name in node.model_fields_set
+    if isinstance(node, dict):  # month keys are ints in the scenario, YYYY-MM in paths
+        return next(v for k, v in node.items() if (format_month(k) if isinstance(k, int) else k) == part), True
+    return node[part], True
+
+
+def _given(node: Any, path: Path) -> bool:
+    """Whether every step of ``path`` below ``node`` was given in a file (not a default)."""
+    for part in path:
+        node, written = _child(node, part)
+        if not written:
+            return False
+    return True
+
+
+def missing_provenance(loaded: LoadedScenario) -> list[Problem]:
+    """One warning, located in its file, per value given without a source or assumption."""
+    scenario = loaded.scenario
+    found = [
+        loaded.positions.problem(path, NO_PROVENANCE)
+        for path, param in walk_params(scenario)
+        if param.provenance is None and _given(scenario, path)
+    ]
+    return sorted(found, key=lambda p: (p.file, p.line, p.column, p.path))
+
+
+def _defaults(loaded: LoadedScenario) -> set[str]:
+    """The fields of values the format filled in (no file gave them) without provenance."""
+    scenario = loaded.scenario
+    return {
+        format_path(path)
+        for path, param in walk_params(scenario)
+        if param.provenance is None and not _given(scenario, path)
+    }
 
 
 def _no_html(text: str) -> str:
@@ -50,9 +105,14 @@ def _code(text: str) -> str:
 
 
 def register_markdown(loaded: LoadedScenario) -> str:
-    """Markdown: the scenario's notes, then one table per section of the scenario."""
+    """Markdown: the scenario's notes, then one table per section of the scenario; a value
+    given without a source or assumption is counted in the header and flagged in its row."""
+    from stackbound.report.export import inputs_table  # imported here: pandas and the engine's results
+
     scenario = loaded.scenario
     table = inputs_table(loaded)
+    unsourced = {problem.path for problem in missing_provenance(loaded)}
+    defaults = _defaults(loaded)
     lines = [
         f"# Assumptions register: {_cell(scenario.name)}",
         "",
@@ -70,7 +130,7 @@ def register_markdown(loaded: LoadedScenario) -> str:
         f"{len(table)} values: "
         + ", ".join(f"{int(counts.get(g, 0))} grade {g}" for g in "ABC")
         + f", {assumed} assumptions; {int(table['uncertain'].sum())} uncertain "
-        f"({len(loaded.inputs)} uncertain inputs).",
+        f"({len(loaded.inputs)} uncertain inputs); {len(unsourced)} without source or assumption.",
         "",
     ]
     for section, rows in table.groupby(table["field"].str.split(".").str[0], sort=False):
@@ -82,7 +142,9 @@ def register_markdown(loaded: LoadedScenario) -> str:
         ]
         for row in rows.to_dict("records"):
             note = f"assumption: {row['assumption']}" if row["assumption"] else ""
-            note = "; ".join(x for x in (note, str(row["note"])) if x)
+            flag = "**no source or assumption**" if row["field"] in unsourced else ""
+            flag = "default of the format" if row["field"] in defaults else flag
+            note = "; ".join(x for x in (flag, note, str(row["note"])) if x)
             lines.append(
                 "| "
                 + " | ".join(

@@ -45,12 +45,23 @@ class Distribution:
         """The quantile function, applied elementwise to uniforms in (0, 1)."""
         return _PPF[self.family](self, u)
 
+    def exact_quantiles(self, u: FloatArray) -> FloatArray:
+        """Quantiles at a few probabilities, exactly: a PERT's without building the table
+        its sampling interpolates in (the loader checks two tails of every distribution)."""
+        if self.family != "pert":
+            return self.ppf(u)
+        lo, mode, hi = self.params
+        if hi == lo:
+            return np.full(u.shape, lo)
+        alpha, beta = 1.0 + 4.0 * (mode - lo) / (hi - lo), 1.0 + 4.0 * (hi - mode) / (hi - lo)
+        return lo + (hi - lo) * np.asarray(special.betaincinv(alpha, beta, u), dtype=np.float64)
+
     @property
     def is_fixed(self) -> bool:
         return self.family == "fixed"
 
     def median(self) -> float:
-        return float(self.ppf(np.array([0.5]))[0])
+        return float(self.exact_quantiles(np.array([0.5]))[0])
 
     def describe(self) -> str:
         shown = ", ".join(f"{p:.6g}" for p in self.params)

@@ -4,10 +4,16 @@ Numeric fields hold :class:`~stackbound.scenario.values.Param` (a constant, dist
 curve in engine units, with provenance). ``docs/scenario-format.md`` documents every key.
 Cross-references (a bill naming a component, a source naming a lever) are checked by
 :mod:`stackbound.scenario.checks` once the shapes are right.
+
+Each field that counts has one counting unit (:func:`~stackbound.scenario.units.count_kind`).
+Fields of a source or a bill count what their component is (``COMPONENT_COUNTS``): before the
+fields are read, :meth:`Scenario._counts` wraps each such raw value in :class:`Counted` with
+its component's kind, so ``1M stack`` in a die bank is refused where it is read.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, model_validator
@@ -17,19 +23,39 @@ from stackbound.scenario.months import format_month, parse_month
 from stackbound.scenario.text import FreeText, Label, ScenarioName, excerpt
 from stackbound.scenario.values import MONTH, Param, parse_param
 
-__all__ = ["Scenario", "Source"]
+__all__ = ["COMPONENT_COUNTS", "Counted", "Scenario", "Source"]
+
+COMPONENT_COUNTS = {"logic_die": "die", "hbm_stack": "stack", "memory": "package", "other": "unit"}
+"""The counting unit of each component kind: what its sources and bills count."""
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A raw value of a counting field, with the kind the scenario gives that field."""
+
+    raw: object
+    kind: u.Kind
+
+
+def _read(raw: object, kind: u.Kind, curve: bool) -> Param:
+    if isinstance(raw, Counted):
+        return parse_param(raw.raw, raw.kind, curve=curve)
+    return parse_param(raw, kind, curve=curve)
 
 
 def _reader(kind: u.Kind, *, curve: bool = True) -> BeforeValidator:
-    """Validation of one numeric field: a Param of ``kind`` (a curve over months if ``curve``)."""
-    return BeforeValidator(lambda raw: parse_param(raw, kind, curve=curve))
+    """Validation of one numeric field: a Param of ``kind`` (a curve over months if ``curve``),
+    or of the kind a :class:`Counted` value brings."""
+    return BeforeValidator(lambda raw: _read(raw, kind, curve))
 
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=80)]
 Month = Annotated[int, BeforeValidator(parse_month)]
 WaferRate = Annotated[Param, _reader(u.WAFER_RATE)]
-CountRate = Annotated[Param, _reader(u.COUNT_RATE)]
-Count = Annotated[Param, _reader(u.COUNT, curve=False)]
+CountRate = Annotated[Param, _reader(u.COUNT_RATE)]  # of a component: Scenario._counts sets the unit
+Count = Annotated[Param, _reader(u.COUNT, curve=False)]  # likewise
+UnitRate = Annotated[Param, _reader(u.UNIT_RATE)]
+UnitCount = Annotated[Param, _reader(u.UNIT_COUNT, curve=False)]
 Fraction = Annotated[Param, _reader(u.FRACTION)]
 Duration = Annotated[Param, _reader(u.DURATION, curve=False)]
 MonthParam = Annotated[Param, _reader(MONTH, curve=False)]
@@ -162,19 +188,49 @@ class Flow(Windowed):
 Source = Annotated[FabLine | MemoryLine | Stockpile | Flow, Field(discriminator="kind")]
 
 
+_CONVERTERS = ("packages_per_wafer", "interposer_area")
+
+
 class PackagingLine(Model):
-    capacity: CountRate
+    """A packaging line: package attempts per month, or interposer wafers per month with
+    packages per wafer (given, or gross dies per wafer of ``interposer_area``)."""
+
+    capacity: Annotated[Param, _reader(u.PACKAGE_RATE)]
+    packages_per_wafer: Annotated[Param, _reader(u.PACKAGES_PER_WAFER)] | None = None
+    interposer_area: Annotated[Param, _reader(u.AREA, curve=False)] | None = None
+    wafer_diameter: Annotated[Param, _reader(u.LENGTH, curve=False)] | None = None
     packaging_yield: Fraction | None = Field(default=None, alias="yield")
     lag: Duration | None = None
     levers: list[Name] = []
     description: FreeText = ""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _in_wafers(cls, data: Any) -> Any:
+        """With packages per wafer (or the area that gives them), capacity is in wafers."""
+        if not isinstance(data, dict) or "capacity" not in data or not any(k in data for k in _CONVERTERS):
+            return data
+        return {**data, "capacity": Counted(data["capacity"], u.INTERPOSER_WAFER_RATE)}
+
+    @model_validator(mode="after")
+    def _one_conversion(self) -> PackagingLine:
+        if self.packages_per_wafer is not None and self.interposer_area is not None:
+            raise ValueError("give packages_per_wafer or interposer_area (packages per wafer are computed), not both")
+        if self.wafer_diameter is not None and self.interposer_area is None:
+            raise ValueError("wafer_diameter is used only to compute packages per wafer from interposer_area")
+        return self
+
+    @property
+    def in_wafers(self) -> bool:
+        """Whether capacity counts interposer wafers (else package attempts)."""
+        return self.packages_per_wafer is not None or self.interposer_area is not None
+
 
 class Variant(Model):
     priority: int = Field(ge=1, strict=True)
-    bill: dict[Name, Annotated[Param, _reader(u.COUNT, curve=False)]] = Field(min_length=1)
+    bill: dict[Name, Annotated[Param, _reader(u.COUNT, curve=False)]] = Field(min_length=1)  # see Scenario._counts
     packaging: Name | None = None
-    slots: Annotated[Param, _reader(u.COUNT, curve=False)] | None = None
+    slots: Annotated[Param, _reader(u.PACKAGE_COUNT, curve=False)] | None = None
     description: FreeText = ""
 
 
@@ -195,7 +251,7 @@ class Product(Model):
     specs: Specs = Specs()
     launch: MonthParam | None = None
     end_of_life: MonthParam | None = None
-    demand_cap: CountRate | None = None
+    demand_cap: UnitRate | None = None
     delivery_lag: Duration | None = None
     service_life: Annotated[Param, _reader(u.SERVICE_LIFE, curve=False)] | None = None
     variants: dict[Name, Variant] = {}
@@ -209,7 +265,7 @@ class Platform(Model):
 
 class Import(Windowed):
     product: Name
-    units: CountRate
+    units: UnitRate
 
 
 class Rental(Windowed):
@@ -217,20 +273,20 @@ class Rental(Windowed):
 
 
 class MarketDemand(Model):
-    units: CountRate
+    units: UnitRate
     cap_domestic: StrictBool = True
     description: FreeText = ""
 
 
 class InstalledBase(Model):
     product: Name
-    units: Count
+    units: UnitCount
     installed: Month
 
 
 class WorkInProgress(Model):
     product: Name
-    units: Count
+    units: UnitCount
     completes: Month
 
 
@@ -279,3 +335,65 @@ class Scenario(Model):
     initial: Initial = Initial()
     correlations: list[Correlation] = []
     correlation_repair: Literal["nearest", "error"] = "nearest"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _counts(cls, data: Any) -> Any:
+        """Give each count of a source or a bill its component's counting unit."""
+        if not isinstance(data, dict):
+            return data
+        counts = _component_counts(data.get("components"))
+        tagged = dict(data)
+        if isinstance(data.get("sources"), dict):
+            tagged["sources"] = {k: _count_source(v, counts) for k, v in data["sources"].items()}
+        if isinstance(data.get("products"), dict):
+            tagged["products"] = {k: _count_product(v, counts) for k, v in data["products"].items()}
+        return tagged
+
+
+_SOURCE_COUNTS = {
+    "stockpile": {"initial": False, "max_draw": True},
+    "flow": {"rate": True},
+    "memory_line": {"stacks": True},
+}
+"""The counting fields of each kind of source, and whether each is a rate."""
+
+
+def _component_counts(components: object) -> dict[str, str]:
+    """Component name → its counting unit, for the components whose kind is valid."""
+    if not isinstance(components, dict):
+        return {}
+    kinds = {name: c.get("kind") for name, c in components.items() if isinstance(c, dict)}
+    return {str(name): COMPONENT_COUNTS[k] for name, k in kinds.items() if isinstance(k, str) and k in COMPONENT_COUNTS}
+
+
+def _counted(raw: object, count: str, *, rate: bool) -> Counted:
+    return Counted(raw, u.count_kind(count, rate=rate))
+
+
+def _count_source(source: object, counts: dict[str, str]) -> object:
+    if not isinstance(source, dict) or not isinstance(source.get("component"), str):
+        return source
+    count, kind = counts.get(source["component"]), source.get("kind")
+    if count is None or not isinstance(kind, str) or kind not in _SOURCE_COUNTS:
+        return source
+    tagged = {
+        k: _counted(v, count, rate=_SOURCE_COUNTS[kind][k]) if k in _SOURCE_COUNTS[kind] else v
+        for k, v in source.items()
+    }
+    if kind == "stockpile" and isinstance(source.get("arrivals"), dict):
+        tagged["arrivals"] = {m: _counted(v, count, rate=False) for m, v in source["arrivals"].items()}
+    return tagged
+
+
+def _count_product(product: object, counts: dict[str, str]) -> object:
+    if not isinstance(product, dict) or not isinstance(product.get("variants"), dict):
+        return product
+    return {**product, "variants": {k: _count_bill(v, counts) for k, v in product["variants"].items()}}
+
+
+def _count_bill(variant: object, counts: dict[str, str]) -> object:
+    if not isinstance(variant, dict) or not isinstance(variant.get("bill"), dict):
+        return variant
+    bill = {c: _counted(v, counts[c], rate=False) if c in counts else v for c, v in variant["bill"].items()}
+    return {**variant, "bill": bill}

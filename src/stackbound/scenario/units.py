@@ -7,6 +7,10 @@ WAFER_RATE)`` gives ``45000.0`` (wafer/month). The suffixes ``k``, ``M`` and ``B
 as molar and ``B`` as byte; ``"16 GB"`` still means gigabytes. A unit expression is
 bounded before pint sees it (:func:`unit_problem`): pint evaluates powers, and
 ``month**9**9**9`` would never finish.
+
+A field that counts has one counting unit (:func:`count_kind`): ``"1M"`` and ``"1M/month"``
+are read in it, and another counting unit is refused with the conversion it would need
+(``parse_quantity("1M die", count_kind("stack", rate=False))`` names the memory line).
 """
 
 from __future__ import annotations
@@ -25,24 +29,32 @@ __all__ = [
     "BANDWIDTH",
     "COMPUTE",
     "COUNT",
+    "COUNTS",
     "COUNT_RATE",
     "DEFECT_DENSITY",
     "DURATION",
     "FRACTION",
     "H100E",
+    "INTERPOSER_WAFER_RATE",
     "KINDS",
     "LENGTH",
     "MEMORY",
     "MONEY",
     "MULTIPLIER",
+    "PACKAGES_PER_WAFER",
+    "PACKAGE_COUNT",
+    "PACKAGE_RATE",
     "PER_STACK",
     "PER_WAFER",
     "POWER",
     "SERVICE_LIFE",
     "SHIFT",
     "SIGNED",
+    "UNIT_COUNT",
+    "UNIT_RATE",
     "WAFER_RATE",
     "Kind",
+    "count_kind",
     "parse_quantity",
     "unit_problem",
 ]
@@ -73,7 +85,10 @@ def registry() -> pint.UnitRegistry[float]:
 class Kind:
     """What a field measures: ``targets`` are the units it may be given in (each of its own
     dimension) and the first is the engine's unit; ``low``/``high`` bound its values;
-    ``draws``, when given, bounds the 0.01% and 99.99% quantiles of its distributions."""
+    ``draws``, when given, bounds the 0.01% and 99.99% quantiles of its distributions.
+    ``count``, for a field that counts something, is its one counting unit: another is
+    refused, naming the conversion it needs (``conversions``, by counting unit, else
+    :data:`CONVERSIONS`). ``bare`` is False for a field whose number must state its unit."""
 
     name: str
     targets: tuple[str, ...]
@@ -81,6 +96,9 @@ class Kind:
     high: float | None = None
     low_open: bool = False
     draws: tuple[float, float] | None = None
+    count: str | None = None
+    conversions: tuple[tuple[str, str], ...] = ()
+    bare: bool = True
 
     @property
     def unit(self) -> str:
@@ -109,11 +127,54 @@ MAX_MAGNITUDE = 1e15
 about 10⁷ wafers a month); a larger value is a typo, and products of such values overflow
 the engine's float32 results."""
 
-_COUNTS = ("die", "stack", "package", "unit", "wafer")
+COUNTS = ("die", "stack", "package", "unit", "wafer")
+"""The counting units. Each field that counts takes one of them (:func:`count_kind`)."""
+
+CONVERSIONS: dict[tuple[str, str], str] = {
+    ("wafer", "die"): "wafers become dies on a fab_line (wafer_starts with die_area or dies_per_wafer, and a yield)",
+    ("wafer", "stack"): (
+        "DRAM wafers become stacks on a memory_line (dram_wafer_starts, dies_per_wafer and dies_per_stack)"
+    ),
+    ("die", "stack"): "DRAM dies become stacks on a memory_line (dram_wafer_starts, dies_per_wafer and dies_per_stack)",
+    ("wafer", "package"): "interposer wafers become packages on a packaging line with packages_per_wafer",
+}
+"""What converting one counting unit to another takes, for the message that refuses it."""
+
+
+@cache
+def count_kind(count: str, *, rate: bool) -> Kind:
+    """The kind of a field that counts ``count`` (one of :data:`COUNTS`): a rate per month,
+    or a number. A bare number, or one per month (``5k/month``), is read as ``count``."""
+    if rate:
+        return Kind("a rate", (f"{count}/month", "1/month"), count=count)
+    return Kind("a count", (count, ""), count=count)
+
 
 WAFER_RATE = Kind("a rate", ("wafer/month",))
-COUNT_RATE = Kind("a rate", ("1/month", *(f"{c}/month" for c in _COUNTS)))
-COUNT = Kind("a count", ("", *_COUNTS))
+COUNT_RATE = Kind("a rate", ("1/month", *(f"{c}/month" for c in COUNTS)))
+"""Any count per month: only for a field whose counting unit is unknown (it names a
+component that does not exist, which the reference checks refuse)."""
+COUNT = Kind("a count", ("", *COUNTS))
+"""Any count; as :data:`COUNT_RATE`, only where the counting unit is unknown."""
+PACKAGE_RATE = Kind(
+    "a rate",
+    ("package/month", "1/month"),
+    count="package",
+    conversions=(("wafer", "give packages_per_wafer, or interposer_area to compute it, beside capacity"),),
+)
+"""Packaging capacity: package attempts per month."""
+INTERPOSER_WAFER_RATE = Kind(
+    "a rate of interposer wafers",
+    ("wafer/month",),
+    count="wafer",
+    conversions=(("package", "packages_per_wafer and interposer_area convert a capacity in wafers; drop them"),),
+    bare=False,
+)
+"""Packaging capacity beside ``packages_per_wafer`` or ``interposer_area``: wafers per month,
+the unit written out (a bare number could be meant as packages)."""
+PACKAGE_COUNT = count_kind("package", rate=False)
+UNIT_RATE = count_kind("unit", rate=True)
+UNIT_COUNT = count_kind("unit", rate=False)
 AREA = Kind("an area", ("mm^2",), low=0.0, low_open=True)
 LENGTH = Kind("a length", ("mm",), low=0.0, low_open=True)
 FRACTION = Kind("a fraction", ("",), low=0.0, high=1.0)
@@ -137,6 +198,7 @@ MONEY = Kind("an amount of money", ("USD",))
 H100E = Kind("a number of H100-equivalents", ("H100e", ""))
 PER_WAFER = Kind("dies per wafer", ("die/wafer", ""), low=0.0, low_open=True)
 PER_STACK = Kind("dies per stack", ("die/stack", ""), low=0.0, low_open=True)
+PACKAGES_PER_WAFER = Kind("packages per wafer", ("package/wafer", ""), low=0.0, low_open=True)
 
 KINDS: dict[str, Kind] = {
     "wafer_rate": WAFER_RATE,
@@ -159,6 +221,7 @@ KINDS: dict[str, Kind] = {
     "h100e": H100E,
     "per_wafer": PER_WAFER,
     "per_stack": PER_STACK,
+    "packages_per_wafer": PACKAGES_PER_WAFER,
 }
 
 _NUMBER = re.compile(
@@ -188,6 +251,10 @@ def parse_quantity(raw: object, kind: Kind, unit: str | None = None) -> float:
     except OverflowError:  # an integer too large for a float
         raise ValueError(f"{kind.name} must be a finite number, got one with {len(str(raw))} digits") from None
     unit_text = unit_text or (unit or "")
+    if not unit_text and not kind.bare:
+        raise ValueError(
+            f"expected {kind.describe()}, got {excerpt(raw)}: state the unit (write {value:g} {kind.unit})"
+        )
     result = value if not unit_text else _convert(value, unit_text, kind, raw)
     kind.check_range(result)
     return result
@@ -254,4 +321,18 @@ def _convert(value: float, unit_text: str, kind: Kind, raw: object) -> float:
         target_units = ureg.parse_units(target) if target else ureg.dimensionless
         if dimensionality == target_units.dimensionality:
             return float(quantity.to(target_units).magnitude)
-    raise ValueError(f"expected {kind.describe()}, got {excerpt(raw)}")
+    raise ValueError(f"expected {kind.describe()}, got {excerpt(raw)}{_refusal(kind, str(dimensionality))}")
+
+
+def _refusal(kind: Kind, dimensionality: str) -> str:
+    """Why a quantity that counts something other than ``kind.count`` is refused, and what
+    converting it would take; empty when the quantity counts nothing, or the field counts."""
+    written = next((c for c in COUNTS if f"[{c}]" in dimensionality), None)
+    if kind.count is not None and written is None and not kind.bare:
+        return f": write the counting unit ({kind.unit})"
+    if kind.count is None or written is None or written == kind.count:
+        return ""
+    need = dict(kind.conversions).get(written) or CONVERSIONS.get((written, kind.count))
+    fix = need or f"there is no conversion from {written}s to {kind.count}s here"
+    bare = f" (a bare number is read as {kind.count}s)" if kind.bare else ""
+    return f": this field counts {kind.count}s, not {written}s; {fix}{bare}"

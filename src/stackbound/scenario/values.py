@@ -167,7 +167,7 @@ def _check_tails(dist: Distribution, kind: Kind) -> None:
     """ValueError when the distribution's 0.01% or 99.99% quantile lies outside ``kind.draws``
     (for a kind without them, outside ±MAX_MAGNITUDE: a huge sigma is refused, not overflowed)."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        low, high = (float(q) for q in dist.ppf(np.array(TAILS)))
+        low, high = (float(q) for q in dist.exact_quantiles(np.array(TAILS)))
     bottom, top = kind.draws if kind.draws is not None else (-MAX_MAGNITUDE, MAX_MAGNITUDE)
     if not (np.isfinite(low) and low >= bottom):
         raise ValueError(f"the 0.01% quantile of {kind.name} must be >= {_show(bottom, kind)}, got {_show(low, kind)}")

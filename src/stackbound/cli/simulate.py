@@ -1,0 +1,196 @@
+"""The commands that simulate a scenario and print its outputs: ``run`` and ``validate``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+import numpy as np
+
+from stackbound.analysis.validate import validate, validation_table
+from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, err, load, out
+from stackbound.cli.render import render_comparison, render_run, render_validation
+from stackbound.engine.results import RunResult
+from stackbound.engine.run import DEFAULT_CHUNK_SIZE, DEFAULT_SAMPLES, new_seed, run
+from stackbound.errors import StackboundError
+from stackbound.report.atomic import check_output_target
+from stackbound.report.export import Extra, package_version, write_run
+from stackbound.report.jsondoc import finite_document, json_text
+from stackbound.report.summary import HEADLINE_METRICS, non_finite_warning, summary_document
+from stackbound.scenario.loader import LoadedScenario
+from stackbound.scenario.overlay import overlays_of
+from stackbound.scenario.validation import builtin_validation, load_validation
+
+__all__ = ["run_command", "validate_command"]
+
+
+@click.command("run")
+@click.argument("scenarios", nargs=-1)
+@click.option(
+    "--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True, help="Monte Carlo samples."
+)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: a fresh one, printed).")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CHUNK_SIZE,
+    show_default=True,
+    help="Samples simulated at once (bounds memory); results do not depend on it.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write tables, the resolved scenario and a manifest to this directory (atomically).",
+)
+@FORMAT
+@click.option(
+    "--all-scenarios",
+    is_flag=True,
+    help="Also run every built-in overlay of the scenario, same seed, and print a comparison.",
+)
+@click.option(
+    "--keep-paths", is_flag=True, help="Also write every sample's monthly paths (paths.parquet; needs --out)."
+)
+@click.option("--exact", is_flag=True, help="Solve each month as a lexicographic LP (reference mode, few samples).")
+@click.option(
+    "--plot",
+    is_flag=True,
+    help="Write the units fan chart as a PNG (units.png in --out, else ./stackbound-units.png); opens nothing.",
+)
+@ALLOW_OUTSIDE
+@DEBUG
+def run_command(
+    scenarios: tuple[str, ...],
+    samples: int,
+    seed: int | None,
+    chunk_size: int,
+    out_dir: Path | None,
+    output_format: str,
+    all_scenarios: bool,
+    keep_paths: bool,
+    exact: bool,
+    plot: bool,
+    allow_outside: bool,
+    debug: bool,
+) -> None:
+    """Simulate SCENARIOS (files or built-in names; default: the embedded default) and print
+    annual units, compute and the binding constraints."""
+    if keep_paths and out_dir is None:
+        raise click.UsageError("--keep-paths needs --out")
+    refs = list(scenarios) or [DEFAULT_SCENARIO]
+    if all_scenarios:
+        if len(refs) != 1:
+            raise click.UsageError("--all-scenarios takes one base scenario")
+        refs += overlays_of(refs[0])
+    loaded = load(refs, allow_outside)
+    if out_dir is not None:
+        check_output_target(out_dir)  # refuse a foreign folder before simulating, not after
+    seed = seed if seed is not None else new_seed()
+    results = [_run_one(scenario, samples, seed, chunk_size, exact, keep_paths) for scenario in loaded]
+    _print_results(results, output_format, all_scenarios)
+    if out_dir is not None:
+        extras: list[Extra] = [("units.png", _fan_chart(results))] if plot else []
+        written = write_run(out_dir, results, {"chunk_size": chunk_size}, extras)
+        err.print(f"wrote {written}", markup=False, highlight=False)
+    elif plot:
+        plot_file = _fan_chart(results)(Path("stackbound-units.png"))
+        err.print(f"wrote {plot_file}", markup=False, highlight=False)
+
+
+def _run_one(
+    scenario: LoadedScenario, samples: int, seed: int, chunk_size: int, exact: bool, keep_paths: bool
+) -> tuple[LoadedScenario, RunResult]:
+    progress = LazyProgress(scenario.name)
+    try:
+        result = run(
+            scenario,
+            samples=samples,
+            seed=seed,
+            chunk_size=chunk_size,
+            exact=exact,
+            keep_paths=keep_paths,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    return scenario, result
+
+
+def _print_results(results: list[tuple[LoadedScenario, RunResult]], output_format: str, all_scenarios: bool) -> None:
+    with np.errstate(all="ignore"):  # non-finite numbers get the one warning line below instead
+        warning = non_finite_warning([summary_document(r) for _, r in results])
+        if warning is not None:
+            err.print(warning, markup=False, highlight=False, soft_wrap=True)
+        if output_format == "json":
+            documents = [summary_document(r, HEADLINE_METRICS) for _, r in results]
+            sys.stdout.write(json_text(documents[0] if len(documents) == 1 else documents, ascii_only=True))
+        elif all_scenarios:
+            render_run(out, results[0][1])
+            render_comparison(out, [r for _, r in results])
+        else:
+            for _, result in results:
+                render_run(out, result)
+
+
+def _fan_chart(results: list[tuple[LoadedScenario, RunResult]]) -> Callable[[Path], Path]:
+    """Writes the units fan chart of ``results`` to the path it is given."""
+    # Imported here: matplotlib loads (and, with an unwritable home, warns) only when a chart is asked for.
+    from stackbound.report.write import write_fan_chart
+
+    return lambda path: write_fan_chart(path, [r for _, r in results], package_version())
+
+
+@click.command("validate")
+@click.argument("scenario", required=False)
+@click.option(
+    "--cases",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Validation file (default: the one shipped for the scenario).",
+)
+@click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@FORMAT
+@ALLOW_OUTSIDE
+@DEBUG
+def validate_command(
+    scenario: str | None,
+    cases: Path | None,
+    samples: int,
+    seed: int,
+    output_format: str,
+    allow_outside: bool,
+    debug: bool,
+) -> None:
+    """Check SCENARIO against published estimates: each case with the model's P5–P50–P95."""
+    loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
+    published = load_validation(cases or _shipped_cases(loaded))  # a bad cases file fails before the run
+    result = run(loaded, samples=samples, seed=seed, progress=LazyProgress(loaded.name))
+    outcomes = validate(result, published)
+    if output_format == "json":
+        table = validation_table(outcomes)
+        cases, non_finite = finite_document(table.to_dict("records"))
+        document = {
+            "scenario": loaded.name,
+            "seed": seed,
+            "samples": samples,
+            "cases": cases,
+            "inside": int(table["inside"].sum()),
+            "total": len(table),
+            "non_finite": non_finite,
+        }
+        sys.stdout.write(json_text(document, ascii_only=True))
+    else:
+        render_validation(out, loaded.name, outcomes)
+
+
+def _shipped_cases(loaded: LoadedScenario) -> Path:
+    for name in (loaded.name, *(Path(f.split(" ")[0]).stem for f in loaded.files)):
+        found = builtin_validation(name)
+        if found is not None:
+            return found
+    raise StackboundError(f"no validation file is shipped for {loaded.name!r}; give one with --cases")
