@@ -135,12 +135,12 @@ def test_an_overlay_value_is_located_in_the_overlay(tmp_path: Path, capsys: pyte
 def test_the_register_counts_and_flags_values_without_provenance(tmp_path: Path) -> None:
     text = register_markdown(load_scenario(scenario(tmp_path, BARE_AREA, BARE_BILL)))
     assert "(1 uncertain inputs); 2 without source or assumption." in text
-    rows = {line.split(" | ")[0]: line for line in text.splitlines() if line.startswith("| `")}
-    assert "**no source or assumption**" in rows["| `sources.fab.dies[0].die_area`"]
-    assert "**no source or assumption**" in rows["| `products.accel.variants.main.bill.logic_die`"]
-    assert "**no source or assumption**" not in rows["| `sources.fab.wafer_starts`"]
-    assert "default of the format" in rows["| `sources.fab.cycle_time`"]
-    assert "default of the format" not in rows["| `reference.dense_bf16`"]  # the default has its own source
+    rows = {line.split(" | ")[1]: line for line in text.splitlines() if line.startswith("| ") and " | `" in line}
+    assert "**no source or assumption**" in rows["`sources.fab.dies[0].die_area`"]  # rows: | label | `field` | ...
+    assert "**no source or assumption**" in rows["`products.accel.variants.main.bill.logic_die`"]
+    assert "**no source or assumption**" not in rows["`sources.fab.wafer_starts`"]
+    assert "default of the format" in rows["`sources.fab.cycle_time`"]
+    assert "default of the format" not in rows["`reference.dense_bf16`"]  # the default has its own source
 
 
 def test_run_does_not_warn_about_provenance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

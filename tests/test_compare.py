@@ -187,7 +187,7 @@ def test_one_lever_overlay_is_reproduced_by_its_lever_alone(tmp_path: Path, base
     assert effects[(ALL_CHANGES, "units", "domestic", 2025)].p50 < 0  # less smuggled HBM, fewer units
     [change] = view.changes
     assert (change.lever, change.base_value) == ("enforcement", "1")
-    assert change.overlay_value.startswith("uniform")
+    assert change.overlay_value == "0.2 to 0.6 (uniform)"  # as written, the family named
 
 
 def test_lever_built_in_memory_equals_the_overlay_file(tmp_path: Path, base_file: Path) -> None:

@@ -310,11 +310,11 @@ def test_curves_are_summarised_by_their_average(tmp_path: Path) -> None:
     names = [f.name for f in features]
     assert names == ["sources.logic_flow.rate@average", "sources.logic_flow.rate@shift"]
     np.testing.assert_allclose(x[:, 0], (draws["sources.logic_flow.rate@2025-01"] + 600) / 2, rtol=1e-12)
-    assert features[0].label == "logic_flow rate (average)"
+    assert features[0].label == "logic flow · rate (average)"
     assert features[0].unit == "dies/month"
     assert features[1].unit == "months"
     knots, _ = feature_matrix(loaded, draws, "knots")
-    assert [f.label for f in knots] == ["logic_flow rate at 2025-01", "logic_flow rate shift"]
+    assert [f.label for f in knots] == ["logic flow · rate at 2025-01", "logic flow · rate shift"]
 
 
 # ------------------------------------------------------------------ a box planted in a scenario
@@ -355,8 +355,8 @@ def test_discover_recovers_the_box_planted_in_a_scenario(tmp_path: Path) -> None
     assert bounds["products.accel_b.end_of_life"][1] == pytest.approx(parse_month("2025-06") - 0.5, abs=1.0)
     assert chosen.density == 1.0
     assert chosen.coverage > 0.95
-    assert "accel_a launch is after 2025-12" in found.summary()
-    assert "accel_b end of life is before 2025-06" in found.summary()
+    assert "accel a · launch is after 2025-12" in found.summary()
+    assert "accel b · end of life is before 2025-06" in found.summary()
     frame = found.to_frame()
     assert set(frame["role"]) >= {"chosen"}
     assert set(frame.columns) >= {"coverage", "density", "low", "high"}
@@ -384,11 +384,11 @@ def test_a_zero_one_lever_reads_as_off_or_on(tmp_path: Path) -> None:
     features, _ = feature_matrix(loaded, sample_inputs(loaded, 10, 1))
     assert {f.name: f.values for f in features}["levers.ban_off.value"] == (0.0, 1.0)
     found = discover(loaded, Outcome("units", 2025, "below", 1.0), samples=1000, seed=2)
-    assert [c.describe() for c in found.boxes[0].conditions] == ["lever ban_off is 0 (off)"]
+    assert [c.describe() for c in found.boxes[0].conditions] == ["lever · ban off is 0 (off)"]
     assert found.base_rate == pytest.approx(0.3, abs=0.05)
     assert found.verdict is not None
     assert found.verdict.strength == "strong"
-    assert found.summary().startswith("2025 units fall below 1 in 100% of the runs where lever ban_off is 0 (off) ")
+    assert found.summary().startswith("2025 units fall below 1 in 100% of the runs where lever · ban off is 0 (off) ")
     assert found.to_dict()["boxes"][0]["conditions"][0]["values"] == [0.0]
 
 

@@ -425,3 +425,21 @@ def test_extreme_values_give_valid_json_and_one_warning(tmp_path: Path) -> None:
     for stderr in (done.stderr, stackbound("run", str(scenario), "--samples", "64", "--seed", "1").stderr):
         assert len([line for line in stderr.splitlines() if "not finite" in line]) == 1
         assert "RuntimeWarning" not in stderr
+
+
+def test_outputs_follow_the_users_umask(tmp_path: Path) -> None:
+    """Issue 11 §4: results were readable by their owner only (mkstemp/mkdtemp modes); with
+    umask 022 a chart is 0644 and an output folder 0755, like any file the user makes."""
+    chart, out = tmp_path / "units.png", tmp_path / "out"
+    for args in (["--plot", str(chart)], ["--out", str(out)]):
+        done = subprocess.run(
+            [sys.executable, "-m", "stackbound", "run", "example", "--samples", "64", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            preexec_fn=lambda: os.umask(0o022),
+        )
+        assert done.returncode == 0, done.stderr
+    assert chart.stat().st_mode & 0o777 == 0o644
+    assert out.stat().st_mode & 0o777 == 0o755
+    assert (out / "manifest.json").stat().st_mode & 0o777 == 0o644

@@ -220,13 +220,19 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
 
 
 def test_run_plot_writes_the_fan_chart(tmp_path: Path) -> None:
-    done = run_cli("run", "example", "--samples", "500", "--seed", "2", "--plot", cwd=tmp_path)
+    done = run_cli("run", "example", "--samples", "500", "--seed", "2", "--plot", "fan.png", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert png_size(tmp_path / "stackbound-units.png")[0] >= 600
-    done = run_cli("run", "example", "--samples", "500", "--seed", "2", "--plot", "--out", str(tmp_path / "out"))
+    assert png_size(tmp_path / "fan.png")[0] >= 600
+    out = tmp_path / "out"
+    done = run_cli("run", "example", "--samples", "500", "--seed", "2", "--plot", "units.png", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert png_size(tmp_path / "out" / "units.png")[0] >= 600
-    assert (tmp_path / "out" / "manifest.json").is_file()
+    assert png_size(out / "units.png")[0] >= 600
+    assert "units.png" in (out / "manifest.json").read_text(encoding="utf-8")
+    for wrong in ("units.svg", str(tmp_path / "elsewhere" / "units.png")):  # refused before anything runs
+        refused = run_cli("run", "example", "--samples", "500", "--plot", wrong, "--out", str(out))
+        assert refused.returncode == 2, refused.stderr
+        assert "--plot" in refused.stderr
+        assert "Traceback" not in refused.stderr
 
 
 def test_report_command(tmp_path: Path) -> None:
@@ -254,15 +260,23 @@ def test_factors_without_a_tornado_bar_are_explained_in_words(data: ReportData, 
     assert data.tornado is not None
     assert data.sobol is not None
     totals = {i.factor: i.total for i in data.sobol.indices}
-    acting = [bar.factor for bar in data.tornado.still if totals[bar.factor] >= INTERACTION_TOTAL]
+    acting = [bar for bar in data.tornado.still if totals[bar.factor] >= INTERACTION_TOTAL]
     idle = len(data.tornado.still) - len(acting)
     lines = effect_lines(data, "en")
-    assert [line.split(": ")[0] for line in lines[: len(acting)]] == acting
-    for factor, line in zip(acting, lines, strict=False):
-        assert f"total Sobol index of {totals[factor]:.2f} means it acts through interactions" in line
+    assert [line.split(": ")[0] for line in lines[: len(acting)]] == [bar.label for bar in acting]  # in words
+    for bar, line in zip(acting, lines, strict=False):
+        assert f"total Sobol index of {totals[bar.factor]:.2f} means it acts through interactions" in line
     assert lines[len(acting) :] == ([text("en", "no_effect_factors", count=idle, limit="0.05")] if idle else [])
     html = (report / "report.html").read_text(encoding="utf-8")
     dutch = (report / "report.nl.html").read_text(encoding="utf-8")
     for en, nl in zip(lines, effect_lines(data, "nl"), strict=True):
         assert html_escape(en) in html
         assert html_escape(nl) in dutch
+
+
+def test_register_table_shows_inputs_in_words_beside_their_path(data: ReportData, report: Path) -> None:
+    """Issue 11 §2: the assumptions register reads in words; the YAML path stays beside it."""
+    html = (report / "report.html").read_text(encoding="utf-8")
+    row = data.inputs.set_index("field").loc["sources.smic_n2.wafer_starts"]
+    assert row["label"] == "SMIC N+2 · wafer starts"
+    assert f"<td>{html_escape(row['label'])}</td><td>sources.smic_n2.wafer_starts</td>" in html

@@ -105,8 +105,8 @@ def test_tornado_swing_of_a_linear_input_is_its_slope_times_p90_minus_p10(tmp_pa
     assert bars[F1].low == pytest.approx(A * p10[F1] + B * median[F2], rel=1e-6)
     assert result.no_effect == (F3,)
     assert F3 not in bars
-    assert [(e.factor, e.kind) for e in result.effects()] == [(F3, "alone")]
-    assert [(e.factor, e.kind) for e in result.effects({F3: 0.0})] == [(F3, "none")]
+    assert [(e.factor, e.kind) for e in result.effects()] == [("f3 · rate", "alone")]  # effects speak of labels
+    assert [(e.factor, e.kind) for e in result.effects({F3: 0.0})] == [("f3 · rate", "none")]
     frame = result.to_frame()
     assert list(frame["factor"]) == [F1, F2]
 
@@ -295,8 +295,9 @@ def test_cli_tornado_table(tmp_path: Path) -> None:
     load(linear(), tmp_path, name="linear")
     done = invoke(str(path), "--output", "units", "--year", "2025")
     assert done.exit_code == 0, done.output
-    assert F1 in done.stdout
-    assert f"no one-at-a-time effect: {F3}" in done.stdout
+    assert "f1 · rate" in done.stdout  # inputs in words; their paths stay in --format json
+    assert F1 not in done.stdout
+    assert "no one-at-a-time effect: f3 · rate" in done.stdout
     assert "no effect" not in done.stdout
     assert "it may still act through interactions with other inputs" in " ".join(done.stdout.split())
 

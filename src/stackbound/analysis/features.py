@@ -1,6 +1,6 @@
 """The inputs of a run as analysts read them: each uncertain input's draws per sample, and
-features (an input, a curve's average level, a knot or a shift) with a label in words and
-a unit, as scenario discovery and the marginal values use them.
+features (an input, a curve's average level, a knot or a shift) with its label
+(:mod:`stackbound.scenario.labels`) and a unit, as scenario discovery and the marginal values use them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from stackbound.engine.evaluate import knot_weights
 from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
 from stackbound.formatting import number
 from stackbound.scenario.inputs import Input, walk_params
+from stackbound.scenario.labels import input_label, labels
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
 from stackbound.scenario.units import DURATION, FRACTION, Kind
@@ -59,34 +60,6 @@ class Feature:
         return shown + self.unit if self.unit.startswith("/") else f"{shown} {self.unit}"
 
 
-def _label(loaded: LoadedScenario, path: Path) -> str:
-    """A field path in words, names kept as written: ``sources.smic.dies[0].defect_density``
-    -> 'smic ascend_die defect density'."""
-    head, name, rest = str(path[0]), str(path[1]), list(path[2:])
-    words = [name]
-    if head == "sources" and rest[:1] == ["dies"] and isinstance(rest[1], int):
-        words, rest = [name, loaded.scenario.sources[name].dies[rest[1]].component], rest[2:]  # type: ignore[union-attr]
-    elif head == "products" and rest[:1] == ["variants"] and len(rest) > 2:
-        words = [f"{name}/{rest[1]}", *([f"{rest[3]} per unit"] if rest[2] == "bill" else [])]
-        rest = [] if rest[2] == "bill" else rest[2:]
-    elif head == "products" and rest[:1] == ["specs"]:
-        rest = rest[1:]
-    elif head == "levers":
-        words, rest = ["lever", name], []
-    elif head in ("imports", "offshore_rental") and len(rest) == 1:
-        rest = ["imports" if head == "imports" else "rental"]
-    elif head == "initial" and isinstance(rest[0], int):
-        entries = (
-            loaded.scenario.initial.installed_base
-            if name == "installed_base"
-            else loaded.scenario.initial.work_in_progress
-        )
-        words, rest = [name.replace("_", " "), "of", entries[rest[0]].product], []
-    elif head not in ("sources", "packaging", "products", "platforms"):
-        return format_path(path)
-    return " ".join([*words, *(str(p).replace("_", " ") for p in rest)])
-
-
 def _unit(loaded: LoadedScenario, path: Path, kind: Kind) -> str:
     """The kind's unit, with what is counted named where the kind leaves it blank and a
     counting unit in the plural ('die/month' -> 'dies/month')."""
@@ -127,14 +100,13 @@ def _curve_level(curve: Curve, group: str, draws: dict[str, FloatArray], months:
     return level
 
 
-def _input_feature(loaded: LoadedScenario, path: Path, inp: Input) -> Feature:
+def _input_feature(loaded: LoadedScenario, path: Path, inp: Input, known: dict[str, str]) -> Feature:
     """One uncertain input as a feature: a scalar, a knot ('… at 2026-12') or a shift."""
-    label, suffix = _label(loaded, path), inp.name[len(inp.group) :]
+    label = input_label(known, inp.name, inp.group)
     values = tuple(sorted(set(inp.dist.values))) if inp.dist.family == "discrete" else ()
-    if suffix == "@shift":
-        return Feature(inp.name, f"{label} shift", DURATION, "months", values)
-    knot = f" at {suffix[1:]}" if suffix else ""
-    return Feature(inp.name, label + knot, inp.kind, _unit(loaded, path, inp.kind), values)
+    if inp.name.endswith("@shift"):
+        return Feature(inp.name, label, DURATION, "months", values)
+    return Feature(inp.name, label, inp.kind, _unit(loaded, path, inp.kind), values)
 
 
 def feature_matrix(
@@ -147,16 +119,17 @@ def feature_matrix(
     horizon = loaded.scenario.horizon
     months = np.arange(horizon.start, horizon.end + 1, dtype=np.int64)
     found: dict[str, tuple[Feature, FloatArray]] = {}
+    known = labels(loaded.scenario)
     for inp in loaded.inputs:
         path, param = params[inp.group]
         knot = inp.name != inp.group and not inp.name.endswith("@shift")
         if knot and inputs == "curves" and isinstance(param.value, Curve):
             name = f"{inp.group}@average"
             if name not in found:
-                feature = Feature(name, f"{_label(loaded, path)} (average)", inp.kind, _unit(loaded, path, inp.kind))
+                feature = Feature(name, f"{known[inp.group]} (average)", inp.kind, _unit(loaded, path, inp.kind))
                 found[name] = feature, _curve_level(param.value, inp.group, draws, months)
         else:
-            found[inp.name] = _input_feature(loaded, path, inp), draws[inp.name]
+            found[inp.name] = _input_feature(loaded, path, inp, known), draws[inp.name]
     n = len(next(iter(draws.values()))) if draws else 0
     columns = [column for _, column in found.values()]
     return [f for f, _ in found.values()], np.column_stack(columns) if columns else np.zeros((n, 0))

@@ -56,12 +56,12 @@ class Growth:
         what = f"the P50 of {self.target.describe()}"
         if self.factor is not None:
             return (
-                f"{self.input.name} must grow {self.factor:.3g}× for {what} to rise by {number(self.rise)} "
+                f"{self.input.label} must grow {self.factor:.3g}× for {what} to rise by {number(self.rise)} "
                 f"(from {number(self.base_p50)} to {number(self.p50)})"
             )
         instead = f"; {self.binding} binds instead" if self.binding else ""
         return (
-            f"{self.input.name} cannot lift {what} by {number(self.rise)} within {self.max_factor:g}× "
+            f"{self.input.label} cannot lift {what} by {number(self.rise)} within {self.max_factor:g}× "
             f"(it reaches {number(self.p50)} from {number(self.base_p50)}){instead}"
         )
 

@@ -43,6 +43,7 @@ from stackbound.engine.run import Adjust, Progress, run
 from stackbound.engine.sampling import BLOCK_SIZE
 from stackbound.engine.supply import Supply, build_supply
 from stackbound.errors import SimulationError
+from stackbound.scenario.labels import SEPARATOR, named
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.schema import FabLine, Stockpile
 
@@ -79,6 +80,9 @@ class SupplyInput:
     bound: float | None = None
     """At most this many extra units per extra unit of a component: 1 / its smallest bill
     among the variants that use it (None for other inputs)."""
+    label: str = ""
+    """The input in words (:mod:`stackbound.scenario.labels`): ``SMIC N+2 · Ascend 950
+    compute die · die yield``; ``name`` is its key, by the scenario's names."""
 
     def nudge(self, amount: float, year: int | None = None) -> Adjust:
         """An ``adjust`` adding ``amount`` (stacks a month, wafer starts a month, yield…) in
@@ -151,14 +155,10 @@ def _component_inputs(plan: Plan) -> list[SupplyInput]:
             continue
         free = [p for p in order if not _rationed(sources[plan.pools[p].source])]
         feed = (free or order)[0]
-        found.append(
-            SupplyInput(
-                "component",
-                f"{plan.components[c]} supply",
-                _PER[plan.component_kinds[c]],
-                (feed, *(p for p in order if p != feed)),
-            )
-        )
+        key = plan.components[c]
+        pools = (feed, *(p for p in order if p != feed))
+        label = f"{named(plan.loaded.scenario, 'components', key)} supply"
+        found.append(SupplyInput("component", f"{key} supply", _PER[plan.component_kinds[c]], pools, label=label))
     return found
 
 
@@ -167,30 +167,42 @@ def _rationed(source: object) -> bool:
 
 
 def _fab_inputs(plan: Plan) -> list[SupplyInput]:
-    sources = plan.loaded.scenario.sources
+    scenario = plan.loaded.scenario
     lines: dict[str, list[int]] = {}
     found = []
     for p, pool in enumerate(plan.pools):
-        source = sources[pool.source]
+        source = scenario.sources[pool.source]
         if not isinstance(source, FabLine) or pool.die_index is None:
             continue
-        if source.dies[pool.die_index].wafer_starts is None:
+        die = source.dies[pool.die_index]
+        where = named(scenario, "sources", pool.source) + SEPARATOR + named(scenario, "components", die.component)
+        if die.wafer_starts is None:
             lines.setdefault(pool.source, []).append(p)
         else:
-            found.append(SupplyInput("wafer_starts", f"{pool.name} wafer starts", "wafer start", (p,)))
-        found.append(SupplyInput("die_yield", f"{pool.name} die yield", "yield point", (p,)))
-    return [
-        SupplyInput("wafer_starts", f"{line} wafer starts", "wafer start", tuple(pools))
-        for line, pools in lines.items()
-    ] + found
+            label = f"{where}{SEPARATOR}wafer starts"
+            found.append(SupplyInput("wafer_starts", f"{pool.name} wafer starts", "wafer start", (p,), label=label))
+        label = f"{where}{SEPARATOR}die yield"
+        found.append(SupplyInput("die_yield", f"{pool.name} die yield", "yield point", (p,), label=label))
+    return [_line_starts(plan, line, pools) for line, pools in lines.items()] + found
+
+
+def _line_starts(plan: Plan, line: str, pools: list[int]) -> SupplyInput:
+    """The wafer starts of a fab line whose dies share them."""
+    label = f"{named(plan.loaded.scenario, 'sources', line)}{SEPARATOR}wafer starts"
+    return SupplyInput("wafer_starts", f"{line} wafer starts", "wafer start", tuple(pools), label=label)
 
 
 def supply_inputs(plan: Plan) -> list[SupplyInput]:
     """Every supply input of a plan, before levels and steps are known."""
     packaging = [
-        SupplyInput("packaging", f"{line} packaging capacity", "package", (i,)) for i, line in enumerate(plan.packaging)
+        SupplyInput("packaging", f"{line} packaging capacity", "package", (i,), label=_packaging_label(plan, line))
+        for i, line in enumerate(plan.packaging)
     ]
     return [*_component_inputs(plan), *_fab_inputs(plan), *packaging]
+
+
+def _packaging_label(plan: Plan, line: str) -> str:
+    return f"{named(plan.loaded.scenario, 'packaging', line)}{SEPARATOR}packaging capacity"
 
 
 def _pool_level(supply: Supply, pool: int) -> float:
@@ -240,7 +252,7 @@ def levelled_inputs(loaded: LoadedScenario, seed: int, samples: int) -> list[Sup
         fallback = POINT if item.kind == "die_yield" else 1.0
         step = STEP * level if 0.0 < level < math.inf else fallback
         bound = _bound(plan, item, pilot)
-        found.append(SupplyInput(item.kind, item.name, item.per, item.indices, level, step, bound))
+        found.append(SupplyInput(item.kind, item.name, item.per, item.indices, level, step, bound, item.label))
     return found
 
 
@@ -301,6 +313,7 @@ class MarginalValues:
         (one row per input, year and yearly figures empty, when there are no years)."""
         columns = [
             "input",
+            "label",
             "kind",
             "per",
             "year",
@@ -316,7 +329,7 @@ class MarginalValues:
         years: tuple[int | None, ...] = self.years or (None,)
         rows = [
             [
-                *(v.input.name, v.input.kind, v.input.per, year, *_yearly(v, y)),
+                *(v.input.name, v.input.label, v.input.kind, v.input.per, year, *_yearly(v, y)),
                 *(v.horizon_units, v.horizon_compute, v.input.bound, v.elasticity, v.input.level, v.input.step),
             ]
             for v in self.values
@@ -337,6 +350,7 @@ class MarginalValues:
             "values": [
                 {
                     "input": v.input.name,
+                    "label": v.input.label,
                     "kind": v.input.kind,
                     "per": v.input.per,
                     "level": v.input.level,

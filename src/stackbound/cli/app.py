@@ -29,62 +29,29 @@ __all__ = ["COMMANDS", "DEFAULT_SCENARIO", "LazyGroup", "app", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "bottlenecks": (
         "stackbound.cli.bottlenecks:command",
-        "Which constraint binds each product of SCENARIO (default: the embedded default), from when, the output "
-        "each limit costs (one more run per limit, with it lifted), stranded dies and HBM stacks, and the runway "
-        "left in each stockpile.",
+        "Which constraint binds each product, from when, and its cost.",
     ),
-    "check": (
-        "stackbound.cli.check:command",
-        "Validate scenario FILES (or built-in names) without running them.",
-    ),
-    "compare": (
-        "stackbound.cli.compare:command",
-        "Compare SCENARIOS (files or built-in names) against the first: every headline output by year, as P50 "
-        "(P5–P95) of the per-sample difference.",
-    ),
-    "discover": (
-        "stackbound.cli.discover:command",
-        "Which combinations of inputs of SCENARIO (default: the embedded default) lead to an outcome, such as 2027 "
-        "units below 300k: PRIM boxes with their coverage and density.",
-    ),
-    "marginal": (
-        "stackbound.cli.marginal:command",
-        "Marginal values in SCENARIO (default: the embedded default): extra units and H100e per extra HBM stack, "
-        "die, wafer start, yield point or package of each input, over the whole horizon and by the year the extra "
-        "input arrived.",
-    ),
+    "check": ("stackbound.cli.check:command", "Validate scenario files without running them."),
+    "compare": ("stackbound.cli.compare:command", "Compare scenarios with the first, paired sample by sample."),
+    "discover": ("stackbound.cli.discover:command", "Which combinations of inputs lead to an outcome (PRIM boxes)."),
+    "marginal": ("stackbound.cli.marginal:command", "Extra units and H100e per extra unit of each supply input."),
     "register": (
         "stackbound.cli.scenario:register_command",
-        "Print the assumptions register of SCENARIO: every input, its value or distribution, unit, source, date "
-        "and grade, as Markdown.",
+        "Print the assumptions register of a scenario, as Markdown.",
     ),
-    "report": (
-        "stackbound.cli.report:command",
-        "Write the report of SCENARIOS (default: the embedded default and every built-in overlay of it; the first "
-        "is the base): report.html, report.md, charts/, stackbound.xlsx, data/.",
-    ),
-    "run": (
-        "stackbound.cli.simulate:run_command",
-        "Simulate SCENARIOS (files or built-in names; default: the embedded default) and print annual units, "
-        "compute and the binding constraints.",
-    ),
+    "report": ("stackbound.cli.report:command", "Write the full report: HTML, Markdown, charts, Excel, data."),
+    "run": ("stackbound.cli.simulate:run_command", "Simulate scenarios: annual units, compute, binding constraints."),
     "scenarios": ("stackbound.cli.scenario:scenarios_command", "List the built-in scenarios."),
     "sensitivity": (
         "stackbound.cli.sensitivity:command",
-        "Rank the uncertain inputs of SCENARIO by how much they move one annual output (--output METRIC of --group "
-        "in --year).",
+        "Rank the uncertain inputs by how much they move one output.",
     ),
-    "show": (
-        "stackbound.cli.scenario:show_command",
-        "Print the resolved SCENARIO: every value with its unit and source.",
-    ),
-    "validate": (
-        "stackbound.cli.simulate:validate_command",
-        "Check SCENARIO against published estimates: each case with the model's P5–P50–P95.",
-    ),
+    "show": ("stackbound.cli.scenario:show_command", "Print a resolved scenario: every value, its unit and source."),
+    "validate": ("stackbound.cli.simulate:validate_command", "Check a scenario against published estimates."),
 }
 """Every subcommand: its name, where it is defined (``module:attribute``) and its short
-help (the first sentence of its help, as click shortens it; a test keeps them equal)."""
+help (the command's own ``short_help``, one whole sentence that fits the listing; a test
+keeps them equal)."""
 
 
 class LazyGroup(click.Group):
@@ -108,10 +75,8 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """The commands with their short help, shortened as click shortens a command's own."""
-        limit = formatter.width - 6 - max(map(len, self.lazy))
-        shown = sorted(self.lazy.items())
-        rows = [(name, click.Command(name, help=summary).get_short_help_str(limit)) for name, (_, summary) in shown]
+        """The commands with their short help, whole (wrapped, never cut)."""
+        rows = [(name, summary) for name, (_, summary) in sorted(self.lazy.items())]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -119,7 +84,10 @@ class LazyGroup(click.Group):
 @click.group(
     cls=LazyGroup,
     lazy=COMMANDS,
-    help="How many AI accelerators can be built, month by month, and which input binds.",
+    help="How many AI accelerators can be built, month by month, and which input binds.\n\n"
+    "Every command that simulates defaults to the built-in scenario china and to seed 0 (the same command "
+    "gives the same numbers; --seed draws another sample).",
+    epilog="Run 'stackbound COMMAND --help' for a command's options.",
 )
 @click.version_option(package_name="stackbound")
 def app() -> None:

@@ -21,7 +21,7 @@ from stackbound.scenario.loader import LoadedScenario
 __all__ = ["command", "render_bottlenecks"]
 
 
-@click.command("bottlenecks")
+@click.command("bottlenecks", short_help="Which constraint binds each product, from when, and its cost.")
 @click.argument("scenario", required=False)
 @run_options
 @click.option(

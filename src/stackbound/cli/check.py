@@ -28,7 +28,7 @@ Stamp = tuple[int, int] | None
 """A file's modification time and size (None: absent)."""
 
 
-@click.command("check")
+@click.command("check", short_help="Validate scenario files without running them.")
 @click.argument("files", nargs=-1, required=True)
 @click.option("--strict", is_flag=True, help="Exit 2 when a value has no source or assumption.")
 @click.option("--watch", is_flag=True, help="Check FILES again every time one is saved, until Ctrl-C.")
@@ -105,18 +105,21 @@ def _watch(refs: list[str], strict: bool, samples: int | None, allow_outside: bo
     while True:
         now = {path: _stamp(path) for path in paths}
         if now != seen:  # stamps taken before checking: a save during the check is checked next
-            paths = _watched(refs, _round(refs, strict, samples, allow_outside))
-            seen = {path: now[path] if path in now else _stamp(path) for path in paths}
+            found = _round(refs, strict, samples, allow_outside)
+            paths = sorted(found)
+            seen = {path: now.get(path, found[path]) for path in paths}
         time.sleep(POLL_SECONDS)
 
 
-def _round(refs: list[str], strict: bool, samples: int | None, allow_outside: bool) -> list[LoadedScenario]:
+def _round(refs: list[str], strict: bool, samples: int | None, allow_outside: bool) -> dict[Path, Stamp]:
     """One check of ``refs`` (and a run, if asked), each ``ok`` line timestamped; returns
-    the scenarios if they loaded."""
+    the files to watch with their stamps, taken as soon as they were read, so that a file
+    first found through ``extends`` and saved after this check's output is checked again."""
     stamp = time.strftime("[%H:%M:%S] ")
-    loaded: list[LoadedScenario] = []
+    found = {path: _stamp(path) for path in _watched(refs, [])}
     try:
         loaded = load(refs, allow_outside)
+        found = {path: _stamp(path) for path in _watched(refs, loaded)}
         failures = _check(loaded, strict, stamp)
         _print_lines(failures)
         if samples is not None and not failures:
@@ -127,7 +130,7 @@ def _round(refs: list[str], strict: bool, samples: int | None, allow_outside: bo
         out.print(f"{stamp}not ok  {' '.join(refs)}", markup=False, highlight=False, emoji=False, soft_wrap=True)
     sys.stdout.flush()
     sys.stderr.flush()
-    return loaded
+    return found
 
 
 def _headline(scenario: LoadedScenario, samples: int) -> str:

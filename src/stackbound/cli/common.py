@@ -26,15 +26,21 @@ __all__ = [
     "ALLOW_OUTSIDE",
     "DEBUG",
     "DEFAULT_SCENARIO",
+    "DEFAULT_SEED",
     "FORMAT",
+    "SEED",
     "LazyProgress",
+    "RenamedOptions",
     "err",
     "load",
     "out",
+    "output_options",
     "run_options",
 ]
 
 DEFAULT_SCENARIO = "china"
+DEFAULT_SEED = 0
+"""Every command's seed unless ``--seed`` is given: the same command prints the same numbers."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 # No emoji codes (":fire:", "line100" -> 💯) and no highlighting: what is printed is the text.
@@ -45,6 +51,14 @@ if not out.is_terminal:  # piped into a file or a memo: wide enough for a five-y
 DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+SEED = click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=DEFAULT_SEED,
+    show_default=True,
+    help="Random seed (recorded in the output). Every command defaults to 0, so the same command gives the "
+    "same numbers; another seed draws another sample.",
 )
 ALLOW_OUTSIDE = click.option(
     "--allow-outside",
@@ -111,17 +125,63 @@ class LazyProgress:
             self.bar.stop()
 
 
+class RenamedOptions(click.Command):
+    """A command that still accepts the old names of renamed options (``renamed``: old
+    name → new name), without listing them in its help."""
+
+    def __init__(self, *args: Any, renamed: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.renamed = renamed
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, [self._new_name(arg) for arg in args])
+
+    def _new_name(self, arg: str) -> str:
+        name, equals, value = arg.partition("=")
+        return self.renamed[name] + equals + value if name in self.renamed else arg
+
+
+def output_options(purpose: str, *, default_metric: str | None = None, year: str = "") -> Callable[[F], F]:
+    """``--output METRIC``, ``--group GROUP`` and ``--year YEAR``: the one annual output an
+    analysis reads, named alike in every command. ``purpose`` ends the metric's help ("to
+    explain"); with ``default_metric`` the output and year are optional (the year defaults
+    to the horizon's last), else both are required; ``year`` adds to the year's help."""
+    required = default_metric is None
+    # A default, even None, would satisfy ``required`` (click 8.3): give one only when optional.
+    metric_default: dict[str, Any] = {} if required else {"default": default_metric, "show_default": True}
+
+    def decorate(function: F) -> F:
+        function = click.option(
+            "--year",
+            type=int,
+            required=required,
+            metavar="YEAR",
+            help="Year of the output" + ("" if required else " (default: the horizon's last)") + f"{year}.",
+        )(function)
+        function = click.option(
+            "--group",
+            default="total",
+            show_default=True,
+            metavar="GROUP",
+            help="Product, vendor, origin or component the output is read for, or total.",
+        )(function)
+        return click.option(
+            "--output",
+            "metric",
+            required=required,
+            metavar="METRIC",
+            **metric_default,
+            help=f"Annual output {purpose}, e.g. units, compute_added_h100e or hbm_stacks_consumed.",
+        )(function)
+
+    return decorate
+
+
 def run_options(function: F) -> F:
-    """``--samples`` and ``--seed`` as every analysis command takes them."""
+    """``--samples`` and ``--seed`` as every command that runs a scenario takes them."""
     from stackbound.engine.run import DEFAULT_SAMPLES  # imported here: ``check`` does not load the engine
 
-    function = click.option(
-        "--seed",
-        type=click.IntRange(min=0),
-        default=0,
-        show_default=True,
-        help="Random seed; the same seed gives the same numbers.",
-    )(function)
+    function = SEED(function)
     return click.option(
         "--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True, help="Monte Carlo samples."
     )(function)

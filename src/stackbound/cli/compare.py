@@ -32,7 +32,7 @@ LABELS = {
 }
 
 
-@click.command("compare")
+@click.command("compare", short_help="Compare scenarios with the first, paired sample by sample.")
 @click.argument("scenarios", nargs=-1, required=True)
 @run_options
 @click.option(

@@ -12,7 +12,17 @@ from rich.table import Table
 
 from stackbound.analysis.discover import VERDICT_RULE, Discovery, Outcome, discover, format_p_value
 from stackbound.analysis.features import Inputs
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out, run_options
+from stackbound.cli.common import (
+    ALLOW_OUTSIDE,
+    DEBUG,
+    DEFAULT_SCENARIO,
+    FORMAT,
+    LazyProgress,
+    load,
+    out,
+    output_options,
+    run_options,
+)
 from stackbound.scenario.units import SIGNED, parse_quantity
 
 __all__ = ["command", "number", "render_discovery"]
@@ -28,13 +38,9 @@ def number(ctx: click.Context, param: click.Parameter, value: str | None) -> flo
         raise click.BadParameter(f"{value!r} is not a number (such as 300k or 1.5M)") from None
 
 
-@click.command("discover")
+@click.command("discover", short_help="Which combinations of inputs lead to an outcome (PRIM boxes).")
 @click.argument("scenario", required=False)
-@click.option("--output", "metric", required=True, help="Annual output, e.g. units or compute_added_h100e.")
-@click.option(
-    "--group", default="total", show_default=True, help="Product, vendor, origin or component the output is read for."
-)
-@click.option("--year", type=int, required=True, help="Year of the output.")
+@output_options("whose outcome is explained")
 @click.option("--below", callback=number, metavar="NUMBER", help="The outcome: the output falls below this (300k).")
 @click.option("--above", callback=number, metavar="NUMBER", help="The outcome: the output rises above this.")
 @click.option(

@@ -14,7 +14,18 @@ from rich.table import Table
 
 from stackbound.analysis.growth import Growth, top_growth
 from stackbound.analysis.marginal import STEP, MarginalValues, Target, marginal_values
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out
+from stackbound.cli.common import (
+    ALLOW_OUTSIDE,
+    DEBUG,
+    DEFAULT_SCENARIO,
+    FORMAT,
+    SEED,
+    LazyProgress,
+    RenamedOptions,
+    load,
+    out,
+    output_options,
+)
 from stackbound.formatting import number
 from stackbound.scenario.units import SIGNED, parse_quantity
 
@@ -38,7 +49,12 @@ def _rise(ctx: click.Context, param: click.Parameter, value: str | None) -> tupl
         raise click.BadParameter(f"{value!r} is not a number or a percentage (such as 50k or 10%)") from None
 
 
-@click.command("marginal")
+@click.command(
+    "marginal",
+    cls=RenamedOptions,
+    renamed={"--target-output": "--output", "--target-group": "--group", "--target-year": "--year"},
+    short_help="Extra units and H100e per extra unit of each supply input.",
+)
 @click.argument("scenario", required=False)
 @click.option(
     "--samples",
@@ -46,8 +62,9 @@ def _rise(ctx: click.Context, param: click.Parameter, value: str | None) -> tupl
     default=DEFAULT_MARGINAL_SAMPLES,
     show_default=True,
     help=(
-        "Monte Carlo samples of each run; 1,000 rather than run's 10,000 because there is one run "
-        "per input and year (paired on common random numbers, so differences converge fast)."
+        "Monte Carlo samples of each run: 1,000 rather than run's 10,000 (the default of every other "
+        "command that simulates), because marginal makes one run per input and year, and paired differences "
+        "on common random numbers converge much faster than the outputs themselves."
     ),
 )
 @click.option(
@@ -55,27 +72,13 @@ def _rise(ctx: click.Context, param: click.Parameter, value: str | None) -> tupl
     is_flag=True,
     help="Only the whole-horizon figures: one run per input, not one per input and year (faster).",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Random seed; every run uses it (common random numbers).",
-)
-@click.option(
-    "--target-output",
-    "metric",
-    default="units",
-    show_default=True,
-    help="Output that ranks inputs (elasticity) and that --rise lifts.",
-)
-@click.option("--target-group", "group", default="total", show_default=True, help="Group of the target output.")
-@click.option("--target-year", "year", type=int, default=None, help="Year of the target output (default: the last).")
+@SEED
+@output_options("that ranks inputs (elasticity) and that --rise lifts", default_metric="units")
 @click.option(
     "--rise",
     callback=_rise,
     metavar="Z",
-    help="Also find how much each top input must grow for the target's P50 to rise by Z (50k, or 10%).",
+    help="Also find how much each top input must grow for the output's P50 to rise by Z (50k, or 10%).",
 )
 @click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Inputs searched for --rise.")
 @click.option(
@@ -155,7 +158,7 @@ def _table(values: MarginalValues, title: str, per_year: str) -> Table:
         lead = [_cell(v.horizon_units), _cell(v.input.bound)] if units else [_cell(v.horizon_compute)]
         cells = [_cell(x) for x in (v.units if units else v.compute)]
         extra = [f"{v.elasticity:.3g}"] if units else []
-        table.add_row(escape(v.input.name), escape(v.input.per), *lead, *cells, *extra)
+        table.add_row(escape(v.input.label or v.input.name), escape(v.input.per), *lead, *cells, *extra)
     return table
 
 

@@ -133,7 +133,7 @@ def render_scenario(console: Console, loaded: LoadedScenario) -> None:
         f"   uncertain inputs {len(loaded.inputs)}   digest {loaded.digest[:12]}"
     )
     table = Table(show_lines=False)
-    for column in ("field", "value", "unit", "source / assumption", "grade", "date"):
+    for column in ("input (field)", "value", "unit", "source / assumption", "grade", "date"):
         table.add_column(column, overflow="fold")
     for row in inputs_table(loaded).to_dict("records"):
         if row["source"]:
@@ -143,7 +143,8 @@ def render_scenario(console: Console, loaded: LoadedScenario) -> None:
         else:
             origin = "[red]no provenance[/red]"
         table.add_row(
-            *(escape(str(row[k])) for k in ("field", "value", "unit")),
+            f"{escape(str(row['label']))}\n[dim]{escape(str(row['field']))}[/dim]",
+            *(escape(str(row[k])) for k in ("value", "unit")),
             origin,
             *(escape(str(row[k])) for k in ("grade", "date")),
         )

@@ -16,7 +16,7 @@ from stackbound.scenario.overlay import overlays_of
 __all__ = ["command"]
 
 
-@click.command("report")
+@click.command("report", short_help="Write the full report: HTML, Markdown, charts, Excel, data.")
 @click.argument("scenarios", nargs=-1)
 @click.option(
     "--out",

@@ -17,7 +17,7 @@ from stackbound.scenario.overlay import builtin_names
 __all__ = ["register_command", "scenarios_command", "show_command"]
 
 
-@click.command("show")
+@click.command("show", short_help="Print a resolved scenario: every value, its unit and source.")
 @click.argument("scenario")
 @ALLOW_OUTSIDE
 @DEBUG
@@ -26,7 +26,7 @@ def show_command(scenario: str, allow_outside: bool, debug: bool) -> None:
     render_scenario(out, load([scenario], allow_outside)[0])
 
 
-@click.command("register")
+@click.command("register", short_help="Print the assumptions register of a scenario, as Markdown.")
 @click.argument("scenario")
 @click.option(
     "--out",
@@ -48,7 +48,7 @@ def register_command(scenario: str, out_file: Path | None, allow_outside: bool, 
         err.print(f"wrote {out_file}", markup=False, highlight=False)
 
 
-@click.command("scenarios")
+@click.command("scenarios", short_help="List the built-in scenarios.")
 def scenarios_command() -> None:
     """List the built-in scenarios."""
     for name in builtin_names():

@@ -16,7 +16,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from stackbound.analysis.sensitivity import BY, DEFAULT_BY, DEFAULT_SAMPLES, METHODS, By, Output
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, err, load, out
+from stackbound.cli.common import (
+    ALLOW_OUTSIDE,
+    DEBUG,
+    DEFAULT_SCENARIO,
+    FORMAT,
+    SEED,
+    LazyProgress,
+    RenamedOptions,
+    err,
+    load,
+    out,
+    output_options,
+)
 from stackbound.formatting import number
 
 __all__ = ["command"]
@@ -25,23 +37,14 @@ BAR_WIDTH = 20
 """Characters on each side of a tornado's base line."""
 
 
-@click.command("sensitivity")
+@click.command(
+    "sensitivity",
+    cls=RenamedOptions,
+    renamed={"--by": "--factors"},
+    short_help="Rank the uncertain inputs by how much they move one output.",
+)
 @click.argument("scenario", required=False)
-@click.option(
-    "--output",
-    "metric",
-    required=True,
-    metavar="METRIC",
-    help="Annual metric to explain, e.g. units, compute_added_h100e, hbm_stacks_consumed.",
-)
-@click.option(
-    "--group",
-    default="total",
-    show_default=True,
-    metavar="GROUP",
-    help="Product, component, vendor or origin the metric is read for, or total.",
-)
-@click.option("--year", type=int, required=True, metavar="YEAR", help="Year of the annual output.")
+@output_options("to explain")
 @click.option(
     "--method",
     type=click.Choice(list(METHODS)),
@@ -51,11 +54,12 @@ BAR_WIDTH = 20
     "delta: moment-independent indices on a correlated sample.",
 )
 @click.option(
-    "--by",
+    "--factors",
+    "by",
     type=click.Choice(BY),
     default=None,
-    help="Factors: group = a curve's knots and each correlated set move together; curve = a curve's "
-    "knots only; input = every input alone. [default: group; curve for delta]",
+    help="What counts as one factor: group = a curve's knots and each correlated set move together; "
+    "curve = a curve's knots only; input = every input alone (formerly --by). [default: group; curve for delta]",
 )
 @click.option(
     "--samples",
@@ -64,13 +68,7 @@ BAR_WIDTH = 20
     help=f"sobol: base size N, a power of two (N·(factors+2) runs; default {DEFAULT_SAMPLES['sobol']}); "
     f"delta: Monte Carlo samples (default {DEFAULT_SAMPLES['delta']}).",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Random seed; the same seed gives the same indices.",
-)
+@SEED
 @FORMAT
 @ALLOW_OUTSIDE
 @DEBUG
@@ -127,8 +125,9 @@ def render(console: Console, document: dict[str, Any]) -> None:
         console.print(f"[bold yellow]! {escape(note)}[/bold yellow]", highlight=False)
     console.print(_table(document))
     if document.get("no_effect"):
+        still = document.get("no_effect_labels", document["no_effect"])
         console.print(
-            f"[dim]no one-at-a-time effect: {escape(', '.join(document['no_effect']))}\n"
+            f"[dim]no one-at-a-time effect: {escape('; '.join(still))}\n"
             f"(moving one of these alone from P10 to P90 leaves the output unchanged; it may still act through "
             f"interactions with other inputs: --method sobol gives its total index)[/dim]",
             highlight=False,
@@ -142,11 +141,14 @@ def render(console: Console, document: dict[str, Any]) -> None:
 
 def _table(document: dict[str, Any]) -> Table:
     rows: list[dict[str, Any]] = document["rows"]
-    columns = [c for c in (rows[0] if rows else {"factor": ""}) if not c.endswith("_conf")]
+    # The input in words leads; its path (and the grouped paths) stay in --format json.
+    shown = [c for c in (rows[0] if rows else {"factor": ""}) if not c.endswith("_conf")]
+    columns = ["label", *(c for c in shown if c not in ("label", "factor"))] if "label" in shown else shown
     title = f"base (every input at its median): {number(document['base'])}" if "base" in document else None
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(_HEADINGS.get(column, column), justify="left" if column == "factor" else "right")
+        left = column in ("factor", "label")
+        table.add_column(_HEADINGS.get(column, column), justify="left" if left else "right")
     if "base" in document:
         table.add_column("[red]P10[/red] │ [green]P90[/green]", justify="center")
     reach = (

@@ -10,10 +10,20 @@ import click
 import numpy as np
 
 from stackbound.analysis.validate import validate, validation_table
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, err, load, out
+from stackbound.cli.common import (
+    ALLOW_OUTSIDE,
+    DEBUG,
+    DEFAULT_SCENARIO,
+    FORMAT,
+    LazyProgress,
+    err,
+    load,
+    out,
+    run_options,
+)
 from stackbound.cli.render import render_comparison, render_run, render_validation
 from stackbound.engine.results import RunResult
-from stackbound.engine.run import DEFAULT_CHUNK_SIZE, DEFAULT_SAMPLES, new_seed, run
+from stackbound.engine.run import DEFAULT_CHUNK_SIZE, run
 from stackbound.errors import StackboundError
 from stackbound.report.atomic import check_output_target
 from stackbound.report.export import Extra, package_version, write_run
@@ -26,12 +36,9 @@ from stackbound.scenario.validation import builtin_validation, load_validation
 __all__ = ["run_command", "validate_command"]
 
 
-@click.command("run")
+@click.command("run", short_help="Simulate scenarios: annual units, compute, binding constraints.")
 @click.argument("scenarios", nargs=-1)
-@click.option(
-    "--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True, help="Monte Carlo samples."
-)
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: a fresh one, printed).")
+@run_options
 @click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
@@ -58,22 +65,26 @@ __all__ = ["run_command", "validate_command"]
 @click.option("--exact", is_flag=True, help="Solve each month as a lexicographic LP (reference mode, few samples).")
 @click.option(
     "--plot",
-    is_flag=True,
-    help="Write the units fan chart as a PNG (units.png in --out, else ./stackbound-units.png); opens nothing.",
+    "plot",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE.png",
+    help="Also write the units fan chart as a PNG to this file (with --out: a file name inside the --out "
+    "directory, written with it); opens nothing.",
 )
 @ALLOW_OUTSIDE
 @DEBUG
 def run_command(
     scenarios: tuple[str, ...],
     samples: int,
-    seed: int | None,
+    seed: int,
     chunk_size: int,
     out_dir: Path | None,
     output_format: str,
     all_scenarios: bool,
     keep_paths: bool,
     exact: bool,
-    plot: bool,
+    plot: Path | None,
     allow_outside: bool,
     debug: bool,
 ) -> None:
@@ -81,6 +92,7 @@ def run_command(
     annual units, compute and the binding constraints."""
     if keep_paths and out_dir is None:
         raise click.UsageError("--keep-paths needs --out")
+    plot_name = _plot_name(plot, out_dir) if plot is not None else None
     refs = list(scenarios) or [DEFAULT_SCENARIO]
     if all_scenarios:
         if len(refs) != 1:
@@ -89,16 +101,28 @@ def run_command(
     loaded = load(refs, allow_outside)
     if out_dir is not None:
         check_output_target(out_dir)  # refuse a foreign folder before simulating, not after
-    seed = seed if seed is not None else new_seed()
     results = [_run_one(scenario, samples, seed, chunk_size, exact, keep_paths) for scenario in loaded]
     _print_results(results, output_format, all_scenarios)
     if out_dir is not None:
-        extras: list[Extra] = [("units.png", _fan_chart(results))] if plot else []
+        extras: list[Extra] = [(plot_name, _fan_chart(results))] if plot_name is not None else []
         written = write_run(out_dir, results, {"chunk_size": chunk_size}, extras)
         err.print(f"wrote {written}", markup=False, highlight=False)
-    elif plot:
-        plot_file = _fan_chart(results)(Path("stackbound-units.png"))
+    elif plot is not None:
+        plot_file = _fan_chart(results)(plot)
         err.print(f"wrote {plot_file}", markup=False, highlight=False)
+
+
+def _plot_name(plot: Path, out_dir: Path | None) -> str:
+    """Checks ``--plot FILE.png`` before anything runs; with ``--out DIR`` it is a file
+    name inside DIR (given bare, or as DIR/NAME), returned as that name."""
+    if plot.suffix.lower() != ".png":
+        raise click.BadParameter(f"{str(plot)!r} does not end in .png", param_hint="'--plot'")
+    if out_dir is None or plot.parent == Path() or plot.parent == out_dir:
+        return plot.name
+    raise click.BadParameter(
+        f"with --out, give a file name inside {str(out_dir)!r} (such as units.png), not {str(plot)!r}",
+        param_hint="'--plot'",
+    )
 
 
 def _run_one(
@@ -144,7 +168,7 @@ def _fan_chart(results: list[tuple[LoadedScenario, RunResult]]) -> Callable[[Pat
     return lambda path: write_fan_chart(path, [r for _, r in results], package_version())
 
 
-@click.command("validate")
+@click.command("validate", short_help="Check a scenario against published estimates.")
 @click.argument("scenario", required=False)
 @click.option(
     "--cases",
@@ -152,8 +176,7 @@ def _fan_chart(results: list[tuple[LoadedScenario, RunResult]]) -> Callable[[Pat
     default=None,
     help="Validation file (default: the one shipped for the scenario).",
 )
-@click.option("--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True)
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@run_options
 @FORMAT
 @ALLOW_OUTSIDE
 @DEBUG

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import FuncFormatter
 
-from stackbound.report.figures import Figure
+from stackbound.report.figures import Figure, wrapped
 from stackbound.report.i18n import number
 
 __all__ = ["draw", "save", "save_png"]
@@ -36,9 +36,9 @@ def _plain(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def _short(label: str, limit: int = 48) -> str:
-    """A factor name short enough for an axis label: its end, which names the input."""
-    return _plain(label if len(label) <= limit else "…" + label[-(limit - 1) :])
+def _short(label: str) -> str:
+    """A factor's label short enough for an axis label: a few wrapped lines."""
+    return _plain("\n".join(wrapped(label)))
 
 
 def _ticks(axis: Axes, x: tuple[str, ...]) -> None:

@@ -62,13 +62,21 @@ def _validation(data: ReportData, lang: Lang) -> Table:
 
 
 def _register(data: ReportData, lang: Lang) -> Table:
-    headers = (text(lang, "field"), text(lang, "value"), text(lang, "unit"), text(lang, "source"), text(lang, "grade"))
+    headers = (
+        text(lang, "input"),
+        text(lang, "field"),
+        text(lang, "value"),
+        text(lang, "unit"),
+        text(lang, "source"),
+        text(lang, "grade"),
+    )
     rows = []
     for row in data.inputs.to_dict("records"):
         source: Cell = source_links(str(row["source"]))
         if not source and row["assumption"]:
             source = f"assumption: {row['assumption']}"
-        rows.append((str(row["field"]), str(row["value"]), str(row["unit"]), source, str(row["grade"])))
+        cells = (str(row["label"]), str(row["field"]), str(row["value"]), str(row["unit"]), source, str(row["grade"]))
+        rows.append(cells)
     return Table(headers, tuple(rows))
 
 

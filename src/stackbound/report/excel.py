@@ -15,7 +15,7 @@ import pandas as pd
 
 # openpyxl ships no type information (types-openpyxl is a separate, dev-only stub package)
 from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
@@ -50,11 +50,18 @@ def _format(column: str, series: pd.Series) -> str | None:
 
 
 def _append(sheet: Any, values: list[object]) -> None:
-    """Append a row of cleaned values; text that looks like a formula is kept as text."""
-    sheet.append([_value(v) for v in values])
-    for cell in sheet[sheet.max_row]:
-        if cell.data_type == "f":
-            cell.data_type = "s"
+    """Append a row of cleaned values; text that looks like a formula is kept as text (a
+    cell made here, typed as a string, in place of the value). Appending is linear: looking
+    the new row up again (``sheet[sheet.max_row]``) rescans every cell, row after row."""
+    sheet.append([_text_cell(sheet, v) for v in map(_value, values)])
+
+
+def _text_cell(sheet: Any, value: object) -> object:
+    if not (isinstance(value, str) and value.startswith("=")):
+        return value
+    cell = Cell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def _sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:

@@ -25,6 +25,7 @@ from stackbound.report.atomic import MANIFEST, atomic_directory, inside, write_m
 from stackbound.report.jsondoc import json_text
 from stackbound.report.summary import summary_document
 from stackbound.scenario.inputs import param_inputs, walk_params
+from stackbound.scenario.labels import labels
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
 from stackbound.scenario.yamlio import format_path
@@ -60,13 +61,15 @@ def folder_name(name: str, index: int, used: set[str]) -> str:
 
 
 def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
-    """Every value of the scenario with its unit and provenance (the assumptions register)."""
-    rows = []
+    """Every value of the scenario with its field path, its label in words, its value as
+    written, its unit and its provenance (the assumptions register)."""
+    rows, known = [], labels(loaded.scenario)
     for path, param in walk_params(loaded.scenario):
         prov = param.provenance.as_dict() if param.provenance else {}
         rows.append(
             {
                 "field": format_path(path),
+                "label": known[format_path(path)],
                 "value": param.describe(),
                 "unit": param.kind.unit or "1",
                 "uncertain": param.uncertain,

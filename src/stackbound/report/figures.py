@@ -8,6 +8,7 @@ bars, e.g. Sobol' indices).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -20,9 +21,13 @@ from stackbound.report.gather import ReportData
 from stackbound.report.i18n import Lang, text
 from stackbound.scenario.months import format_month
 
-__all__ = ["Figure", "Series", "figures", "units_fan"]
+__all__ = ["Figure", "Series", "figures", "units_fan", "wrapped"]
 
 Kind = Literal["fan", "stacked", "lines", "tornado", "bars"]
+LABEL_WIDTH = 30
+LABEL_LINES = 2
+"""A bar's label is wrapped to lines of this many characters, at most this many lines, so
+the plot keeps its width however long a label is; the whole label and its field paths hover."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,8 @@ class Series:
     y: tuple[float, ...]
     low: tuple[float, ...] | None = None
     high: tuple[float, ...] | None = None
+    detail: tuple[str, ...] | None = None
+    """Per x, what hovering shows beside the value: a factor's label in full and its field paths."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,32 @@ class Figure:
     footnote: str
     base: float | None = None
     """The tornado's base value."""
+
+
+def wrapped(label: str, width: int = LABEL_WIDTH, lines: int = LABEL_LINES) -> tuple[str, ...]:
+    """``label`` in at most ``lines`` lines of at most ``width`` characters, the last ending
+    in ``…`` when the label is longer."""
+    found = textwrap.wrap(label, width, break_on_hyphens=False) or [""]
+    if len(found) <= lines:
+        return tuple(found)
+    rest = " ".join(found[lines - 1 :])
+    return (*found[: lines - 1], rest[: width - 1].rstrip() + "…")
+
+
+def _unique(names: Sequence[str]) -> tuple[str, ...]:
+    """Category names, a repeated one numbered (charts merge equal categories)."""
+    seen: dict[str, int] = {}
+    found = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        found.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return tuple(found)
+
+
+def _detail(label: str, factor: str) -> str:
+    """A factor's hover text: its label and each field path on a line."""
+    paths = factor.replace(" + ", "\n+ ").replace(" - ", "\n- ")
+    return label if label == factor else f"{label}\n{paths}"
 
 
 def _floats(values: object) -> tuple[float, ...]:
@@ -205,19 +238,21 @@ def _sensitivity(data: ReportData, lang: Lang, top: int = 12) -> list[Figure]:
     note = _footnote(data, lang, data.base.scenario)
     if data.tornado is not None and data.tornado.bars:
         bars = data.tornado.bars[:top][::-1]
-        names = tuple(b.factor for b in bars)
+        names = _unique([b.label or b.factor for b in bars])
+        detail = tuple(_detail(b.label or b.factor, b.factor) for b in bars)
         series = (
-            Series(text(lang, "low"), names, tuple(b.low for b in bars)),
-            Series(text(lang, "high"), names, tuple(b.high for b in bars)),
+            Series(text(lang, "low"), names, tuple(b.low for b in bars), detail=detail),
+            Series(text(lang, "high"), names, tuple(b.high for b in bars), detail=detail),
         )
         title = text(lang, "tornado_title", output=_output_label(data))
         found.append(Figure("tornado", "tornado", title, text(lang, "units"), "", series, note, base=data.tornado.base))
     if data.sobol is not None and data.sobol.indices:
         indices = data.sobol.indices[:top][::-1]
-        names = tuple(i.factor for i in indices)
+        names = _unique([i.label or i.factor for i in indices])
+        detail = tuple(_detail(i.label or i.factor, i.factor) for i in indices)
         series = (
-            Series(text(lang, "first_order"), names, tuple(i.first for i in indices)),
-            Series(text(lang, "total_order"), names, tuple(i.total for i in indices)),
+            Series(text(lang, "first_order"), names, tuple(i.first for i in indices), detail=detail),
+            Series(text(lang, "total_order"), names, tuple(i.total for i in indices), detail=detail),
         )
         title = text(lang, "sobol_title", output=_output_label(data))
         found.append(Figure("sobol", "bars", title, text(lang, "sobol_index"), "", series, note))

@@ -14,7 +14,7 @@ from typing import Any
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
 
-from stackbound.report.figures import Figure, Series
+from stackbound.report.figures import Figure, Series, wrapped
 
 __all__ = ["fragment", "literal", "plotly_js", "shown"]
 
@@ -37,6 +37,17 @@ def literal(text: str) -> str:
 
 def _names(values: tuple[str, ...]) -> list[str]:
     return [literal(v) for v in values]
+
+
+def _wrapped(values: tuple[str, ...]) -> list[str]:
+    """Category labels wrapped to a few short lines, each line escaped."""
+    return ["<br>".join(literal(line) for line in wrapped(v)) for v in values]
+
+
+def _details(series: Series) -> list[list[str]]:
+    """Per bar: its value as shown and its hover detail (the full label and field paths)."""
+    details = series.detail or series.x
+    return [[shown(v), literal(d).replace("\n", "<br>")] for v, d in zip(series.y, details, strict=True)]
 
 
 def _labels(values: tuple[float, ...]) -> list[str]:
@@ -115,14 +126,14 @@ def _horizontal(figure: Figure) -> list[Any]:
         values = [v - base for v in s.y] if base is not None else list(s.y)
         traces.append(
             go.Bar(
-                y=_names(s.x),
+                y=_wrapped(s.x),
                 x=values,
                 base=base,
                 name=literal(s.name),
                 orientation="h",
                 marker_color=COLOURS[k % len(COLOURS)],
-                customdata=_labels(s.y),
-                hovertemplate="%{fullData.name}<br>%{y}: %{customdata}<extra></extra>",
+                customdata=_details(s),
+                hovertemplate="%{fullData.name}: %{customdata[0]}<br>%{customdata[1]}<extra></extra>",
             )
         )
     return traces
@@ -149,6 +160,7 @@ def fragment(figure: Figure) -> str:
         hovermode="closest",
         height=max(420, 160 + 28 * len(figure.series[0].x)) if horizontal else 460,
         margin={"b": 90},
+        yaxis={"automargin": True},
         annotations=[
             {
                 "text": literal(figure.footnote),

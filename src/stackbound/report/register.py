@@ -137,8 +137,8 @@ def register_markdown(loaded: LoadedScenario) -> str:
         lines += [
             f"## {section}",
             "",
-            "| field | value | unit | source | date | grade | note or assumption |",
-            "|---|---|---|---|---|---|---|",
+            "| input | field | value | unit | source | date | grade | note or assumption |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for row in rows.to_dict("records"):
             note = f"assumption: {row['assumption']}" if row["assumption"] else ""
@@ -149,6 +149,7 @@ def register_markdown(loaded: LoadedScenario) -> str:
                 "| "
                 + " | ".join(
                     [
+                        _cell(row["label"]),
                         f"`{_code(_cell(row['field']))}`",
                         _cell(row["value"]),
                         _cell(row["unit"]),

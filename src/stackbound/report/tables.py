@@ -55,7 +55,7 @@ def bottlenecks(data: ReportData) -> pd.DataFrame:
 
 
 def sensitivity(data: ReportData) -> pd.DataFrame:
-    columns = ["method", "factor", "low", "high", "swing", "first", "first_conf", "total", "total_conf"]
+    columns = ["method", "factor", "label", "low", "high", "swing", "first", "first_conf", "total", "total_conf"]
     frames = []
     if data.tornado is not None:
         frames.append(data.tornado.to_frame().assign(method="tornado"))

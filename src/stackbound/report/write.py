@@ -11,8 +11,9 @@ manifest.json        the run record and every file written (``files``)
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,13 +88,16 @@ def write_report(target: Path, data: ReportData, languages: Sequence[Lang] = ("e
 
 def write_fan_chart(path: Path, results: Sequence[RunResult], version: str) -> Path:
     """The main fan chart (units per year, every scenario) as one PNG, for ``run --plot``,
-    written through a temporary sibling and a rename."""
+    written through a temporary sibling and a rename (created as any file is, under the
+    user's umask: ``mkstemp`` would make it readable by its owner only)."""
+    temporary = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.png"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-        os.close(handle)
-        charts.save_png(units_fan(results, "en", version), Path(temporary))
+        charts.save_png(units_fan(results, "en", version), temporary)
         os.replace(temporary, path)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
     return path

@@ -9,6 +9,7 @@ A value in a scenario file is one of::
     {knots: {...}, step: true, shift: {uniform: [0, 6]}, unit: ..., knot_correlation: 0.8}
     {value: <any of the above>, source: URL, date: 2025-09-08, grade: A, note: ...}
     {value: <any of the above>, assumption: why there is no source}
+    {value: <any of the above>, source: URL, label: "SMIC N+2 · die area"}   a label for people
 
 :func:`parse_param` reads one into a :class:`Param` in the engine's units.
 """
@@ -22,14 +23,17 @@ from typing import Any
 
 import numpy as np
 
+from stackbound.scenario.display import written
 from stackbound.scenario.distributions import PARSERS, Distribution, Reader
 from stackbound.scenario.months import FIRST_MONTH, LAST_MONTH, format_month, is_month, parse_month
-from stackbound.scenario.text import check_text, excerpt
+from stackbound.scenario.text import check_label, check_text, excerpt
 from stackbound.scenario.units import MAX_MAGNITUDE, MAX_SHIFT, SHIFT, SIGNED, Kind, parse_quantity
 
 __all__ = ["MONTH", "Curve", "Param", "Provenance", "Scalar", "parse_param"]
 
 PROVENANCE_KEYS = frozenset({"source", "date", "grade", "note", "assumption"})
+LABEL = "label"
+"""The key beside ``value`` naming the value for people (not provenance)."""
 GRADES = frozenset({"A", "B", "C"})
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _MONTHISH = re.compile(r"^\s*\d{4}-\d{1,2}\s*$")
@@ -68,9 +72,10 @@ class Scalar:
     def uncertain(self) -> bool:
         return self.dist is not None and not self.dist.is_fixed
 
-    def describe(self, kind: Kind) -> str:
+    def describe(self, kind: Kind, raw: object = None) -> str:
+        """The number, or the distribution as ``raw`` (its scenario text) wrote it."""
         if self.dist is not None and not self.dist.is_fixed:
-            return self.dist.describe()
+            return written(raw, self.dist, kind is MONTH)
         if kind is MONTH:
             return format_month(int(self.value))
         return f"{self.value:.6g}"
@@ -100,18 +105,23 @@ class Param:
     kind: Kind
     provenance: Provenance | None = None
     raw: Any = field(default=None, compare=False)
+    label: str | None = None
+    """The ``label:`` given beside the value: its name for people, instead of one derived
+    from the scenario (:mod:`stackbound.scenario.labels`)."""
 
     @property
     def uncertain(self) -> bool:
         return self.value.uncertain
 
     def describe(self) -> str:
-        """The value for people: ``1.5``, ``lognormal(30000, 0.25)``, or a curve's knots
+        """The value for people: ``1.5``, a distribution as written (``30k to 60k (90%) →
+        lognormal(median 42.4k, σ 0.21)``, ``2025-05 to 2026-05``), or a curve's knots
         ``{2024-01: 10000, 2025-12: ...}`` (with ``step`` and ``shifted`` when they apply)."""
-        value = self.value
+        value, inner = self.value, _inner(self.raw)
         if isinstance(value, Scalar):
-            return value.describe(self.kind)
-        knots = ", ".join(f"{format_month(m)}: {k.describe(self.kind)}" for m, k in value.knots)
+            return value.describe(self.kind, inner)
+        written_knots = _written_knots(inner)
+        knots = ", ".join(f"{format_month(m)}: {k.describe(self.kind, written_knots.get(m))}" for m, k in value.knots)
         extras = (" step" if value.step else "") + (" shifted" if value.shift is not None else "")
         return "{" + knots + "}" + extras
 
@@ -119,6 +129,21 @@ class Param:
         """A representative number: the median of a scalar, or of a curve's first knot."""
         scalar = self.value if isinstance(self.value, Scalar) else self.value.knots[0][1]
         return scalar.dist.median() if scalar.dist is not None else scalar.value
+
+
+def _inner(raw: object) -> object:
+    """The value inside a ``{value: ..., source: ...}`` wrapper."""
+    return raw["value"] if isinstance(raw, dict) and "value" in raw else raw
+
+
+def _written_knots(raw: object) -> dict[int, object]:
+    """A curve's raw knots by month index (empty when the raw text is not at hand)."""
+    if not isinstance(raw, dict):
+        return {}
+    knots = raw.get("knots", raw)
+    if not isinstance(knots, dict):
+        return {}
+    return {parse_month(m): v for m, v in knots.items() if is_month(m)}
 
 
 def _reader(kind: Kind, unit: str | None) -> Reader:
@@ -226,7 +251,7 @@ def _is_curve(raw: object) -> bool:
 
 def parse_provenance(raw: dict[Any, Any]) -> Provenance:
     """The provenance keys of a ``{value: ..., source: ...}`` wrapper, checked."""
-    unknown = set(raw) - PROVENANCE_KEYS - {"value"}
+    unknown = set(raw) - PROVENANCE_KEYS - {"value", LABEL}
     if unknown:
         raise ValueError(
             f"unknown key(s) {sorted(map(str, unknown))} beside value (allowed: {sorted(PROVENANCE_KEYS)})"
@@ -250,14 +275,25 @@ def parse_provenance(raw: dict[Any, Any]) -> Provenance:
 
 def parse_param(raw: object, kind: Kind, *, curve: bool = True) -> Param:
     """Read a raw scenario value into a :class:`Param`; ValueError says what is wrong."""
-    provenance = None
+    provenance, label = None, None
     inner = raw
     if isinstance(raw, dict) and "value" in raw:
-        provenance = parse_provenance(raw)
+        label = _label(raw.get(LABEL))
+        if LABEL not in raw or set(raw) - {"value", LABEL}:  # a label alone is no provenance
+            provenance = parse_provenance(raw)
         inner = raw["value"]
     if _is_curve(inner):
         if not curve:
             raise ValueError(f"expected {kind.describe()}, not a curve over time")
         assert isinstance(inner, dict)
-        return Param(_parse_curve(inner, kind, None), kind, provenance, raw)
-    return Param(_parse_scalar(inner, kind, None), kind, provenance, raw)
+        return Param(_parse_curve(inner, kind, None), kind, provenance, raw, label)
+    return Param(_parse_scalar(inner, kind, None), kind, provenance, raw, label)
+
+
+def _label(raw: object) -> str | None:
+    """A ``label:``: one line of text, or None when there is none."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValueError(f"label must be non-empty text, got {excerpt(raw)}")
+    return check_label(" ".join(raw.split()))

@@ -14,6 +14,7 @@ from stackbound.engine.budget import Budget, available_memory, check_fits
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import Progress, run, run_deterministic
 from stackbound.errors import SimulationError
+from stackbound.scenario.labels import factor_label, input_label, labels
 from stackbound.scenario.loader import LoadedScenario
 
 FloatArray = NDArray[np.float64]
@@ -60,6 +61,8 @@ class Factor:
     inputs: tuple[str, ...]
     columns: tuple[int, ...]
     directions: tuple[int, ...]
+    label: str = ""
+    """The factor in words (:func:`~stackbound.scenario.labels.factor_label`)."""
 
 
 def _links(loaded: LoadedScenario, by: By) -> dict[int, list[tuple[int, int]]]:
@@ -87,6 +90,7 @@ def factors(loaded: LoadedScenario, by: By = "group") -> tuple[Factor, ...]:
     """The factors of a scenario, in input order, named by their curves; directions follow
     correlation signs from each factor's first input (breadth first)."""
     links, direction = _links(loaded, by), {}
+    known = labels(loaded.scenario)
     result = []
     for root in range(len(loaded.inputs)):
         if root in direction:
@@ -100,23 +104,24 @@ def factors(loaded: LoadedScenario, by: By = "group") -> tuple[Factor, ...]:
                     queue.append(other)
                     members.append(other)
         columns = tuple(sorted(members))
-        names = tuple(loaded.inputs[c].name for c in columns)
-        result.append(
-            Factor(
-                _label(loaded, columns, direction) if by != "input" else names[0],
-                names,
-                columns,
-                tuple(direction[c] for c in columns),
-            )
-        )
+        result.append(_factor(loaded, columns, direction, known, by))
     return tuple(result)
 
 
-def _label(loaded: LoadedScenario, columns: tuple[int, ...], direction: dict[int, int]) -> str:
-    """The curves of a factor, ``a + b - c``: ``c`` falls when ``a`` and ``b`` rise."""
+def _factor(
+    loaded: LoadedScenario, columns: tuple[int, ...], direction: dict[int, int], known: dict[str, str], by: By
+) -> Factor:
+    """The factor of ``columns``: named by its curves' paths (``a + b - c``: ``c`` falls when
+    ``a`` and ``b`` rise), or for ``by="input"`` by its one input; labelled in words."""
+    names = tuple(loaded.inputs[c].name for c in columns)
+    directions = tuple(direction[c] for c in columns)
+    if by == "input":
+        first = loaded.inputs[columns[0]]
+        return Factor(names[0], names, columns, directions, input_label(known, first.name, first.group))
     signs = {loaded.inputs[c].group: direction[c] for c in reversed(columns)}
     curves = list(dict.fromkeys(loaded.inputs[c].group for c in columns))
-    return curves[0] + "".join(f" {'+' if signs[g] > 0 else '-'} {g}" for g in curves[1:])
+    name = curves[0] + "".join(f" {'+' if signs[g] > 0 else '-'} {g}" for g in curves[1:])
+    return Factor(name, names, columns, directions, factor_label(known, curves, [signs[g] for g in curves]))
 
 
 def output_values(result: RunResult, output: Output) -> FloatArray:

@@ -49,6 +49,8 @@ class DeltaIndex:
     delta_conf: float
     first: float
     first_conf: float
+    label: str = ""
+    """The factor in words; ``factor`` is its field paths."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class DeltaResult:
     method: str = "delta"
 
     def to_frame(self) -> pd.DataFrame:
-        frame = _frame(self.indices, ["factor", "inputs", "delta", "delta_conf", "first", "first_conf"])
+        frame = _frame(self.indices, ["factor", "label", "inputs", "delta", "delta_conf", "first", "first_conf"])
         frame["above_noise"] = frame["delta"] > self.noise_floor
         return frame
 
@@ -84,6 +86,12 @@ class DeltaResult:
             noise_floor=self.noise_floor,
             stable=self.stable,
         )
+
+
+def _four(row: FloatArray) -> tuple[float, float, float, float]:
+    """δ, its half-width, first order and its half-width, as floats."""
+    delta, delta_conf, first, first_conf = (float(v) for v in row)
+    return delta, delta_conf, first, first_conf
 
 
 def _factor_values(x: FloatArray, y: FloatArray, factor: Factor) -> FloatArray:
@@ -158,7 +166,7 @@ def delta(
     x = np.column_stack([draws[inp.name] for inp in loaded.inputs])
     y = _evaluate(loaded, output, uniforms, True, seed, None)
     if np.ptp(y) == 0.0:
-        rows = [DeltaIndex(f.name, f.inputs, 0.0, 0.0, 0.0, 0.0) for f in found]
+        rows = [DeltaIndex(f.name, f.inputs, 0.0, 0.0, 0.0, 0.0, f.label) for f in found]
         return DeltaResult(
             loaded.name, output, by, n, seed, tuple(rows), 0.0, True, ("the output does not vary: every index is 0",)
         )
@@ -173,7 +181,7 @@ def delta(
             progress(k + 1, len(columns))
     table = np.array(estimates)
     unstable = _stability(np.zeros(0), table[: len(found), [1, 3]].ravel())
-    rows = [DeltaIndex(f.name, f.inputs, *(float(v) for v in table[k])) for k, f in enumerate(found)]
+    rows = [DeltaIndex(f.name, f.inputs, *_four(table[k]), f.label) for k, f in enumerate(found)]
     rows.sort(key=lambda i: -i.delta)
     floor = float(table[len(found) :, 0].max())
     return DeltaResult(

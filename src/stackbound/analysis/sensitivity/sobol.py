@@ -45,6 +45,8 @@ class SobolIndex:
     first_conf: float
     total: float
     total_conf: float
+    label: str = ""
+    """The factor in words; ``factor`` is its field paths."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class SobolResult:
     method: str = "sobol"
 
     def to_frame(self) -> pd.DataFrame:
-        return _frame(self.indices, ["factor", "inputs", "first", "first_conf", "total", "total_conf"])
+        return _frame(self.indices, ["factor", "label", "inputs", "first", "first_conf", "total", "total_conf"])
 
     def to_dict(self) -> dict[str, Any]:
         return _document(
@@ -152,7 +154,9 @@ def sobol(
         total, total_conf = np.asarray(indices["ST"]), np.asarray(indices["ST_conf"])
     unstable = _stability(first, np.concatenate([first_conf, total_conf]))
     rows = [
-        SobolIndex(f.name, f.inputs, float(first[k]), float(first_conf[k]), float(total[k]), float(total_conf[k]))
+        SobolIndex(
+            f.name, f.inputs, float(first[k]), float(first_conf[k]), float(total[k]), float(total_conf[k]), f.label
+        )
         for k, f in enumerate(found)
     ]
     rows.sort(key=lambda i: (-i.total, -i.first))

@@ -56,6 +56,8 @@ class Bar:
     """Whether the output moves by more than rounding between P10 and P90."""
     flat: bool = False
     """Whether P10 equals P90 for every input of the factor (a mostly-one-value discrete input)."""
+    label: str = ""
+    """The factor in words (:mod:`stackbound.scenario.labels`); ``factor`` is its field paths."""
 
     @property
     def swing(self) -> float:
@@ -106,7 +108,7 @@ def effect(bar: Bar, total: float | None = None) -> Effect:
         kind = "alone"
     else:
         kind = "interactions" if total >= INTERACTION_TOTAL else "none"
-    return Effect(bar.factor, kind, bar.low, bar.high, total)
+    return Effect(bar.label or bar.factor, kind, bar.low, bar.high, total)
 
 
 @dataclass(frozen=True)
@@ -131,11 +133,17 @@ class TornadoResult:
         return tuple(effect(bar, None if totals is None else totals.get(bar.factor)) for bar in self.still)
 
     def to_frame(self) -> pd.DataFrame:
-        return _frame(self.bars, ["factor", "inputs", "low", "high", "swing"])
+        return _frame(self.bars, ["factor", "label", "inputs", "low", "high", "swing"])
 
     def to_dict(self) -> dict[str, Any]:
         return _document(
-            self, by=self.by, base=self.base, low_quantile=LOW, high_quantile=HIGH, no_effect=list(self.no_effect)
+            self,
+            by=self.by,
+            base=self.base,
+            low_quantile=LOW,
+            high_quantile=HIGH,
+            no_effect=list(self.no_effect),
+            no_effect_labels=[bar.label or bar.factor for bar in self.still],
         )
 
 
@@ -164,7 +172,7 @@ def tornado(
         low, high = float(values[1 + 2 * k]), float(values[2 + 2 * k])
         moves = abs(high - low) > tolerance
         flat = not moves and all(_flat(loaded.inputs[c].dist) for c in f.columns)
-        bars.append(Bar(f.name, f.inputs, low, high, moves, flat))
+        bars.append(Bar(f.name, f.inputs, low, high, moves, flat, f.label))
     moving = sorted((b for b in bars if b.moves), key=lambda b: -b.swing)
     still = tuple(b for b in bars if not b.moves)
     flat_names = [b.factor for b in still if b.flat]
