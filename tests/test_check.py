@@ -195,7 +195,7 @@ def test_the_command_list_reads_as_click_would_print_it() -> None:
     app.format_commands(context, lazy_text)
     eager.format_commands(click.Context(eager), eager_text)
     assert lazy_text.getvalue() == eager_text.getvalue()
-    assert "  scenarios    List the built-in scenarios." in lazy_text.getvalue()
+    assert "  scenarios    List the built-in scenarios, each with its story." in lazy_text.getvalue()
 
 
 # ------------------------------------------------------------------ --watch (§6)

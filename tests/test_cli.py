@@ -195,3 +195,17 @@ def test_help_and_listing(args: list[str]) -> None:
     done = stackbound(*args)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
+
+
+def test_scenarios_lists_each_builtin_with_its_story() -> None:
+    """Issue 11 §3: ``stackbound scenarios`` gives each built-in's one-line story and base."""
+    done = stackbound("scenarios")
+    assert done.returncode == 0, done.stderr
+    lines = {line.split()[0]: " ".join(line.split()[1:]) for line in done.stdout.splitlines() if line[:1].strip()}
+    assert lines["tight-controls"] == (
+        "Tighter US/allied HBM and tool controls from 2026 - slower SMIC ramp, leakage closed, no licences. "
+        "(extends china)"
+    )
+    assert lines["hbm-smuggling"].endswith("then enforcement catches up. (extends china)")
+    assert lines["china"].startswith("China 2024-2028: Huawei Ascend")
+    assert "extends" not in lines["china"]

@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
+from rich.table import Table
 
 from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, err, load, out
 from stackbound.cli.render import render_scenario
 from stackbound.report.atomic import write_text_atomically
 from stackbound.report.register import register_markdown
-from stackbound.scenario.overlay import builtin_names
+from stackbound.scenario.overlay import builtin_names, builtin_story
 
 __all__ = ["register_command", "scenarios_command", "show_command"]
 
@@ -48,8 +50,14 @@ def register_command(scenario: str, out_file: Path | None, allow_outside: bool, 
         err.print(f"wrote {out_file}", markup=False, highlight=False)
 
 
-@click.command("scenarios", short_help="List the built-in scenarios.")
+@click.command("scenarios", short_help="List the built-in scenarios, each with its story.")
 def scenarios_command() -> None:
-    """List the built-in scenarios."""
+    """List the built-in scenarios: each name, what it extends and its story in one line."""
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("story")
     for name in builtin_names():
-        out.print(name)
+        parent, story = builtin_story(name)
+        base = f" [dim](extends {escape(parent)})[/dim]" if parent else ""
+        table.add_row(escape(name), escape(story) + base)
+    out.print(table)

@@ -29,6 +29,7 @@ __all__ = [
     "Resolved",
     "builtin_dir",
     "builtin_names",
+    "builtin_story",
     "locate",
     "overlays_of",
     "resolve",
@@ -47,6 +48,17 @@ def builtin_dir() -> FilePath:
 
 def builtin_names() -> list[str]:
     return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
+
+
+def builtin_story(name: str) -> tuple[str | None, str]:
+    """A built-in scenario's base (what it ``extends``, None for a base) and its story: the
+    first sentence of its ``description``."""
+    data, _ = read_yaml((builtin_dir() / f"{name}.yaml").read_text(encoding="utf-8"), name)
+    if not isinstance(data, dict):
+        return None, ""
+    parent = data.get("extends")
+    first = " ".join(str(data.get("description", "")).split()).split(". ")[0].rstrip(".")
+    return (parent if isinstance(parent, str) else None), (first + "." if first else "")
 
 
 def overlays_of(base: str) -> list[str]:
