@@ -24,7 +24,7 @@ from catalogue import Case
 from catalogue.inputs import INPUT_CASES
 from catalogue.options import OPTION_CASES
 from catalogue.reading import READING_CASES
-from stackbound.cli.app import main
+from support import run_main
 
 CASES = [*INPUT_CASES, *READING_CASES, *OPTION_CASES]
 FAMILIES = {
@@ -89,18 +89,6 @@ def prepare(case: Case, tmp: Path) -> Path:
     return work
 
 
-def in_process(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        main(argv)
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else 1 if done.code else 0
-    else:
-        code = 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def in_subprocess(argv: list[str], work: Path, timeout: float) -> tuple[int, str, str]:
     env = {**os.environ, "COLUMNS": "200"}
     try:
@@ -158,7 +146,7 @@ def test_case(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     if case.process:
         code, stdout, stderr = in_subprocess(argv, work, case.timeout)
     else:
-        code, stdout, stderr = in_process(argv, capsys)
+        code, stdout, stderr = run_main(capsys, *argv)
     check_outcome(case, code, stdout, stderr)
     target = case.out_target()
     target = None if target is None or case.out_untouched else f"work/{target}"

@@ -17,9 +17,10 @@ from pathlib import Path
 import click
 import pytest
 
-from stackbound.cli.app import COMMANDS, app, main
+from stackbound.cli.app import COMMANDS, app
 from stackbound.report.register import missing_provenance, register_markdown
 from stackbound.scenario.loader import load_scenario
+from support import run_main as cli
 
 SOURCED = """\
 stackbound: 1
@@ -67,16 +68,6 @@ def position(path: Path, needle: str) -> str:
         if needle in line:
             return f"{path}:{number}:{line.index(needle) + 1}"
     raise AssertionError(needle)
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 # ------------------------------------------------------------------ provenance (§1)

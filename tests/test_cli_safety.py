@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from stackbound.cli.app import main
 from stackbound.engine import budget
 from stackbound.engine import run as run_module
 from stackbound.engine.budget import Budget, check_fits
@@ -22,22 +21,12 @@ from stackbound.engine.run import run
 from stackbound.errors import ScenarioError, SimulationError
 from stackbound.scenario.loader import load_scenario
 from stackbound.scenario.overlay import builtin_dir
+from support import run_main as cli
 
 EXAMPLE = (builtin_dir() / "example.yaml").read_text()
 MARKUP = "[red]x[bold]"
 """Names may not hold a slash, so no closing tag: unescaped, it would print as a red x."""
 EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the command in-process: (exit status, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def marked_up(tmp_path: Path, repaired: bool = False) -> Path:

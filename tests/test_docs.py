@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from stackbound.cli.app import main
+from support import run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
@@ -121,16 +121,6 @@ def shortened(args: list[str]) -> list[str]:
     return kept
 
 
-def stackbound(capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_the_docs_have_commands_and_name_no_bare_stackbound() -> None:
     """After scripts/quickstart, .venv/bin/stackbound is what exists: no doc says bare stackbound."""
     lines = command_lines()
@@ -156,7 +146,7 @@ def test_every_script_the_docs_name_exists() -> None:
 @pytest.mark.parametrize("command", runnable())
 def test_the_docs_command_runs(command: str, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = shortened(shlex.split(command)[1:])
-    code, out, err = stackbound(capsys, args)
+    code, out, err = run_main(capsys, *args)
     assert code == 0, f"{args}: {err}"
     assert "Traceback" not in out + err
     assert out or err
@@ -203,7 +193,7 @@ def test_the_yaml_example_loads(example: Block, folder: Path, capsys: pytest.Cap
         args = ["validate", "china", "--cases", str(path), "--samples", SAMPLES]
     else:
         args = ["check", str(path)]
-    code, out, err = stackbound(capsys, args)
+    code, out, err = run_main(capsys, *args)
     assert code == 0, err
     assert "Traceback" not in out + err
 

@@ -36,6 +36,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from stackbound.analysis.records import clean_value, records
+from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.errors import SimulationError
 from stackbound.scenario.months import format_month
@@ -323,7 +324,7 @@ def _runout(result: RunResult, s: int) -> Runout:
     run or 'never')."""
     first_empty = result.runout[:, s]
     horizon = len(result.months)
-    quantiles = np.percentile(first_empty, PERCENTILES, method="inverted_cdf")
+    quantiles = sample_percentiles(first_empty, PERCENTILES)
     months = [None if q >= horizon else int(result.months[int(q)]) for q in quantiles]
     return Runout(result.stockpiles[s], float((first_empty < horizon).mean()), *months)
 

@@ -14,9 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from stackbound.engine.accumulate import kept_groups
+from stackbound.engine.accumulate import kept_groups, period_starts
 from stackbound.engine.metrics import ANNUAL, MONTHLY, QUARTERLY
 from stackbound.engine.plan import Plan
 from stackbound.errors import SimulationError
@@ -44,7 +42,7 @@ class Budget:
 def budget(plan: Plan, samples: int, chunk_size: int, workers: int, keep_paths: bool) -> Budget:
     """The memory a run of ``samples`` needs (the working set is an upper estimate)."""
     months = len(plan.months)
-    years, quarters = len(np.unique(plan.months // 12)), len(np.unique(plan.months // 3))
+    years, quarters = len(period_starts(plan.months, 12)), len(period_starts(plan.months, 3))
     annual = sum(len(kept_groups(plan, m)) for m in ANNUAL) * years + len(QUARTERLY) * quarters
     monthly = sum(len(kept_groups(plan, m)) for m in MONTHLY) * months
     per_sample = 4 * annual + 4 * len(plan.stockpiles) + (4 * monthly if keep_paths else 0)

@@ -18,7 +18,7 @@ samples) no bound holds: P50 of the samples 1 and 100 is 50.5 there, 1 by the in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -97,7 +97,7 @@ def percentile_from_counts(counts: NDArray[np.int64], q: float) -> NDArray[np.fl
     return np.where(index == 0, 0.0, value)
 
 
-def sample_percentiles(values: NDArray[np.floating], q: Sequence[float], axis: int = 0) -> NDArray[np.float64]:
+def sample_percentiles(values: NDArray[np.number[Any]], q: Sequence[float], axis: int = 0) -> NDArray[np.float64]:
     """Percentiles ``q`` (0–100) of per-sample ``values`` along ``axis``, by the definition
     :func:`percentile_from_counts` approximates (the inverted CDF): each is one of the
     samples, never a value between two. ``sample_percentiles(np.array([1.0, 100.0]),

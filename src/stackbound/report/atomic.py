@@ -28,7 +28,7 @@ import secrets
 import shutil
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ __all__ = [
     "inside",
     "listed_files",
     "recover",
+    "write_file_atomically",
     "write_manifest",
     "write_text_atomically",
     "written_files",
@@ -332,10 +333,16 @@ def atomic_directory(target: Path) -> Iterator[Path]:
 
 def write_text_atomically(target: Path, text: str) -> None:
     """Write a file through a temporary sibling and a rename."""
-    temporary = target.parent / f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    write_file_atomically(target, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def write_file_atomically(target: Path, write: Callable[[Path], object], suffix: str = ".tmp") -> None:
+    """Have ``write`` write a temporary sibling of ``target`` (made as any file is, under the
+    user's umask), then rename it into place; OutputError if either fails."""
+    temporary = target.parent / f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}{suffix}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8")
+        write(temporary)
         os.replace(temporary, target)
     except OSError as error:
         raise OutputError(f"cannot write {target}: {error}") from None

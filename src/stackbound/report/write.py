@@ -11,9 +11,6 @@ manifest.json        the run record and every file written (``files``)
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +19,8 @@ import numpy as np
 import pandas as pd
 
 from stackbound.engine.results import RunResult
-from stackbound.errors import OutputError
 from stackbound.report import charts
-from stackbound.report.atomic import atomic_directory, write_manifest
+from stackbound.report.atomic import atomic_directory, write_file_atomically, write_manifest
 from stackbound.report.document import sections
 from stackbound.report.excel import write_workbook
 from stackbound.report.figures import figures, units_fan
@@ -88,16 +84,6 @@ def write_report(target: Path, data: ReportData, languages: Sequence[Lang] = ("e
 
 def write_fan_chart(path: Path, results: Sequence[RunResult], version: str) -> Path:
     """The main fan chart (units per year, every scenario) as one PNG, for ``run --plot``,
-    written through a temporary sibling and a rename (created as any file is, under the
-    user's umask: ``mkstemp`` would make it readable by its owner only)."""
-    temporary = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.png"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        charts.save_png(units_fan(results, "en", version), temporary)
-        os.replace(temporary, path)
-    except OSError as error:
-        raise OutputError(f"cannot write {path}: {error}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+    written through a temporary sibling and a rename."""
+    write_file_atomically(path, lambda temporary: charts.save_png(units_fan(results, "en", version), temporary), ".png")
     return path

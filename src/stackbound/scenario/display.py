@@ -90,9 +90,7 @@ def written(raw: object, dist: Distribution, months: bool = False) -> str:
 
 
 def _value(value: float, months: bool) -> str:
-    if months and math.isfinite(value):
-        return format_month(round(value))
-    return number(value) if math.isfinite(value) else ("-∞" if value < 0 else "∞")
+    return format_month(round(value)) if months and math.isfinite(value) else number(value)
 
 
 def fitted(dist: Distribution, months: bool = False) -> str:

@@ -10,8 +10,7 @@ writes them (``tsmc_die_bank`` -> ``TSMC die bank``). A ``label:`` beside a valu
 the derived label. A curve's knot is ``<label> at 2025-12``, its shift ``<label> shift``.
 
 :func:`factor_label` names a group of curves moved together: up to :data:`MAX_NAMED` by
-their labels (``a + b - c``), more by what they share (``SMIC N+2 · 12 inputs``); the full
-list is :func:`factor_detail`, for hovering.
+their labels (``a + b - c``), more by what they share (``SMIC N+2 · 12 inputs``).
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from stackbound.scenario.yamlio import Path, format_path
 
 __all__ = [
     "SEPARATOR",
-    "factor_detail",
     "factor_label",
     "input_label",
     "label",
@@ -145,9 +143,12 @@ def _parts(scenario: Scenario, path: Path, cased: dict[str, str]) -> list[str]:
 def label(scenario: Scenario, path: Path) -> str:
     """The label of the value at ``path``: its ``label:``, or one derived from the scenario."""
     given = getattr(_at(scenario, path), "label", None)
-    if isinstance(given, str):
-        return given
-    return SEPARATOR.join(_parts(scenario, path, vocabulary(scenario))) or format_path(path)
+    return _label(scenario, path, vocabulary(scenario), given if isinstance(given, str) else "")
+
+
+def _label(scenario: Scenario, path: Path, cased: dict[str, str], given: str) -> str:
+    """``given`` (a ``label:``), else the named things on ``path`` joined, else the path."""
+    return given or SEPARATOR.join(_parts(scenario, path, cased)) or format_path(path)
 
 
 def _at(scenario: Scenario, path: Path) -> Any:
@@ -161,7 +162,7 @@ def labels(scenario: Scenario) -> dict[str, str]:
     """The label of every value of the scenario, by its field path (``format_path``)."""
     found, cased = {}, vocabulary(scenario)
     for path, param in walk_params(scenario):
-        found[format_path(path)] = param.label or SEPARATOR.join(_parts(scenario, path, cased)) or format_path(path)
+        found[format_path(path)] = _label(scenario, path, cased, param.label or "")
     return found
 
 
@@ -197,8 +198,3 @@ def factor_label(known: dict[str, str], curves: Sequence[str], signs: Sequence[i
     rest = [n[len(shared) + len(SEPARATOR) :] if shared else n for n in named]
     joined = rest[0] + "".join(f" {'+' if s > 0 else '-'} {n}" for n, s in zip(rest[1:], signs[1:], strict=True))
     return f"{shared}{SEPARATOR}{joined}" if shared else joined
-
-
-def factor_detail(known: dict[str, str], curves: Sequence[str]) -> str:
-    """Every curve of a factor, one a line: ``label (path)``."""
-    return "\n".join(f"{known.get(c, c)} ({c})" for c in curves)

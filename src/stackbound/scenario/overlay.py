@@ -53,7 +53,7 @@ def builtin_names() -> list[str]:
 def builtin_story(name: str) -> tuple[str | None, str]:
     """A built-in scenario's base (what it ``extends``, None for a base) and its story: the
     first sentence of its ``description``."""
-    data, _ = read_yaml((builtin_dir() / f"{name}.yaml").read_text(encoding="utf-8"), name)
+    data, _ = read_yaml(read_text(builtin_dir() / f"{name}.yaml", name), name)
     if not isinstance(data, dict):
         return None, ""
     parent = data.get("extends")
