@@ -18,10 +18,10 @@ import json
 import os
 import resource
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from fresh import measure
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = [str(HERE / "scenarios" / "bench.yaml")]
@@ -55,9 +55,7 @@ def _counts(scenario: str) -> str:
 
 
 def _measure(scenario: str, samples: int, workers: int) -> dict[str, float]:
-    command = [sys.executable, __file__, "--one", scenario, str(samples), "--workers", str(workers)]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return dict(json.loads(output.strip().splitlines()[-1]))
+    return measure(__file__, scenario, samples, workers)
 
 
 def main() -> None:

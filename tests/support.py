@@ -119,7 +119,8 @@ def simulate_block(
 
 
 def opening(paths: Paths) -> FloatArray:
-    """Each pool's inventory before the month's arrivals: last month's closing (0 at first)."""
+    """Each account's inventory before the month's arrivals: last month's closing (0 at
+    first)."""
     result = np.zeros_like(paths.closing)
     result[:, 1:] = paths.closing[:, :-1]
     return result
@@ -127,12 +128,16 @@ def opening(paths: Paths) -> FloatArray:
 
 def available(plan: Plan, supply: Supply, paths: Paths) -> FloatArray:
     """What each component could give each month (components, T, n), recomputed from the
-    paths: opening + arrivals of each pool, rationed by a stockpile's max draw, summed."""
-    on_hand = opening(paths) + supply.arrivals
+    paths: opening + arrivals of each account, rationed by its share of a stockpile's max
+    draw, summed (scenarios without a runway)."""
+    on_hand = opening(paths) + paths.arrived
     result = np.zeros((len(plan.components), *on_hand.shape[1:]))
-    for p, pool in enumerate(plan.pools):
-        limit = supply.max_draw[p]
-        result[pool.component] += on_hand[p] if limit is None else np.minimum(on_hand[p], limit)
+    for a, account in enumerate(plan.accounts):
+        if account.line:
+            continue
+        limit = supply.max_draw[account.pool]
+        share = supply.account_share[a]
+        result[account.component] += on_hand[a] if limit is None else np.minimum(on_hand[a], limit * share)
     return result
 
 

@@ -44,7 +44,7 @@ CASES: dict[str, Expected] = {
     "type_string_for_mapping": Expected(4, "horizon", "valid dictionary"),
     "type_list_for_number": Expected(10, "sources.fab.wafer_starts", "expected a rate in wafer/month, got ["),
     "type_bool_for_number": Expected(14, "sources.fab.dies[0].die_area", "expected an area in mm^2, got True"),
-    "type_priority_string": Expected(21, "products.accel.variants.main.priority", "valid integer"),
+    "type_priority_string": Expected(21, "products.accel.variants.main.priority", "expected a priority, got 'first'"),
     "type_mapping_for_string": Expected(18, "products.accel.vendor", "valid string"),
     "type_bad_component_name": Expected(7, "components.hbm 3", "a name must start with a letter"),
     # units

@@ -38,8 +38,20 @@ FEWER = {
     "marginal": ("--samples", "64"),
     "bottlenecks": ("--samples", SAMPLES, "--lifted-samples", "64"),
     "report": ("--samples", SAMPLES, "--no-sensitivity", "--no-discovery"),  # each tested in its own command
+    "foresight": ("--samples", "16", "--workers", "1"),  # one LP per sample and year-end
 }
-SIMULATES = {"run", "validate", "compare", "discover", "report", "bottlenecks", "marginal", "sensitivity"}
+SIMULATES = {
+    "run",
+    "validate",
+    "compare",
+    "discover",
+    "report",
+    "bottlenecks",
+    "marginal",
+    "sensitivity",
+    "ledger",
+    "foresight",
+}
 
 
 @dataclass(frozen=True)

@@ -357,8 +357,20 @@ def test_underscores_in_a_number_are_thousands_separators() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "line", "path", "message"),
     [
-        ("priority: 1", "priority: true", 21, "products.accel.variants.main.priority", "valid integer; got True"),
-        ("priority: 1", "priority: 1.0", 21, "products.accel.variants.main.priority", "valid integer"),
+        (
+            "priority: 1",
+            "priority: true",
+            21,
+            "products.accel.variants.main.priority",
+            "whole number from 1 (first), got True",
+        ),
+        (
+            "priority: 1",
+            "priority: 1.0",
+            21,
+            "products.accel.variants.main.priority",
+            "whole number from 1 (first), got 1.0",
+        ),
         ("stackbound: 1", "stackbound: true", 2, "stackbound", "format version must be 1, got True"),
         ("stackbound: 1", "stackbound: 1.0", 2, "stackbound", "format version must be 1, got 1.0"),
     ],

@@ -34,6 +34,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("stackbound.cli.check:command", "Validate scenario files without running them."),
     "compare": ("stackbound.cli.compare:command", "Compare scenarios with the first, paired sample by sample."),
     "discover": ("stackbound.cli.discover:command", "Which combinations of inputs lead to an outcome (PRIM boxes)."),
+    "foresight": (
+        "stackbound.cli.foresight:command",
+        "The most each sample could have built, with perfect foresight.",
+    ),
+    "ledger": ("stackbound.cli.ledger:command", "What every part's account made, gave, lost and holds, by year."),
     "marginal": ("stackbound.cli.marginal:command", "Extra units and H100e per extra unit of each supply input."),
     "register": (
         "stackbound.cli.scenario:register_command",

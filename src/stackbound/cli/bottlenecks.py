@@ -12,9 +12,18 @@ from rich.table import Table
 
 from stackbound.analysis.bottlenecks import MOSTLY, Band, Bottlenecks, Period, bottlenecks
 from stackbound.analysis.lost import DEFINITION, LIFTED_SAMPLES, NEGATIVE, NOT_ADDITIVE, LostOutput, lost_output
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT, LazyProgress, load, out, run_options
+from stackbound.cli.common import (
+    ALLOW_OUTSIDE,
+    DEBUG,
+    DEFAULT_SCENARIO,
+    FORMAT,
+    LazyProgress,
+    load,
+    out,
+    run_options,
+    run_with_progress,
+)
 from stackbound.engine.results import RunResult
-from stackbound.engine.run import run
 from stackbound.formatting import number
 from stackbound.scenario.loader import LoadedScenario
 
@@ -56,11 +65,7 @@ def command(
     when, the output each limit costs (one more run per limit, with it lifted), stranded dies
     and HBM stacks, and the runway left in each stockpile."""
     loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
-    progress = LazyProgress(loaded.name)
-    try:
-        result = run(loaded, samples=samples, seed=seed, progress=progress)
-    finally:
-        progress.close()
+    result = run_with_progress(loaded, samples=samples, seed=seed)
     analysis = bottlenecks(result, by=by)
     lost = _lost_output(loaded, result, lifted_samples) if lifted_samples else None
     if output_format == "json":

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from stackbound.errors import ScenarioError
 
 if TYPE_CHECKING:
+    from stackbound.engine.results import RunResult
     from stackbound.scenario.loader import LoadedScenario
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "out",
     "output_options",
     "run_options",
+    "run_with_progress",
 ]
 
 DEFAULT_SCENARIO = "china"
@@ -185,3 +187,14 @@ def run_options(function: F) -> F:
     return click.option(
         "--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True, help="Monte Carlo samples."
     )(function)
+
+
+def run_with_progress(loaded: LoadedScenario, label: str | None = None, **options: Any) -> RunResult:
+    """``run(loaded, **options)`` behind a progress bar that appears after a second."""
+    from stackbound.engine.run import run
+
+    progress = LazyProgress(label or loaded.name)
+    try:
+        return run(loaded, progress=progress, **options)
+    finally:
+        progress.close()

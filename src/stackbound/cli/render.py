@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from stackbound.analysis.validate import CaseResult
+from stackbound.analysis.validate import CaseResult, published_text
 from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.formatting import number
@@ -103,17 +103,17 @@ def render_comparison(console: Console, results: list[RunResult]) -> None:
 
 
 def render_validation(console: Console, scenario: str, outcomes: list[CaseResult]) -> None:
-    """Each published estimate beside the model's P5–P50–P95, and how many fall inside."""
+    """Each published estimate, with its kind, beside the model's P5–P50–P95, and how many
+    fall inside."""
     table = Table(title=f"{escape(scenario)}: model against published estimates", title_justify="left")
-    for column in ("case", "published", "model P50 (P5–P95)", "inside", "what is compared"):
+    for column in ("case", "kind", "published", "model P50 (P5–P95)", "inside", "what is compared"):
         table.add_column(column, overflow="fold")
     for o in outcomes:
-        low, high = o.case.estimate.bounds
-        published = number(low) if low == high else f"{number(low)}–{number(high)}"
         mark = "[green]inside[/green]" if o.inside else "[red]missed[/red]"
         table.add_row(
             f"{escape(o.case.id)}\n[dim]{escape(o.case.claim)}[/dim]",
-            f"{published} {escape(o.case.unit)}",
+            o.case.kind,
+            f"{escape(published_text(o.case))} {escape(o.case.unit)}",
             _cell(o.p5, o.p50, o.p95),
             mark,
             f"{escape(o.case.definition)} [dim]({escape(o.case.grade)})[/dim]",

@@ -35,6 +35,9 @@ from stackbound.scenario.validation import builtin_validation, load_validation
 
 __all__ = ["run_command", "validate_command"]
 
+FORESIGHT_SAMPLES = 500
+"""Samples of ``run --foresight``'s bound (the reference mode loops over samples)."""
+
 
 @click.command("run", short_help="Simulate scenarios: annual units, compute, binding constraints.")
 @click.argument("scenarios", nargs=-1)
@@ -64,6 +67,12 @@ __all__ = ["run_command", "validate_command"]
 )
 @click.option("--exact", is_flag=True, help="Solve each month as a lexicographic LP (reference mode, few samples).")
 @click.option(
+    "--foresight",
+    is_flag=True,
+    help="Also print the perfect-foresight bound beside the month-by-month result (one LP per sample over the "
+    "whole horizon, on the first min(--samples, 500) samples; see `stackbound foresight`).",
+)
+@click.option(
     "--plot",
     "plot",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -84,6 +93,7 @@ def run_command(
     all_scenarios: bool,
     keep_paths: bool,
     exact: bool,
+    foresight: bool,
     plot: Path | None,
     allow_outside: bool,
     debug: bool,
@@ -92,6 +102,8 @@ def run_command(
     annual units, compute and the binding constraints."""
     if keep_paths and out_dir is None:
         raise click.UsageError("--keep-paths needs --out")
+    if foresight and output_format != "table":
+        raise click.UsageError("--foresight prints a table; for JSON or CSV use `stackbound foresight --format`")
     plot_name = _plot_name(plot, out_dir) if plot is not None else None
     refs = list(scenarios) or [DEFAULT_SCENARIO]
     if all_scenarios:
@@ -103,6 +115,9 @@ def run_command(
         check_output_target(out_dir)  # refuse a foreign folder before simulating, not after
     results = [_run_one(scenario, samples, seed, chunk_size, exact, keep_paths) for scenario in loaded]
     _print_results(results, output_format, all_scenarios)
+    if foresight:
+        for scenario, _ in results:
+            _print_foresight(scenario, min(samples, FORESIGHT_SAMPLES), seed)
     if out_dir is not None:
         extras: list[Extra] = [(plot_name, _fan_chart(results))] if plot_name is not None else []
         written = write_run(out_dir, results, {"chunk_size": chunk_size}, extras)
@@ -110,6 +125,19 @@ def run_command(
     elif plot is not None:
         plot_file = _fan_chart(results)(plot)
         err.print(f"wrote {plot_file}", markup=False, highlight=False)
+
+
+def _print_foresight(scenario: LoadedScenario, samples: int, seed: int) -> None:
+    # Imported here: the LP machinery loads only when the bound is asked for.
+    from stackbound.cli.foresight import render_foresight
+    from stackbound.engine.foresight import foresight as bound
+
+    progress = LazyProgress(f"{scenario.name}: foresight")
+    try:
+        result = bound(scenario, samples=samples, seed=seed, progress=progress)
+    finally:
+        progress.close()
+    render_foresight(out, result)
 
 
 def _plot_name(plot: Path, out_dir: Path | None) -> str:

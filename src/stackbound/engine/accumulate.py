@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from stackbound.engine.histogram import BINS, CELL_BINS, CELL_SHIFT, EDGES, FIRST_CELL
 from stackbound.engine.kernel import bin_and_sum, count_bins, periodic_totals, tally_binding
 from stackbound.engine.metrics import ANNUAL, MONTHLY, QUARTERLY, Metric
-from stackbound.engine.outputs import BlockOutputs
+from stackbound.engine.outputs import BlockOutputs, origin_groups
 from stackbound.engine.plan import Plan
 
 __all__ = ["Accumulator", "kept_groups", "period_starts", "series"]
@@ -46,6 +46,8 @@ def series(plan: Plan, metric: Metric, out: BlockOutputs) -> Iterator[tuple[str,
                 yield name, data[c]
     elif metric.level == "stockpile":
         yield from zip((plan.pools[p].name for p in plan.stockpiles), data, strict=True)
+    elif metric.level in ("account", "origin"):
+        yield from zip(kept_groups(plan, metric), data, strict=True)
     else:
         yield "total", data if data.ndim == 2 else data.sum(axis=0)
 
@@ -63,6 +65,10 @@ def kept_groups(plan: Plan, metric: Metric) -> list[str]:
         return [c for i, c in enumerate(plan.components) if not kinds or plan.component_kinds[i] in kinds]
     if metric.level == "stockpile":
         return [plan.pools[p].name for p in plan.stockpiles]
+    if metric.level == "account":
+        return [plan.accounts[a].name for a in plan.component_accounts]
+    if metric.level == "origin":
+        return [f"{product}@{source}" for product, source in origin_groups(plan)]
     return ["total"]
 
 

@@ -1,25 +1,30 @@
-"""The monthly loop: arrivals, allocation by priority, consumption, carry-over.
+"""The monthly loop: arrivals, allocation, consumption, carry-over.
 
 One pass over the months, compiled (:mod:`stackbound.engine.kernel`): the whole horizon is
 one call over all samples of a block (in exact mode, two calls per month around the
 solver), so Python work never grows with samples. Each month:
 
-1. arrivals are added to every pool's inventory, and what can be drawn this month
-   (inventory, or a stockpile's ration) is summed per component;
-2. variants, highest priority first, each start as many package attempts as every limit
-   allows: each component in its bill, its packaging line's slots, its product's demand
-   cap and (for domestic products) market demand left after imports. Greedy by priority
-   is the lexicographic optimum; exact mode instead takes the attempts from a linear
-   program (:mod:`stackbound.engine.exact`) and the kernel only applies them;
-3. consumption is drawn from each component's pools in draw order; the rest carries over:
-   ``opening + arrivals − consumed = closing`` for every pool.
+1. arrivals are added to every account (an owner's part of a pool; a packaging line's
+   account holds its capacity afresh); what may be drawn is the holding within a
+   stockpile's ``max_draw`` and planned runway; it is offered in slices: whole, split
+   into a reserve and the rest, or split among claimant vendors in proportion to weights
+   (water-filling on what each could use);
+2. variants, in this month's priority order, each start as many package attempts as every
+   limit allows: each use (a bill component, the packaging line) by the slices its vendor
+   may draw on, its product's demand cap and (for domestic products) market demand left
+   after imports, and draw them from those slices in draw order. Exact mode instead takes
+   the attempts from a linear program (:mod:`stackbound.engine.exact`) and the kernel only
+   applies them;
+3. what was drawn leaves each account; the rest carries over:
+   ``opening + arrivals − drawn = closing`` for every account, and the closing holding is
+   idle, stranded or held by policy.
 
 The binding constraint of an active variant is the limit that set its attempts (ties go
 to the first in :class:`~stackbound.engine.plan.Plan` precedence); it is "starved by
 priority" when that limit had been drawn down by higher-priority variants that month.
-Stranded inventory of a component is what is held at month end while no active variant
-using it was bound by it and at least one was bound by another component or by
-packaging (dies waiting for HBM, HBM waiting for dies).
+Stranded inventory is what an account holds at month end while an active variant that may
+draw on it was bound by another component or by packaging and none by this component
+(dies waiting for HBM, HBM waiting for dies).
 """
 
 from __future__ import annotations
@@ -31,25 +36,28 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stackbound.engine.kernel import all_months, close_month, open_month
-from stackbound.engine.plan import Plan, PlanArrays
+from stackbound.engine.plan import Plan
 from stackbound.engine.supply import Supply
 
-__all__ = ["MonthState", "Paths", "Solver", "simulate"]
+__all__ = ["MonthState", "Paths", "Solver", "account_arrivals", "kernel_inputs", "priority_order", "simulate"]
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
 
 @dataclass(frozen=True)
 class MonthState:
-    """What a month's allocation starts from (the input of an exact solver)."""
+    """What a month's allocation starts from (the input of an exact solver): the size of
+    every slice, the demand caps and market demand, which variants are active, their good
+    packages per attempt and this month's priority order."""
 
     month: int
-    available: FloatArray  # (components, n)
-    packaging: FloatArray  # (lines, n)
+    size: FloatArray  # (slices, n)
     demand_cap: FloatArray  # (products, n)
     market: FloatArray | None  # (n,)
     active: NDArray[np.bool_]  # (variants, n)
     good_per_attempt: FloatArray  # (variants, n)
+    order: NDArray[np.int64]  # (variants, n): the variant at each rank
 
 
 Solver = Callable[[MonthState], FloatArray]
@@ -58,85 +66,206 @@ Solver = Callable[[MonthState], FloatArray]
 
 @dataclass
 class Paths:
-    """Monthly paths of one block; shapes (·, T, n)."""
+    """Monthly paths of one block; shapes (·, T, n). Per account: ``drawn`` (taken out),
+    ``used`` (of that, what went into good packages), ``closing`` (held at month end) and
+    its parts ``idle``, ``stranded`` and ``policy`` (held by policy); ``origin`` (variants,
+    origins, T, n) splits each variant's good units by the source of its dies."""
 
     attempts: FloatArray
     good: FloatArray
     binding: NDArray[np.int8]
     starved: NDArray[np.bool_]
     relief: FloatArray
-    consumed: FloatArray
+    drawn: FloatArray
+    used: FloatArray
+    origin: FloatArray
     closing: FloatArray
+    idle: FloatArray
     stranded: FloatArray
+    policy: FloatArray
+    arrived: FloatArray
+    """(accounts, T, n): what came into each account (a packaging line's: its capacity)."""
 
 
-def _state(t: int, static: PlanArrays, supply: Supply, available: FloatArray) -> MonthState:
-    n = available.shape[1]
-    active = supply.active[static.variant_product, t]
-    lines = static.variant_line
-    good = np.where((lines >= 0)[:, None], supply.packaging_yield[np.maximum(lines, 0), t], np.ones(n))
+def account_arrivals(plan: Plan, supply: Supply) -> FloatArray:
+    """(accounts, T, n): each account's part of its pool's arrivals or its line's capacity."""
+    T, n = supply.arrivals.shape[1], supply.arrivals.shape[2]
+    out = np.empty((len(plan.accounts), T, n))
+    for a, account in enumerate(plan.accounts):
+        whole = supply.capacity[account.pool] if account.line else supply.arrivals[account.pool]
+        out[a] = whole * supply.account_share[a]
+    return out
+
+
+def _rows(
+    per_pool: list[FloatArray | None], plan: Plan, supply: Supply, months: int, n: int, *, scaled: bool = True
+) -> tuple[IntArray, FloatArray]:
+    """Per account its row in a stacked array of a per-pool series (times the account's
+    share, if ``scaled``), or −1."""
+    of = np.full(len(plan.accounts), -1, dtype=np.int64)
+    rows: list[FloatArray] = []
+    for a, account in enumerate(plan.accounts):
+        series = None if account.line else per_pool[account.pool]
+        if series is not None:
+            of[a] = len(rows)
+            rows.append(series * supply.account_share[a] if scaled else series)
+    stacked = np.empty((max(len(rows), 1), months, n))
+    for r, row in enumerate(rows):
+        stacked[r] = row
+    return of, stacked
+
+
+def _weight_rows(plan: Plan, supply: Supply, months: int, n: int) -> tuple[IntArray, FloatArray]:
+    of = np.full(len(plan.slices), -1, dtype=np.int64)
+    rows: list[FloatArray] = []
+    for s, piece in enumerate(plan.slices):
+        account = plan.accounts[piece.account]
+        if account.policy != "proportional":
+            continue
+        weight = supply.weights[piece.account][account.claimants.index(piece.vendor)]
+        if weight is not None:
+            of[s] = len(rows)
+            rows.append(weight)
+    stacked = np.empty((max(len(rows), 1), months, n))
+    for r, row in enumerate(rows):
+        stacked[r] = row
+    return of, stacked
+
+
+def _coefficients(plan: Plan, supply: Supply, n: int) -> FloatArray:
+    """(variants, uses, n): per attempt, each bill component's amount, then the slots."""
+    K = plan.arrays.use_code.shape[1]
+    coef = np.zeros((len(plan.variants), K, n))
+    for v, spec in enumerate(plan.variants):
+        for k, c in enumerate(spec.components):
+            coef[v, k] = supply.bill[v, c]
+        if spec.packaging is not None:
+            coef[v, len(spec.components)] = supply.slots[v]
+    return coef
+
+
+def priority_order(plan: Plan, supply: Supply) -> NDArray[np.int64]:
+    """The variant at each rank: (1, V, 1) for fixed priorities (the plan's order), else
+    (T, V, n) from each month's and sample's priorities; equal priorities keep the plan's
+    order (a stable sort)."""
+    if supply.priority is None:
+        return np.arange(len(plan.variants), dtype=np.int64)[None, :, None]
+    ranks = np.argsort(supply.priority, axis=0, kind="stable")  # (V, T, n): variant at rank r
+    return np.ascontiguousarray(ranks.transpose(1, 0, 2)).astype(np.int64)
+
+
+def kernel_inputs(plan: Plan, supply: Supply) -> tuple[tuple[object, ...], tuple[object, ...]]:
+    """The plan's structure and one block's exogenous arrays, in the order the compiled
+    kernels (:mod:`stackbound.engine.kernel`) read them."""
+    static = plan.arrays
+    T, n = supply.arrivals.shape[1], supply.arrivals.shape[2]
+    ration_of, rations = _rows(supply.max_draw, plan, supply, T, n)
+    runway_of, runway_left = _rows(supply.runway_left, plan, supply, T, n, scaled=False)
+    after = [
+        None if left is None else (np.zeros((T, n)) if later is None else later)
+        for left, later in zip(supply.runway_left, supply.scheduled_after, strict=True)
+    ]
+    _, runway_after = _rows(after, plan, supply, T, n)
+    reserve_of, reserve_level = _rows(supply.reserve, plan, supply, T, n)
+    weight_of, weights = _weight_rows(plan, supply, T, n)
+    market = supply.market if supply.market is not None else np.full((T, n), np.inf)
+    structure = (
+        static.account_line,
+        static.account_policy,
+        static.account_slices,
+        static.slice_account,
+        static.slice_kind,
+        static.slice_vendor,
+        static.use_slices,
+        static.use_code,
+        static.use_origin,
+        static.die_use,
+        static.variant_product,
+        static.variant_vendor,
+        static.variant_domestic,
+        static.use_component,
+        plan.code_demand,
+        plan.code_market,
+        plan.code_packaging,
+        bool((static.account_policy == 2).any()),
+        len(plan.components),
+        static.account_component,
+    )
+    block = (
+        account_arrivals(plan, supply),
+        ration_of,
+        rations,
+        runway_of,
+        runway_left,
+        runway_after,
+        reserve_of,
+        reserve_level,
+        weight_of,
+        weights,
+        _coefficients(plan, supply, n),
+        supply.variant_yield,
+        supply.demand_cap,
+        market,
+        supply.market is not None,
+        supply.active,
+        priority_order(plan, supply),
+    )
+    return structure, block
+
+
+def _state(t: int, plan: Plan, supply: Supply, size: FloatArray, order: NDArray[np.int64]) -> MonthState:
+    n = size.shape[1]
+    active = supply.active[plan.arrays.variant_product, t]
     market = None if supply.market is None else supply.market[t].copy()
+    ranks = np.broadcast_to(order[0 if order.shape[0] == 1 else t], (len(plan.variants), n)).copy()
     return MonthState(
-        t, available.copy(), supply.capacity[:, t].copy(), supply.demand_cap[:, t].copy(), market, active, good
+        t, size.copy(), supply.demand_cap[:, t].copy(), market, active, supply.variant_yield[:, t].copy(), ranks
     )
 
 
 def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -> Paths:
     """Run the monthly loop for ``n`` samples; ``solver`` replaces greedy allocation."""
-    V, P, C, T = len(plan.variants), len(plan.pools), len(plan.components), len(plan.months)
-    L, R = len(plan.packaging), len(plan.products)
-    static = plan.arrays
+    V, A, T = len(plan.variants), len(plan.accounts), len(plan.months)
+    origins = max((len(o) for o in plan.origins), default=0)
+    structure, block = kernel_inputs(plan, supply)
     paths = Paths(  # every element is written by the kernels
         attempts=np.empty((V, T, n)),
         good=np.empty((V, T, n)),
         binding=np.empty((V, T, n), dtype=np.int8),
         starved=np.empty((V, T, n), dtype=bool),
         relief=np.empty((V, T, n)),
-        consumed=np.empty((P, T, n)),
-        closing=np.empty((P, T, n)),
-        stranded=np.empty((C, T, n)),
+        drawn=np.empty((A, T, n)),
+        used=np.empty((A, T, n)),
+        origin=np.empty((V, max(origins, 1), T, n)),
+        closing=np.empty((A, T, n)),
+        idle=np.empty((A, T, n)),
+        stranded=np.empty((A, T, n)),
+        policy=np.empty((A, T, n)),
+        arrived=block[0],  # type: ignore[arg-type]
     )
-    inventory, drawable, available = np.zeros((P, n)), np.zeros((P, n)), np.zeros((C, n))
-    limits = [(p, limit) for p, limit in enumerate(supply.max_draw) if limit is not None]
-    ration_of = np.full(P, -1, dtype=np.int64)
-    rations = np.empty((max(len(limits), 1), T, n))
-    for row, (p, limit) in enumerate(limits):
-        ration_of[p] = row
-        rations[row] = limit
-    market = supply.market if supply.market is not None else np.full((T, n), np.inf)
-    codes = np.array([plan.code_packaging, plan.code_demand, plan.code_market], dtype=np.int8)
-    work = (np.zeros((C, n)), np.zeros((L, n)), np.zeros((R, n)), np.zeros(n))
-    exogenous = (
-        static.draw_order,
-        supply.capacity,
-        supply.packaging_yield,
-        supply.demand_cap,
-        market,
-        supply.market is not None,
-        supply.active,
-        supply.bill,
-        static.bill_components,
-        supply.slots,
-        static.variant_product,
-        static.variant_line,
-        static.variant_domestic,
-    )
+    S = len(plan.slices)
+    state = (np.zeros((A, n)), np.zeros((A, n)), np.zeros((A, n)), np.zeros((max(S, 1), n)))
     outputs = (
         paths.attempts,
         paths.good,
         paths.binding,
         paths.starved,
         paths.relief,
-        paths.consumed,
+        paths.drawn,
+        paths.used,
+        paths.origin,
         paths.closing,
+        paths.idle,
         paths.stranded,
+        paths.policy,
     )
-    opening = (inventory, supply.arrivals, ration_of, rations, static.pool_component, drawable, available)
     if solver is None:  # the whole horizon in one compiled call
-        all_months(opening, exogenous, codes, work, outputs)
+        all_months(structure, block, state, outputs)
         return paths
+    order = block[16]
+    assert isinstance(order, np.ndarray)
     for t in range(T):
-        open_month(t, *opening)
-        given = np.ascontiguousarray(solver(_state(t, static, supply, available)))
-        close_month(t, available, drawable, inventory, exogenous, given, True, codes, work, outputs)
+        open_month(t, structure, block, *state)
+        given = np.ascontiguousarray(solver(_state(t, plan, supply, state[3], order)))
+        close_month(t, structure, block, *state, given, True, outputs)
     return paths

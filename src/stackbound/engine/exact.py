@@ -1,11 +1,14 @@
-"""Exact mode: each month's allocation as a lexicographic linear program.
+"""Exact mode: each month's allocation as a sequence of linear programs.
 
-For every month, one HiGHS solve per priority level over all samples of the block at once
-(the samples' problems are independent blocks of one sparse LP). Level k maximises the
-package attempts of the k-th variant subject to every component, packaging, demand-cap and
-market-demand constraint, with higher-priority variants held at their optimum and lower
-ones at zero. The matrices are built here from the scenario's bills and capacities, not
-from the greedy path, so the two can be checked against each other.
+For every month, one HiGHS solve per priority rank over all samples of the block at once
+(the samples' problems are independent blocks of one sparse LP). At rank r each sample's
+r-th variant (in that month's and sample's priority order) starts the most attempts that
+every use (a bill component, the packaging line: the slices its vendor may draw on, as
+left by the ranks before), its demand cap and market demand allow; what it takes is then
+drawn from its slices in draw order, the rule the fast path applies too. The rows are
+built here from the scenario's bills, slots and caps, not from the greedy path, so the two
+can be checked against each other. The slices themselves (reserves, proportional splits)
+come from the month's opening, which both modes share.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.optimize import linprog
 
-from stackbound.engine.allocate import MonthState, Solver
+from stackbound.engine.allocate import MonthState, Solver, kernel_inputs
 from stackbound.engine.plan import Plan
 from stackbound.engine.supply import Supply
 from stackbound.errors import SimulationError
@@ -24,78 +27,91 @@ __all__ = ["EXACT_MAX_SAMPLES", "lp_solver"]
 
 EXACT_MAX_SAMPLES = 2_000
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
 
-def _rows(plan: Plan, supply: Supply, state: MonthState) -> tuple[sparse.csr_matrix, FloatArray]:
-    """Constraint rows A x <= b over variables x[v * n + i]."""
-    V, n = len(plan.variants), state.available.shape[1]
-    rows, cols, vals, bounds = [], [], [], []
-    row = 0
-
-    def add(coefficients: list[tuple[int, FloatArray]], limit: FloatArray) -> None:
-        nonlocal row
-        finite = np.isfinite(limit)
-        index = np.cumsum(finite) - 1 + row
-        for v, coefficient in coefficients:
-            rows.append(index[finite])
-            cols.append(v * n + np.flatnonzero(finite))
-            vals.append(coefficient[finite])
-        bounds.append(limit[finite])
-        row += int(finite.sum())
-
-    for c in range(len(plan.components)):
-        users = [(v, supply.bill[v, c]) for v, spec in enumerate(plan.variants) if c in spec.components]
-        if users:
-            add(users, state.available[c])
-    for line in range(len(plan.packaging)):
-        users = [(v, supply.slots[v]) for v, spec in enumerate(plan.variants) if spec.packaging == line]
-        if users:
-            add(users, state.packaging[line])
-    for p in range(len(plan.products)):
-        users = [(v, state.good_per_attempt[v]) for v, spec in enumerate(plan.variants) if spec.product == p]
-        if users:
-            add(users, state.demand_cap[p])
-    if state.market is not None:
-        scenario = plan.loaded.scenario
-        users = [
-            (v, state.good_per_attempt[v])
-            for v, spec in enumerate(plan.variants)
-            if scenario.products[plan.products[spec.product]].origin == "domestic"
-        ]
-        if users:
-            add(users, state.market)
-    matrix = sparse.csr_matrix(
-        (
-            np.concatenate(vals) if vals else [],
-            (np.concatenate(rows) if rows else [], np.concatenate(cols) if cols else []),
-        ),
-        shape=(row, V * n),
+def _rank_lp(
+    plan: Plan,
+    coef: FloatArray,
+    state: MonthState,
+    left: FloatArray,
+    caps: FloatArray,
+    market: FloatArray | None,
+    v: IntArray,
+) -> FloatArray:
+    """The most attempts of variant ``v[i]`` in every sample i, as one LP over x[i]."""
+    n = v.shape[0]
+    samples = np.arange(n)
+    uses = plan.arrays.use_slices[v]  # (n, uses, depth)
+    rows: list[FloatArray] = []
+    limits: list[FloatArray] = []
+    owners: list[IntArray] = []
+    for k in range(uses.shape[1]):
+        slices = uses[:, k, :]
+        room = np.where(slices >= 0, left[np.maximum(slices, 0), samples[:, None]], 0.0).sum(axis=1)
+        present = (plan.arrays.use_code[v, k] >= 0) & np.isfinite(room)  # an infinite room limits nothing
+        rows.append(coef[v, k, samples][present])
+        limits.append(room[present])
+        owners.append(samples[present])
+    product = plan.arrays.variant_product[v]
+    good = state.good_per_attempt[v, samples]
+    cap = caps[product, samples]
+    finite = np.isfinite(cap) & np.isfinite(good)
+    rows.append(good[finite])
+    limits.append(cap[finite])
+    owners.append(samples[finite])
+    if market is not None:
+        domestic = plan.arrays.variant_domestic[v] & np.isfinite(market) & np.isfinite(good)
+        rows.append(good[domestic])
+        limits.append(market[domestic])
+        owners.append(samples[domestic])
+    values, bounds, columns = np.concatenate(rows), np.concatenate(limits), np.concatenate(owners)
+    matrix = sparse.csr_matrix((values, (np.arange(len(values)), columns)), shape=(len(values), n))
+    upper = np.where(state.active[v, samples], np.inf, 0.0)
+    result = linprog(
+        -np.ones(n),
+        A_ub=matrix,
+        b_ub=np.maximum(bounds, 0.0),
+        bounds=np.column_stack([np.zeros(n), upper]),
+        method="highs",
     )
-    return matrix, np.concatenate(bounds) if bounds else np.zeros(0)
+    if result.status != 0:
+        raise SimulationError(f"exact mode: the linear program of month {state.month} failed: {result.message}")
+    return np.asarray(result.x, dtype=np.float64)
 
 
-def _solve_month(plan: Plan, supply: Supply, state: MonthState) -> FloatArray:
-    V, n = len(plan.variants), state.available.shape[1]
-    matrix, limits = _rows(plan, supply, state)
+def _draw(plan: Plan, coef: FloatArray, left: FloatArray, v: IntArray, x: FloatArray) -> None:
+    """Take each sample's attempts from its variant's slices, in draw order (extreme
+    inputs may make a slice infinite: inf − inf is nan, as on the fast path)."""
+    samples = np.arange(v.shape[0])
+    uses = plan.arrays.use_slices[v]
+    for k in range(uses.shape[1]):
+        need = np.where(plan.arrays.use_code[v, k] >= 0, x * coef[v, k, samples], 0.0)
+        for j in range(uses.shape[2]):
+            slices = uses[:, k, j]
+            valid = slices >= 0
+            here = np.maximum(slices, 0)
+            taken = np.where(valid, np.minimum(need, left[here, samples]), 0.0)
+            left[here[valid], samples[valid]] -= taken[valid]
+            need = need - taken
+
+
+def _solve_month(plan: Plan, coef: FloatArray, state: MonthState) -> FloatArray:
+    V, n = len(plan.variants), state.size.shape[1]
+    left = state.size.copy()
+    caps = state.demand_cap.copy()
+    market = None if state.market is None else state.market.copy()
     solution = np.zeros((V, n))
-    for k in range(V):
-        lower = np.zeros((V, n))
-        upper = np.zeros((V, n))
-        lower[:k] = solution[:k] * (1 - 1e-9)
-        upper[:k] = solution[:k]
-        upper[k] = np.where(state.active[k], np.inf, 0.0)
-        objective = np.zeros((V, n))
-        objective[k] = -1.0
-        result = linprog(
-            objective.ravel(),
-            A_ub=matrix,
-            b_ub=limits,
-            bounds=np.column_stack([lower.ravel(), upper.ravel()]),
-            method="highs",
-        )
-        if result.status != 0:
-            raise SimulationError(f"exact mode: the linear program of month {state.month} failed: {result.message}")
-        solution[k] = result.x.reshape(V, n)[k]
+    samples = np.arange(n)
+    for rank in range(V):
+        v = state.order[rank]
+        x = _rank_lp(plan, coef, state, left, caps, market, v)
+        solution[v, samples] = x
+        _draw(plan, coef, left, v, x)
+        made = x * state.good_per_attempt[v, samples]
+        np.subtract.at(caps, (plan.arrays.variant_product[v], samples), made)
+        if market is not None:
+            market -= np.where(plan.arrays.variant_domestic[v], made, 0.0)
     return solution
 
 
@@ -103,8 +119,11 @@ def lp_solver(plan: Plan, supply: Supply) -> Solver:
     """A month solver for :func:`~stackbound.engine.allocate.simulate`."""
     if supply.bill.shape[2] > EXACT_MAX_SAMPLES:
         raise SimulationError(f"exact mode is capped at {EXACT_MAX_SAMPLES} samples per run")
+    _, block = kernel_inputs(plan, supply)
+    coef = block[10]
+    assert isinstance(coef, np.ndarray)
 
     def solve(state: MonthState) -> FloatArray:
-        return _solve_month(plan, supply, state)
+        return _solve_month(plan, coef, state)
 
     return solve

@@ -1,10 +1,14 @@
 """The compiled inner loop of one month (numba), over the samples of a block.
 
-:func:`open_month` adds month ``t``'s arrivals and works out what each pool can give;
-:func:`close_month` allocates by priority, draws consumption from pools in draw order and
-marks stranded inventory. Both loop over samples inside compiled code and read and write
-the block's (things, months, samples) arrays in place at month ``t``. Sample ``i`` only
-ever touches column ``i``, so results do not depend on how samples are grouped.
+:func:`open_month` adds month ``t``'s arrivals to every account and works out the slices
+each offers; :func:`close_month` allocates by priority, draws each variant's uses from its
+slices in order and keeps the ledger of what every account made, gave and holds. Both
+loop over samples inside compiled code and read and write the block's (things, months,
+samples) arrays in place at month ``t``. Sample ``i`` only ever touches column ``i``, so
+results do not depend on how samples are grouped.
+
+``static`` is the plan's structure and ``block`` the block's exogenous arrays, as tuples
+whose order :func:`stackbound.engine.allocate.kernel_inputs` fixes.
 """
 
 from __future__ import annotations
@@ -13,31 +17,161 @@ import numpy as np
 
 from stackbound.engine.compiled import njit
 
-__all__ = ["SLACK", "TINY", "ZERO", "all_months", "close_month", "interpolate", "open_month", "take_lagged"]
+__all__ = [
+    "SLACK",
+    "TINY",
+    "ZERO",
+    "all_months",
+    "close_month",
+    "interpolate",
+    "open_month",
+    "take_lagged",
+    "waterfill",
+]
 
 TINY = 1e-12
 """Floor on a divisor (a bill quantity, slots, a yield)."""
 ZERO = 1e-9
 """Limits below this many attempts are rounding residue and count as zero."""
+UNLIMITED = 1e15
+"""A claimant's need when nothing but the pool limits it (the largest magnitude a scenario
+may give): it then weighs as unbounded."""
 SLACK = 1e-7
 """An exact solver's answer above the limit by less than this (relative) is trimmed to it."""
 
 
 @njit(nogil=True, error_model="numpy")
-def open_month(t, inventory, arrivals, ration_of, rations, pool_component, drawable, available):  # type: ignore[no-untyped-def]
-    """inventory += arrivals; drawable = min(inventory, ration); available = Σ drawable per
-    component. ``ration_of[p]`` is pool p's row in ``rations`` (−1: no ration)."""
-    pools, n = inventory.shape
-    available[:] = 0.0
-    for p in range(pools):
-        c = pool_component[p]
-        r = ration_of[p]
+def open_month(t, static, block, inventory, held, drawable, size):  # type: ignore[no-untyped-def]
+    """Month ``t``'s opening, per sample: arrivals into every account (a packaging line's
+    account holds its capacity afresh), what may be drawn (the account's holding, within a
+    stockpile's ``max_draw`` and planned runway), and each slice's size: the whole
+    drawable; a reserve's reserved and free parts; or each claimant's part of a
+    proportional account, water-filled on weights and needs (:func:`_claims`)."""
+    account_line, account_policy, account_slices, slice_kind = static[0], static[1], static[2], static[4]
+    account_in, ration_of, rations, runway_of = block[0], block[1], block[2], block[3]
+    runway_left, runway_after, reserve_of, reserve_level = block[4], block[5], block[6], block[7]
+    accounts, n = inventory.shape
+    for a in range(accounts):
+        r_ration, r_runway, line = ration_of[a], runway_of[a], account_line[a]
         for i in range(n):
-            held = inventory[p, i] + arrivals[p, t, i]
-            inventory[p, i] = held
-            take = held if r < 0 else min(held, rations[r, t, i])
-            drawable[p, i] = take
-            available[c, i] += take
+            have = account_in[a, t, i] if line else inventory[a, i] + account_in[a, t, i]
+            inventory[a, i] = have
+            take = have
+            if r_ration >= 0:
+                take = min(take, rations[r_ration, t, i])
+            if r_runway >= 0 and runway_left[r_runway, t, i] > 0.0:
+                take = min(take, (have + runway_after[r_runway, t, i]) / runway_left[r_runway, t, i])
+            held[a, i] = have
+            drawable[a, i] = max(take, 0.0)
+        for k in range(account_slices.shape[1]):
+            s = account_slices[a, k]
+            if s < 0:
+                break
+            size[s, :] = drawable[a, :]
+        if account_policy[a] == 1:  # a reserve: the reserved slice, then the free one
+            first, second = account_slices[a, 0], account_slices[a, 1]
+            if slice_kind[first] != 1:
+                first, second = second, first
+            row = reserve_of[a]
+            for i in range(n):
+                kept = min(max(reserve_level[row, t, i], 0.0), drawable[a, i])
+                size[first, i] = kept
+                size[second, i] = drawable[a, i] - kept
+    if static[17]:  # some account is split proportionally
+        _claims(t, static, block, drawable, size)
+
+
+@njit(nogil=True, error_model="numpy")
+def _claims(t, static, block, drawable, size):  # type: ignore[no-untyped-def]
+    """Split every proportional account among its claimant vendors. A claimant's need is
+    what its own variants would draw on the account this month were it unlimited for them
+    (every other limit as the month opens, other proportional accounts wholly theirs);
+    the drawable amount is then water-filled: in proportion to the weights, nobody above
+    its need, what one cannot use going to the others (:func:`waterfill`)."""
+    account_policy, account_slices, slice_account, slice_vendor = static[1], static[2], static[3], static[5]
+    weight_of, weights = block[8], block[9]
+    accounts, n = drawable.shape
+    slices = size.shape[0]
+    width = account_slices.shape[1]
+    left = np.empty((slices, n))
+    cap_left = np.empty((block[12].shape[0], n))
+    market_left = np.empty(n)
+    needs = np.empty(width)
+    wanted = np.empty(width)
+    out = np.empty(width)
+    for i in range(n):
+        for a in range(accounts):
+            if account_policy[a] != 2:
+                continue
+            count = 0
+            for k in range(width):
+                s = account_slices[a, k]
+                if s < 0:
+                    break
+                vendor = slice_vendor[s]
+                for q in range(slices):  # the vendor's view: its own claims whole, no one else's
+                    b = slice_account[q]
+                    if account_policy[b] == 2:
+                        left[q, i] = drawable[b, i] if slice_vendor[q] == vendor else 0.0
+                    else:
+                        left[q, i] = size[q, i]
+                left[s, i] = np.inf  # this account unlimited for the claimant
+                needs[k] = min(_greedy(t, i, static, block, left, size, cap_left, market_left, vendor, s), UNLIMITED)
+                row = weight_of[s]
+                wanted[k] = needs[k] if row < 0 else max(weights[row, t, i], 0.0)
+                count += 1
+            waterfill(drawable[a, i], needs[:count], wanted[:count], out[:count])
+            for k in range(count):
+                size[account_slices[a, k], i] = out[k]
+
+
+@njit(nogil=True, error_model="numpy")
+def waterfill(total, needs, weights, out):  # type: ignore[no-untyped-def]
+    """Split ``total`` in proportion to ``weights``, nobody above its need: claimants whose
+    need is below their proportional part get their need, and what they leave is split
+    among the rest, until no one left is satisfied. Claimants of weight 0 share what the
+    others leave, in order, up to their needs. The parts never sum above ``total``."""
+    m = needs.shape[0]
+    out[:] = 0.0
+    asked = 0.0
+    for k in range(m):
+        asked += needs[k]
+    if asked <= total:
+        out[:] = needs
+        return
+    remaining = total
+    open_ = np.ones(m, dtype=np.bool_)
+    for k in range(m):
+        if weights[k] <= 0.0 or needs[k] <= 0.0:
+            open_[k] = False
+    for _ in range(m):
+        weight = 0.0
+        for k in range(m):
+            if open_[k]:
+                weight += weights[k]
+        if weight <= 0.0 or remaining <= 0.0:
+            break
+        settled = False
+        pot = remaining
+        for k in range(m):
+            if open_[k] and needs[k] <= pot * (weights[k] / weight):
+                out[k] = needs[k]
+                remaining -= needs[k]
+                open_[k] = False
+                settled = True
+        if not settled:
+            for k in range(m):
+                if open_[k]:
+                    out[k] = pot * (weights[k] / weight)
+            remaining = 0.0
+            break
+    for k in range(m):
+        if remaining <= 0.0:
+            break
+        if weights[k] <= 0.0 and needs[k] > 0.0:
+            extra = min(needs[k], remaining)
+            out[k] = extra
+            remaining -= extra
 
 
 @njit(nogil=True, inline="always")
@@ -55,184 +189,363 @@ def _tighter(candidate, candidate_code, candidate_drawn, best, second, code, dra
 
 
 @njit(nogil=True, error_model="numpy")
-def close_month(t, available, drawable, inventory, exogenous, given, use_given, codes, work, outputs):  # type: ignore[no-untyped-def]
-    """Allocate month ``t`` for every sample: variants in priority order each start the
-    most package attempts every limit allows (or, with ``use_given``, the exact solver's
-    answer), then draw consumption from pools in draw order and mark stranded stock.
-    ``exogenous``, ``work`` and ``outputs`` are tuples of arrays, unpacked below (numba
-    takes them as one argument each). ``bill_components[v]`` lists the components in
-    variant v's bill (padded with -1); ``codes`` = (packaging, demand cap, market demand)
-    binding codes; ``left``, ``line_left``, ``cap_left``, ``market_left`` are work
-    arrays, written before they are read. ``relief`` is what the
-    variant would have made more (good units) had its binding limit been lifted to the
-    next tightest one (0 when no other limit is finite): the output that limit cost."""
-    (
-        draw_order,
-        capacity,
-        packaging_yield,
-        demand_cap,
-        market,
-        has_market,
-        active,
-        bill,
-        bill_components,
-        slots,
-        variant_product,
-        variant_line,
-        variant_domestic,
-    ) = exogenous
-    left, line_left, cap_left, market_left = work
-    attempts, good, binding, starved, relief, consumed, closing, stranded = outputs
-    variants, _, n = bill.shape
-    code_packaging, code_demand, code_market = codes[0], codes[1], codes[2]
-    left[:, :] = available
-    line_left[:, :] = capacity[:, t, :]
-    cap_left[:, :] = demand_cap[:, t, :]
-    market_left[:] = market[t, :]
-    width = bill_components.shape[1]
-    for v in range(variants):
-        product = variant_product[v]
-        line = variant_line[v]
-        domestic_market = has_market and variant_domestic[v]
-        for i in range(n):
-            if not active[product, t, i]:
-                attempts[v, t, i] = 0.0
-                relief[v, t, i] = 0.0
-                good[v, t, i] = 0.0
-                binding[v, t, i] = 0
-                starved[v, t, i] = False
-                continue
-            best = np.inf
-            second = np.inf
-            code = 0
-            reduced = False
-            for k in range(width):
-                c = bill_components[v, k]
-                if c < 0:
-                    break
-                amount = max(bill[v, c, i], TINY)
-                drawn = left[c, i] < available[c, i] * (1.0 - 1e-12)
-                best, second, code, reduced = _tighter(left[c, i] / amount, c + 1, drawn, best, second, code, reduced)
-            per_attempt = 1.0
-            if line >= 0:
-                per_attempt = packaging_yield[line, t, i]
-                room = max(slots[v, i], TINY)
-                drawn = line_left[line, i] < capacity[line, t, i] * (1.0 - 1e-12)
-                candidate = line_left[line, i] / room
-                best, second, code, reduced = _tighter(candidate, code_packaging, drawn, best, second, code, reduced)
-            yield_floor = max(per_attempt, TINY)
-            drawn = cap_left[product, i] < demand_cap[product, t, i] * (1.0 - 1e-12)
-            candidate = cap_left[product, i] / yield_floor
-            best, second, code, reduced = _tighter(candidate, code_demand, drawn, best, second, code, reduced)
-            if domestic_market:
-                drawn = market_left[i] < market[t, i] * (1.0 - 1e-12)
-                candidate = market_left[i] / yield_floor
-                best, second, code, reduced = _tighter(candidate, code_market, drawn, best, second, code, reduced)
-            x = best if best > ZERO else 0.0
-            if use_given:
-                wanted = given[v, i]
-                if x < wanted <= x * (1.0 + SLACK) + SLACK:
-                    wanted = x
-                x = max(wanted, 0.0)
-            made = x * per_attempt
-            attempts[v, t, i] = x
-            good[v, t, i] = made
-            binding[v, t, i] = code
-            starved[v, t, i] = reduced
-            relief[v, t, i] = (second - x) * per_attempt if second < np.inf else 0.0
-            for k in range(width):
-                c = bill_components[v, k]
-                if c < 0:
-                    break
-                left[c, i] -= x * bill[v, c, i]
-            if line >= 0:
-                line_left[line, i] -= x * slots[v, i]
-            cap_left[product, i] -= made
-            if domestic_market:
-                market_left[i] -= made
-    _draw_and_strand(
-        t,
-        available,
-        drawable,
-        inventory,
-        draw_order,
-        active,
-        bill_components,
-        variant_product,
-        code_packaging,
-        left,
-        binding,
-        consumed,
-        closing,
-        stranded,
-    )
-
-
-@njit(nogil=True, error_model="numpy")
-def _draw_and_strand(  # type: ignore[no-untyped-def]
-    t,
-    available,
-    drawable,
-    inventory,
-    draw_order,
-    active,
-    bill_components,
-    variant_product,
-    code_packaging,
-    left,
-    binding,
-    consumed,
-    closing,
-    stranded,
+def _limit(  # type: ignore[no-untyped-def]
+    t, i, v, uses, codes, coef, vyield, product, demand_cap, market, in_market, left, size, cap_left, market_left
 ):
-    """Draw each component's consumption from its pools in draw order; mark as stranded
-    what is held of a component none of whose active users it bound while one was bound
-    by another component or by packaging."""
-    components, n = left.shape
-    pools = inventory.shape[0]
-    binds = np.zeros((components, n), dtype=np.bool_)
-    elsewhere = np.zeros((components, n), dtype=np.bool_)
-    for v in range(bill_components.shape[0]):
-        product = variant_product[v]
-        for k in range(bill_components.shape[1]):
-            c = bill_components[v, k]
-            if c < 0:
+    """The most package attempts variant ``v`` can start now, the next tightest limit, the
+    binding code and whether that limit was drawn down earlier this month: each use's
+    slices (room ÷ the bill or the slots), the product's demand cap, market demand
+    (``in_market``: a domestic variant and a scenario with market demand). ``codes`` are
+    the uses' binding codes, then the demand cap's and market demand's."""
+    best = np.inf
+    second = np.inf
+    code = 0
+    reduced = False
+    for k in range(uses.shape[1]):
+        c = codes[v, k]
+        if c < 0:
+            break
+        room = 0.0
+        whole = 0.0
+        for j in range(uses.shape[2]):
+            s = uses[v, k, j]
+            if s < 0:
                 break
-            for i in range(n):  # without branches: they would follow the data
-                bound = binding[v, t, i]
-                on = active[product, t, i]
-                here = on & (bound == c + 1)
-                other = on & (bound != c + 1) & (((bound >= 1) & (bound <= components)) | (bound == code_packaging))
-                binds[c, i] |= here
-                elsewhere[c, i] |= other
-    for c in range(components):
-        for i in range(n):
-            need = max(available[c, i] - left[c, i], 0.0)
-            held = 0.0
-            for k in range(draw_order.shape[1]):
-                p = draw_order[c, k]
-                if p < 0:
-                    break
-                taken = min(need, drawable[p, i])
-                inventory[p, i] -= taken
-                consumed[p, t, i] = taken
-                need -= taken
-                held += inventory[p, i]
-            stranded[c, t, i] = held if (elsewhere[c, i] and not binds[c, i]) else 0.0
-    for p in range(pools):
-        for i in range(n):
-            closing[p, t, i] = inventory[p, i]
+            room += left[s, i]
+            whole += size[s, i]
+        drawn = room < whole * (1.0 - 1e-12)
+        best, second, code, reduced = _tighter(room / max(coef[v, k, i], TINY), c, drawn, best, second, code, reduced)
+    floor = max(vyield[v, t, i], TINY)
+    drawn = cap_left[product, i] < demand_cap[product, t, i] * (1.0 - 1e-12)
+    best, second, code, reduced = _tighter(
+        cap_left[product, i] / floor, codes[v, uses.shape[1]], drawn, best, second, code, reduced
+    )
+    if in_market:
+        drawn = market_left[i] < market[t, i] * (1.0 - 1e-12)
+        best, second, code, reduced = _tighter(
+            market_left[i] / floor, codes[v, uses.shape[1] + 1], drawn, best, second, code, reduced
+        )
+    return best, second, code, reduced
 
 
 @njit(nogil=True, error_model="numpy")
-def all_months(opening, exogenous, codes, work, outputs):  # type: ignore[no-untyped-def]
+def _take(i, v, x, use_slices, use_code, coef, left, parts, target):  # type: ignore[no-untyped-def]
+    """Draw ``x`` attempts' worth of every use from its slices in order; ``parts[k, j]`` is
+    what came from the j-th slice of use k; returns what came from slice ``target``."""
+    got = 0.0
+    for k in range(use_slices.shape[1]):
+        if use_code[v, k] < 0:
+            break
+        need = x * coef[v, k, i]
+        for j in range(use_slices.shape[2]):
+            s = use_slices[v, k, j]
+            if s < 0:
+                break
+            taken = min(need, left[s, i])
+            left[s, i] -= taken
+            need -= taken
+            parts[k, j] = taken
+            if s == target:
+                got += taken
+    return got
+
+
+@njit(nogil=True)
+def _codes(static):  # type: ignore[no-untyped-def]
+    """(variants, uses + 2): each use's binding code, then the demand cap's and market's."""
+    use_code = static[7]
+    variants, width = use_code.shape
+    codes = np.empty((variants, width + 2), np.int64)
+    codes[:, :width] = use_code
+    codes[:, width] = static[14]
+    codes[:, width + 1] = static[15]
+    return codes
+
+
+@njit(nogil=True, inline="always")
+def _variant_at(order, t, rank, i):  # type: ignore[no-untyped-def]
+    return order[0 if order.shape[0] == 1 else t, rank, 0 if order.shape[2] == 1 else i]
+
+
+@njit(nogil=True, error_model="numpy")
+def _greedy(t, i, static, block, left, size, cap_left, market_left, vendor, target):  # type: ignore[no-untyped-def]
+    """What the active variants of ``vendor`` (in this month's priority order) would draw on
+    slice ``target`` with the slices ``left`` (column ``i``): a claimant's need."""
+    variant_product, variant_vendor = static[10], static[11]
+    active, demand_cap, market, order = block[15], block[12], block[13], block[16]
+    variants = variant_product.shape[0]
+    cap_left[:, i] = demand_cap[:, t, i]
+    market_left[i] = market[t, i]
+    uses, coef, vyield = static[6], block[10], block[11]
+    codes = _codes(static)
+    parts = np.empty((uses.shape[1], uses.shape[2]))
+    got = 0.0
+    for rank in range(variants):
+        v = _variant_at(order, t, rank, i)
+        if variant_vendor[v] != vendor or not active[variant_product[v], t, i]:
+            continue
+        product = variant_product[v]
+        in_market = block[14] and static[12][v]
+        x, _, _, _ = _limit(
+            t,
+            i,
+            v,
+            uses,
+            codes,
+            coef,
+            vyield,
+            product,
+            demand_cap,
+            market,
+            in_market,
+            left,
+            size,
+            cap_left,
+            market_left,
+        )
+        x = x if x > ZERO else 0.0
+        if x == np.inf:
+            return np.inf
+        if x == 0.0:
+            continue
+        got += _take(i, v, x, uses, static[7], coef, left, parts, target)
+        made = x * block[11][v, t, i]
+        cap_left[variant_product[v], i] -= made
+        if block[14] and static[12][v]:
+            market_left[i] -= made
+    return got
+
+
+@njit(nogil=True, error_model="numpy")
+def close_month(t, static, block, inventory, held, drawable, size, given, use_given, outputs):  # type: ignore[no-untyped-def]
+    """Allocate month ``t`` for every sample: variants in this month's priority order each
+    start the most package attempts every limit allows (or, with ``use_given``, the exact
+    solver's answer) and draw them from their slices in order; then each account's
+    consumption leaves its inventory and what it holds is classified (:func:`_ledger`).
+    ``relief`` is what the variant would have made more (good units) had its binding limit
+    been lifted to the next tightest one (0 when no other limit is finite).
+
+    One function with its arrays unpacked once: a call per variant and sample that passes
+    arrays costs more than the work it does."""
+    attempts, good, binding, starved = outputs[0], outputs[1], outputs[2], outputs[3]
+    relief, drawn, used, origin = outputs[4], outputs[5], outputs[6], outputs[7]
+    use_slices, use_code, use_origin, die_use = static[6], static[7], static[8], static[9]
+    variant_product, variant_domestic, slice_account = static[10], static[12], static[3]
+    code_demand, code_market = static[14], static[15]
+    coef, vyield, demand_cap, market = block[10], block[11], block[12], block[13]
+    has_market, active, order = block[14], block[15], block[16]
+    n = inventory.shape[1]
+    variants = variant_product.shape[0]
+    uses, depth = use_slices.shape[1], use_slices.shape[2]
+    left = size.copy()
+    cap_left = demand_cap[:, t, :].copy()
+    market_left = market[t, :].copy()
+    drawn[:, t, :] = 0.0
+    used[:, t, :] = 0.0
+    origin[:, :, t, :] = 0.0
+    best, second, room, whole = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    code = np.empty(n, np.int64)
+    reduced = np.empty(n, np.bool_)
+    mine = np.ones(n, np.bool_)
+    row = 0 if order.shape[0] == 1 else t
+    for rank in range(variants):
+        for v in range(variants):
+            # The samples that have variant v at this rank: all of them, or none, when one
+            # order holds for every sample; else those whose priorities put it here.
+            if order.shape[2] == 1:
+                if order[row, rank, 0] != v:
+                    continue
+                mine[:] = True
+            else:
+                count = 0
+                for i in range(n):
+                    mine[i] = order[row, rank, i] == v
+                    count += mine[i]
+                if count == 0:
+                    continue
+            product = variant_product[v]
+            in_market = has_market and variant_domestic[v]
+            best[:] = np.inf
+            second[:] = np.inf
+            code[:] = 0
+            reduced[:] = False
+            for k in range(uses):
+                c = use_code[v, k]
+                if c < 0:
+                    break
+                if depth == 1 or use_slices[v, k, 1] < 0:  # one slice: read it in place
+                    s = use_slices[v, k, 0]
+                    for i in range(n):
+                        lowered = left[s, i] < size[s, i] * (1.0 - 1e-12)
+                        candidate = left[s, i] / max(coef[v, k, i], TINY)
+                        best[i], second[i], code[i], reduced[i] = _tighter(
+                            candidate, c, lowered, best[i], second[i], code[i], reduced[i]
+                        )
+                    continue
+                room[:] = 0.0
+                whole[:] = 0.0
+                for j in range(depth):
+                    s = use_slices[v, k, j]
+                    if s < 0:
+                        break
+                    for i in range(n):
+                        room[i] += left[s, i]
+                        whole[i] += size[s, i]
+                for i in range(n):
+                    q = i
+                    lowered = room[q] < whole[q] * (1.0 - 1e-12)
+                    candidate = room[q] / max(coef[v, k, i], TINY)
+                    best[q], second[q], code[q], reduced[q] = _tighter(
+                        candidate, c, lowered, best[q], second[q], code[q], reduced[q]
+                    )
+            for i in range(n):
+                if not mine[i]:
+                    continue
+                q = i
+                floor = max(vyield[v, t, i], TINY)
+                lowered = cap_left[product, i] < demand_cap[product, t, i] * (1.0 - 1e-12)
+                candidate = cap_left[product, i] / floor
+                best[q], second[q], code[q], reduced[q] = _tighter(
+                    candidate, code_demand, lowered, best[q], second[q], code[q], reduced[q]
+                )
+                if in_market:
+                    lowered = market_left[i] < market[t, i] * (1.0 - 1e-12)
+                    candidate = market_left[i] / floor
+                    best[q], second[q], code[q], reduced[q] = _tighter(
+                        candidate, code_market, lowered, best[q], second[q], code[q], reduced[q]
+                    )
+                x = best[q] if best[q] > ZERO else 0.0
+                if use_given:
+                    wanted = given[v, i]
+                    if x < wanted <= x * (1.0 + SLACK) + SLACK:
+                        wanted = x
+                    x = max(wanted, 0.0)
+                on = active[product, t, i]
+                x = x if on else 0.0
+                per_attempt = vyield[v, t, i]
+                made = x * per_attempt
+                attempts[v, t, i] = x
+                good[v, t, i] = made
+                binding[v, t, i] = code[q] if on else 0
+                starved[v, t, i] = reduced[q] and on
+                relief[v, t, i] = (second[q] - x) * per_attempt if (on and second[q] < np.inf) else 0.0
+                cap_left[product, i] -= made
+                if in_market:
+                    market_left[i] -= made
+                best[q] = x  # now the attempts, for the draws below
+                second[q] = made
+            d = die_use[v]
+            for k in range(uses):
+                if use_code[v, k] < 0:
+                    break
+                for i in range(n):
+                    room[i] = best[i] * coef[v, k, i] if mine[i] else 0.0  # what this use needs
+                    whole[i] = room[i]
+                for j in range(depth):
+                    s = use_slices[v, k, j]
+                    if s < 0:
+                        break
+                    a = slice_account[s]
+                    o = use_origin[v, j] if k == d else 0
+                    for i in range(n):
+                        taken = min(room[i], left[s, i])
+                        left[s, i] -= taken
+                        room[i] -= taken
+                        drawn[a, t, i] += taken
+                        used[a, t, i] += taken * vyield[v, t, i]
+                        if k == d:  # the die's sources: good units pro rata
+                            share = taken / whole[i] if whole[i] > 0.0 else 0.0
+                            origin[v, o, t, i] += second[i] * share
+    _ledger(t, static, block, inventory, held, drawable, left, outputs)
+
+
+@njit(nogil=True, error_model="numpy")
+def _ledger(t, static, block, inventory, held, drawable, left, outputs):  # type: ignore[no-untyped-def]
+    """Take each account's consumption out of its inventory and classify what it holds at
+    month end: **held by policy** (kept back by a ration or a runway, or left in a reserved
+    or claimant's slice while a user of the component was bound by it; or no variant that
+    may draw on the account is active while another user of the component is), **stranded**
+    (an active variant that may draw on it was bound by another component or by packaging,
+    none by this component), else **idle** (no active variant wants more)."""
+    account_line, account_slices, slice_account, slice_kind = static[0], static[2], static[3], static[4]
+    use_slices, use_code, use_component = static[6], static[7], static[13]
+    variant_product, code_packaging, components, component_of = static[10], static[16], static[18], static[19]
+    active = block[15]
+    binding, drawn = outputs[2], outputs[5]
+    closing, idle, stranded, policy = outputs[8], outputs[9], outputs[10], outputs[11]
+    accounts, n = inventory.shape
+    reach = np.zeros((accounts, n), dtype=np.bool_)
+    here = np.zeros((accounts, n), dtype=np.bool_)
+    elsewhere = np.zeros((accounts, n), dtype=np.bool_)
+    wanted = np.zeros((components, n), dtype=np.bool_)
+    bound = np.zeros((components, n), dtype=np.bool_)
+    hit = np.empty(n, np.bool_)
+    other = np.empty(n, np.bool_)
+    on = np.empty(n, np.bool_)
+    for v in range(variant_product.shape[0]):
+        product = variant_product[v]
+        for k in range(use_slices.shape[1]):
+            c = use_component[v, k]
+            if use_code[v, k] < 0:
+                break
+            if c < 0:
+                continue
+            for i in range(n):  # without branches: they would follow the data
+                code = binding[v, t, i]
+                on[i] = active[product, t, i]
+                hit[i] = on[i] & (code == c + 1)
+                other[i] = on[i] & (code != c + 1) & (((code >= 1) & (code <= components)) | (code == code_packaging))
+                wanted[c, i] |= on[i]
+                bound[c, i] |= hit[i]
+            for j in range(use_slices.shape[2]):
+                s = use_slices[v, k, j]
+                if s < 0:
+                    break
+                a = slice_account[s]
+                for i in range(n):
+                    reach[a, i] |= on[i]
+                    here[a, i] |= hit[i]
+                    elsewhere[a, i] |= other[i]
+    restricted = np.empty(n)
+    for a in range(accounts):
+        if account_line[a]:
+            closing[a, t, :] = 0.0
+            idle[a, t, :] = 0.0
+            stranded[a, t, :] = 0.0
+            policy[a, t, :] = 0.0
+            continue
+        c = component_of[a]
+        restricted[:] = 0.0
+        for k in range(account_slices.shape[1]):
+            s = account_slices[a, k]
+            if s < 0:
+                break
+            if slice_kind[s] != 0:
+                for i in range(n):
+                    restricted[i] += left[s, i]
+        for i in range(n):
+            inventory[a, i] -= drawn[a, t, i]
+            kept = max(inventory[a, i], 0.0)
+            rationed = max(held[a, i] - drawable[a, i], 0.0)
+            back = min(kept, rationed + (restricted[i] if bound[c, i] else 0.0))
+            rest = kept - back
+            closing[a, t, i] = inventory[a, i]
+            lost_owner = wanted[c, i] and not reach[a, i]
+            waiting = wanted[c, i] and reach[a, i] and elsewhere[a, i] and not here[a, i]
+            policy[a, t, i] = back + (rest if lost_owner else 0.0)
+            stranded[a, t, i] = rest if waiting else 0.0
+            idle[a, t, i] = 0.0 if (lost_owner or waiting) else rest
+
+
+@njit(nogil=True, error_model="numpy")
+def all_months(static, block, state, outputs):  # type: ignore[no-untyped-def]
     """:func:`open_month` then greedy :func:`close_month` for every month of the horizon;
-    ``opening`` is :func:`open_month`'s arguments after ``t``."""
-    inventory, arrivals, ration_of, rations, pool_component, drawable, available = opening
+    ``state`` is (inventory, held, drawable, size)."""
+    inventory, held, drawable, size = state
     no_given = np.zeros((1, 1))
-    for t in range(arrivals.shape[1]):
-        open_month(t, inventory, arrivals, ration_of, rations, pool_component, drawable, available)
-        close_month(t, available, drawable, inventory, exogenous, no_given, False, codes, work, outputs)
+    for t in range(block[0].shape[1]):
+        open_month(t, static, block, inventory, held, drawable, size)
+        close_month(t, static, block, inventory, held, drawable, size, no_given, False, outputs)
 
 
 @njit(nogil=True)

@@ -11,7 +11,7 @@ from typing import Literal
 
 __all__ = ["ANNUAL", "MONTHLY", "QUARTERLY", "Metric"]
 
-Level = Literal["product", "variant", "component", "stockpile", "total"]
+Level = Literal["product", "variant", "component", "stockpile", "account", "origin", "total"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,20 @@ class Metric:
     spec: str | None = None
 
 
+PARTS: tuple[tuple[str, str, bool], ...] = (
+    ("made", "made", False),
+    ("drawn", "drawn", False),
+    ("in_good_units", "good", False),
+    ("destroyed", "destroyed", False),
+    ("held", "held", True),
+    ("idle", "idle", True),
+    ("stranded", "stranded", True),
+    ("held_by_policy", "policy", True),
+)
+"""The ledger of every account (metric suffix, field suffix, read at year end): made =
+drawn + held at the end − held at the start; drawn = in good units + destroyed; held =
+idle + stranded + held by policy."""
+
 ANNUAL: tuple[Metric, ...] = (
     Metric("units", "product", "produced", "units"),
     Metric("units_delivered", "product", "delivered", "units"),
@@ -47,6 +61,8 @@ ANNUAL: tuple[Metric, ...] = (
     Metric("effective_installed_h100e", "total", "effective_installed_total", "H100e", stock=True),
     Metric("bandwidth_added_tbps", "total", "bandwidth_total", "TB/s"),
     Metric("rental_h100e", "total", "rental", "H100e", stock=True),
+    Metric("units_by_die_source", "origin", "by_die_source", "units"),
+    *(Metric(f"parts_{name}", "account", f"parts_{field}", "count", stock=stock) for name, field, stock in PARTS),
 )
 
 QUARTERLY: tuple[str, ...] = ("units", "compute_added_h100e")

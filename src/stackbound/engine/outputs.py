@@ -64,6 +64,15 @@ class BlockOutputs:
     binding: NDArray[np.int8]  # (variants, T, n)
     starved: NDArray[np.bool_]  # (variants, T, n)
     relief: FloatArray  # (variants, T, n) good units the binding limit cost
+    parts_made: FloatArray  # (component accounts, T, n) what came into each account
+    parts_drawn: FloatArray  # (component accounts, T, n) what was drawn out of it
+    parts_good: FloatArray  # (component accounts, T, n) of that, what went into good packages
+    parts_destroyed: FloatArray  # (component accounts, T, n) what failed packages destroyed
+    parts_held: FloatArray  # (component accounts, T, n) held at month end ...
+    parts_idle: FloatArray  # ... of which idle,
+    parts_stranded: FloatArray  # ... stranded,
+    parts_policy: FloatArray  # ... and held by policy
+    by_die_source: FloatArray  # (origin groups, T, n) good units out of packaging by the source of their dies
 
 
 @njit(nogil=True)
@@ -144,12 +153,55 @@ def _products_into(  # type: ignore[no-untyped-def]
                 value[p, t, i] = out * price[p, i] if priced[p] else 0.0
 
 
-def _by_component(plan: Plan, pools: FloatArray) -> FloatArray:
-    result = np.zeros((len(plan.components), *pools.shape[1:]))
-    for c, order in enumerate(plan.draw_order):
-        for p in order:
-            result[c] += pools[p]
+def _by_component(plan: Plan, accounts: FloatArray) -> FloatArray:
+    """(components, T, n): an account series summed over each component's accounts."""
+    result = np.zeros((len(plan.components), *accounts.shape[1:]))
+    for a, account in enumerate(plan.accounts):
+        if not account.line:
+            result[account.component] += accounts[a]
     return result
+
+
+def _by_pool(plan: Plan, accounts: FloatArray, pools: list[int]) -> FloatArray:
+    """(len(pools), T, n): an account series summed over each listed pool's accounts."""
+    result = np.zeros((len(pools), *accounts.shape[1:]))
+    for a, account in enumerate(plan.accounts):
+        if not account.line and account.pool in pools:
+            result[pools.index(account.pool)] += accounts[a]
+    return result
+
+
+def origin_groups(plan: Plan) -> list[tuple[str, str]]:
+    """(product, source of its dies) pairs that units by die source are kept for."""
+    pairs = [
+        (plan.products[spec.product], source)
+        for spec, sources in zip(plan.variants, plan.origins, strict=True)
+        for source in sources
+    ]
+    return list(dict.fromkeys(pairs))
+
+
+@njit(nogil=True)
+def _add_late(series, lag, out):  # type: ignore[no-untyped-def]
+    """out[t, i] += series[t − lag[i], i] where t ≥ lag[i]: a (T, n) series read late."""
+    T, n = series.shape
+    for t in range(T):
+        for i in range(n):
+            source = t - lag[i]
+            if source >= 0:
+                out[t, i] += series[source, i]
+
+
+def _by_die_source(plan: Plan, supply: Supply, origin: FloatArray) -> FloatArray:
+    """Good units out of packaging (lagged like units) per (product, die source) group."""
+    groups = origin_groups(plan)
+    T, n = origin.shape[2], origin.shape[3]
+    out = np.zeros((len(groups), T, n))
+    for v, (spec, sources) in enumerate(zip(plan.variants, plan.origins, strict=True)):
+        lag = supply.packaging_lag[spec.packaging] if spec.packaging is not None else np.zeros(n, np.int64)
+        for o, source in enumerate(sources):
+            _add_late(origin[v, o], lag, out[groups.index((plan.products[spec.product], source))])
+    return out
 
 
 def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
@@ -191,7 +243,8 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
     for p in plan.lines:
         made_by_lines[plan.pools[p].component] += supply.arrivals[p]
     stockpiles = list(plan.stockpiles)
-    stock = paths.closing[stockpiles]
+    stock = _by_pool(plan, paths.closing, stockpiles)
+    held = slice(0, len(plan.component_accounts))  # component accounts come first
     months_left = np.empty((len(stockpiles), T, n))
     runout = np.empty((len(stockpiles), n), np.int64)
     _runway_into(stock, months_left, runout)
@@ -204,10 +257,10 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
         installed_total=installed_total,
         effective_installed_total=effective_installed,
         bandwidth_total=bandwidth,
-        consumed=_by_component(plan, paths.consumed),
+        consumed=_by_component(plan, paths.drawn),
         made=made_by_lines,
         value=value,
-        stranded=paths.stranded,
+        stranded=_by_component(plan, paths.stranded),
         stock=stock,
         runway=months_left,
         runout=runout,
@@ -215,4 +268,13 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
         binding=paths.binding,
         starved=paths.starved,
         relief=paths.relief,
+        parts_made=paths.arrived[held],
+        parts_drawn=paths.drawn[held],
+        parts_good=paths.used[held],
+        parts_destroyed=paths.drawn[held] - paths.used[held],
+        parts_held=paths.closing[held],
+        parts_idle=paths.idle[held],
+        parts_stranded=paths.stranded[held],
+        parts_policy=paths.policy[held],
+        by_die_source=_by_die_source(plan, supply, paths.origin),
     )

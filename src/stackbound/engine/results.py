@@ -64,6 +64,12 @@ class RunResult:
     """The H100's figure on the scenario metric: ("TFLOPS", 1978.9) or ("TB/s", 3.35)."""
     paths: dict[Key, NDArray[np.float32]] | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    memberships: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The groups each account or (product, die source) pair adds up into: its component
+    (first), owner, source and component@owner; its product, vendor, origin, source and
+    vendor@source."""
+    metric: str = "dense_bf16"
+    """The scenario's compute metric (``dense_bf16``, ``dense_8bit`` or ``memory_bandwidth``)."""
 
     # ----------------------------------------------------------------- annual, per sample
 
@@ -90,6 +96,8 @@ class RunResult:
         extra: list[str] = []
         if set(base) <= set(self.products):
             extra = sorted({self.vendors[p] for p in base}) + sorted({self.origins[p] for p in base})
+        else:
+            extra = list(dict.fromkeys(g for member in base for g in self.memberships.get(member, ())))
         return [*base, *[g for g in extra if g not in base], "total"]
 
     def annual_values(self, metric: str, group: str = "total") -> NDArray[np.float64]:
@@ -111,7 +119,12 @@ class RunResult:
         return total
 
     def _in_group(self, member: str, group: str) -> bool:
-        return group == "total" or self.vendors.get(member) == group or self.origins.get(member) == group
+        return (
+            group == "total"
+            or self.vendors.get(member) == group
+            or self.origins.get(member) == group
+            or group in self.memberships.get(member, ())
+        )
 
     def annual_table(self) -> pd.DataFrame:
         """One row per year, metric and group: mean, P5, P50, P95 (exact percentiles of the

@@ -22,7 +22,7 @@ from stackbound.engine.allocate import simulate
 from stackbound.engine.budget import available_memory, budget, check_fits
 from stackbound.engine.exact import EXACT_MAX_SAMPLES, lp_solver
 from stackbound.engine.memory import keep_freed_arrays
-from stackbound.engine.outputs import derive
+from stackbound.engine.outputs import derive, origin_groups
 from stackbound.engine.plan import Plan, build_plan
 from stackbound.engine.results import RunResult
 from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
@@ -117,7 +117,25 @@ def _result(plan: Plan, acc: Accumulator, seed: int, samples: int, exact: bool, 
         reference=_reference(plan.loaded),
         paths=acc.paths,
         timings=timings,
+        memberships=_memberships(plan),
+        metric=scenario.metric,
     )
+
+
+def _memberships(plan: Plan) -> dict[str, tuple[str, ...]]:
+    """The groups of each account (component, owner, source, component@owner) and of each (product, die
+    source) pair (product, vendor, origin, source, vendor@source)."""
+    scenario = plan.loaded.scenario
+    groups: dict[str, tuple[str, ...]] = {}
+    for a in plan.component_accounts:
+        account = plan.accounts[a]
+        source = plan.pools[account.pool].source
+        component, owner = plan.components[account.component], account.owner or "shared"
+        groups[account.name] = (component, owner, source, f"{component}@{owner}")
+    for product, source in origin_groups(plan):
+        vendor, origin = scenario.products[product].vendor, scenario.products[product].origin
+        groups[f"{product}@{source}"] = (product, vendor, origin, source, f"{vendor}@{source}")
+    return groups
 
 
 Chunk = tuple[int, list[tuple[int, int]]]

@@ -18,7 +18,7 @@ from stackbound.engine.evaluate import Draws, evaluate, evaluate_scalar, lagged
 from stackbound.engine.plan import Plan
 from stackbound.scenario.months import format_month
 from stackbound.scenario.schema import DieOutput, FabLine, Flow, MemoryLine, PackagingLine, Product, Stockpile, Windowed
-from stackbound.scenario.values import Param
+from stackbound.scenario.values import Curve, Param
 from stackbound.scenario.yamlio import Path, format_path
 
 __all__ = ["Supply", "build_supply", "gross_dies_per_wafer", "murphy_yield", "poisson_yield"]
@@ -75,6 +75,13 @@ class Supply:
     bandwidth: FloatArray  # (products, n) TB/s per unit
     price: FloatArray  # (products, n) USD per unit, 0 where not given
     rental: FloatArray  # (T, n) H100e accessible offshore
+    variant_yield: FloatArray  # (variants, T, n) good packages per attempt
+    account_share: list[FloatArray]  # per account, broadcastable to (T, n): its part of its pool or line
+    priority: FloatArray | None  # (variants, T, n) when any priority varies; None: the plan's order
+    runway_left: list[FloatArray | None]  # per pool (T, n): months of a planned runway still to run
+    scheduled_after: list[FloatArray | None]  # per pool (T, n): tranches still to come before the plan ends
+    reserve: list[FloatArray | None]  # per pool (T, n): stock kept for the reserve's products
+    weights: list[list[FloatArray | None]]  # per account, per claimant (T, n); None: its need
 
 
 Factor = NDArray[np.float64] | NDArray[np.bool_]
@@ -161,7 +168,7 @@ class _Builder:
             starts = self.series(die.wafer_starts, (*dpath, "wafer_starts"), 0.0, grid)
         else:
             total = self.series(line.wafer_starts, (*path, "wafer_starts"), 0.0, grid)
-            fed = self.series(die.share, (*dpath, "share"), 0.0, grid)
+            fed = self.die_share(name, line, i, grid)
             starts = total * fed
         window, levers = self.window(line, path, grid), self.levers(line.levers, grid)
         starts = _times(starts, window, levers)
@@ -182,6 +189,18 @@ class _Builder:
         per_start = _times(np.ones((1, 1)) if fed is None else fed, window, levers) * per_wafer * good
         arriving = lagged(starts * per_wafer * good, first, self.months, lag)
         return arriving, lagged(good, first, self.months, lag), lagged(per_start, first, self.months, lag)
+
+    def die_share(self, name: str, line: FabLine, i: int, grid: IntArray) -> FloatArray:
+        """Die ``i``'s share of the line's wafer starts; ``rest`` is what the others leave."""
+        share = line.dies[i].share
+        if isinstance(share, Param):
+            return self.series(share, ("sources", name, "dies", i, "share"), 0.0, grid)
+        others = [
+            self.series(d.share, ("sources", name, "dies", j, "share"), 0.0, grid)
+            for j, d in enumerate(line.dies)
+            if j != i and isinstance(d.share, Param)
+        ]
+        return np.maximum(1.0 - sum(others, np.zeros((1, 1))), 0.0)
 
     def memory(self, name: str, line: MemoryLine) -> FloatArray:
         path: Path = ("sources", name)
@@ -234,6 +253,93 @@ class _Builder:
                     limit = self.full(source.max_draw, ("sources", pool.source, "max_draw"), np.inf)
             max_draw.append(limit)
         return result, max_draw
+
+
+def _account_shares(b: _Builder) -> list[FloatArray]:
+    """Each account's part of its pool or line, (T, n)-broadcastable; a ``rest`` share is
+    1 − the other owners' shares (floored at 0), so the parts sum to exactly 1."""
+    plan = b.plan
+    given: list[FloatArray | None] = [
+        None if a.share is None else b.series(a.share, a.share_path, 1.0) for a in plan.accounts
+    ]
+    shares: list[FloatArray] = []
+    for a, account in enumerate(plan.accounts):
+        share = given[a]
+        if share is None:
+            siblings = [
+                given[o]
+                for o, other in enumerate(plan.accounts)
+                if o != a and other.line == account.line and other.pool == account.pool
+            ]
+            share = np.maximum(1.0 - sum((x for x in siblings if x is not None), np.zeros((1, 1))), 0.0)
+        shares.append(share)
+    return shares
+
+
+def _priorities(b: _Builder) -> FloatArray | None:
+    """(variants, T, n) priorities when any is uncertain or a curve; None when every one is
+    a fixed number (the plan's order holds for all months and samples)."""
+    plan, scenario = b.plan, b.scenario
+    params = [scenario.products[plan.products[v.product]].variants[v.key].priority for v in plan.variants]
+    if not any(p.uncertain or isinstance(p.value, Curve) for p in params):
+        return None
+    out = np.empty((len(params), b.T, b.n))
+    for v, (spec, param) in enumerate(zip(plan.variants, params, strict=True)):
+        pname = plan.products[spec.product]
+        out[v] = np.broadcast_to(
+            b.series(param, ("products", pname, "variants", spec.key, "priority"), 1.0), (b.T, b.n)
+        )
+    return out
+
+
+def _rationing(b: _Builder) -> tuple[list[FloatArray | None], list[FloatArray | None], list[FloatArray | None]]:
+    """Per pool: months of a planned runway still to run (this month included; 0 once it
+    has ended), the tranches still to come before it ends (when they count), and the
+    reserve level."""
+    runway: list[FloatArray | None] = []
+    scheduled: list[FloatArray | None] = []
+    reserve: list[FloatArray | None] = []
+    for pool in b.plan.pools:
+        source = b.scenario.sources[pool.source]
+        left = after = kept = None
+        if isinstance(source, Stockpile) and source.runway is not None:
+            path: Path = ("sources", pool.source, "runway")
+            until = np.rint(b.scalar(source.runway.until, (*path, "until"), 0.0))
+            left = np.maximum(until[None, :] - b.months[:, None] + 1.0, 0.0)
+            if source.runway.counts_scheduled:
+                after = _scheduled_after(b, pool.source, source, until)
+        if isinstance(source, Stockpile) and source.reserve is not None:
+            path = ("sources", pool.source, "reserve", "amount")
+            kept = b.full(source.reserve.amount, path, 0.0)
+        runway.append(left)
+        scheduled.append(after)
+        reserve.append(kept)
+    return runway, scheduled, reserve
+
+
+def _scheduled_after(b: _Builder, name: str, pile: Stockpile, until: FloatArray) -> FloatArray:
+    """(T, n): the tranches that arrive after month t and no later than ``until``."""
+    after = np.zeros((b.T, b.n))
+    for month, amount in pile.arrivals.items():
+        size = b.scalar(amount, ("sources", name, "arrivals", format_month(month)), 0.0)
+        due = (b.months[:, None] < month) & (month <= until[None, :])
+        after += due * size[None, :]
+    return after
+
+
+def _weights(b: _Builder) -> list[list[FloatArray | None]]:
+    return [
+        [None if w is None else b.full(w, path, 1.0) for w, path in zip(a.weights, a.weight_paths, strict=True)]
+        for a in b.plan.accounts
+    ]
+
+
+def _variant_yield(b: _Builder, pyield: FloatArray) -> FloatArray:
+    out = np.ones((len(b.plan.variants), b.T, b.n))
+    for v, spec in enumerate(b.plan.variants):
+        if spec.packaging is not None:
+            out[v] = pyield[spec.packaging]
+    return out
 
 
 def _packages_per_wafer(b: _Builder, path: Path, line: PackagingLine) -> FloatArray | None:
@@ -370,6 +476,10 @@ def build_supply(plan: Plan, draws: Draws, n: int) -> Supply:
         _products(b, fields)
         _trade(b, fields)
         _initial(b, fields)
+        runway, scheduled, reserve = _rationing(b)
+        fields.update(runway_left=runway, scheduled_after=scheduled, reserve=reserve)
+        fields.update(account_share=_account_shares(b), priority=_priorities(b), weights=_weights(b))
+        fields.update(variant_yield=_variant_yield(b, pyield))
     return Supply(
         arrivals=arrivals,
         die_yield=b.die_yield,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stackbound.analysis.validate import published_text
 from stackbound.report import findings
 from stackbound.report.gather import ReportData
 from stackbound.report.i18n import Lang, number, text
@@ -51,13 +52,20 @@ def source_links(source: str) -> tuple[Link | str, ...]:
 
 
 def _validation(data: ReportData, lang: Lang) -> Table:
-    headers = ("id", text(lang, "claim"), text(lang, "published"), text(lang, "model"), text(lang, "inside"))
+    headers = (
+        "id",
+        text(lang, "kind"),
+        text(lang, "claim"),
+        text(lang, "published"),
+        text(lang, "model"),
+        text(lang, "inside"),
+    )
     rows = []
     for case in data.validation:
-        low, high = case.case.estimate.bounds
-        published = number(low, lang) if low == high else f"{number(low, lang)}–{number(high, lang)}"
+        published = published_text(case.case, lang)
         model = f"{number(case.p5, lang)} – {number(case.p50, lang)} – {number(case.p95, lang)}"
-        rows.append((case.case.id, case.case.claim, published, model, text(lang, "yes" if case.inside else "no")))
+        kind = text(lang, f"kind_{case.case.kind}")
+        rows.append((case.case.id, kind, case.case.claim, published, model, text(lang, "yes" if case.inside else "no")))
     return Table(headers, tuple(rows))
 
 

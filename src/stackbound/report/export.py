@@ -24,7 +24,7 @@ from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.report.atomic import MANIFEST, atomic_directory, inside, write_manifest, write_text_atomically
 from stackbound.report.jsondoc import json_text
 from stackbound.report.summary import summary_document
-from stackbound.scenario.inputs import param_inputs, walk_params
+from stackbound.scenario.inputs import needs_source, param_inputs, walk_params
 from stackbound.scenario.labels import labels
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
@@ -62,9 +62,12 @@ def folder_name(name: str, index: int, used: set[str]) -> str:
 
 def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
     """Every value of the scenario with its field path, its label in words, its value as
-    written, its unit and its provenance (the assumptions register)."""
+    written, its unit and its provenance (the assumptions register); fixed priorities only
+    order variants and are not listed."""
     rows, known = [], labels(loaded.scenario)
     for path, param in walk_params(loaded.scenario):
+        if not needs_source(param):
+            continue
         prov = param.provenance.as_dict() if param.provenance else {}
         rows.append(
             {

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from stackbound.errors import Problem
-from stackbound.scenario.inputs import walk_params
+from stackbound.scenario.inputs import needs_source, walk_params
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
 from stackbound.scenario.yamlio import Path, format_path
@@ -58,7 +58,7 @@ def missing_provenance(loaded: LoadedScenario) -> list[Problem]:
     found = [
         loaded.positions.problem(path, NO_PROVENANCE)
         for path, param in walk_params(scenario)
-        if param.provenance is None and _given(scenario, path)
+        if param.provenance is None and needs_source(param) and _given(scenario, path)
     ]
     return sorted(found, key=lambda p: (p.file, p.line, p.column, p.path))
 
@@ -69,7 +69,7 @@ def _defaults(loaded: LoadedScenario) -> set[str]:
     return {
         format_path(path)
         for path, param in walk_params(scenario)
-        if param.provenance is None and not _given(scenario, path)
+        if param.provenance is None and needs_source(param) and not _given(scenario, path)
     }
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 
-from stackbound.scenario.schema import FabLine, Flow, MemoryLine, Scenario, Stockpile
-from stackbound.scenario.values import Scalar
+import numpy as np
+
+from stackbound.scenario.schema import REST, SHARED, Allocation, FabLine, Flow, MemoryLine, Owned, Scenario, Stockpile
+from stackbound.scenario.values import TAILS, Curve, Param, Scalar
 from stackbound.scenario.yamlio import Path
 
-__all__ = ["check_references", "feeds"]
+__all__ = ["check_references", "feeds", "owners_of", "share_upper_bound", "vendors"]
 
 Finding = tuple[Path, str]
 
@@ -71,7 +73,7 @@ def _draw_orders(scenario: Scenario) -> Iterator[Finding]:
 
 
 def _product_refs(scenario: Scenario) -> Iterator[Finding]:
-    priorities: dict[int, Path] = {}
+    priorities: dict[float, Path] = {}
     for name, product in scenario.products.items():
         base: Path = ("products", name)
         if product.platform is not None and product.platform not in scenario.platforms:
@@ -85,10 +87,13 @@ def _product_refs(scenario: Scenario) -> Iterator[Finding]:
                 yield (*vpath, "packaging"), _unknown("packaging line", variant.packaging, scenario.packaging)
             if variant.slots is not None and variant.packaging is None:
                 yield (*vpath, "slots"), "slots need a packaging line"
-            if variant.priority in priorities:
-                other = ".".join(str(p) for p in priorities[variant.priority])
-                yield (*vpath, "priority"), f"priority {variant.priority} is already used by {other}"
-            priorities[variant.priority] = vpath
+            if variant.priority.uncertain or isinstance(variant.priority.value, Curve):
+                continue  # varying priorities that meet are ordered as declared
+            fixed = variant.priority.value.value
+            if fixed in priorities:
+                other = ".".join(str(p) for p in priorities[fixed])
+                yield (*vpath, "priority"), f"priority {fixed:g} is already used by {other}"
+            priorities[fixed] = vpath
 
 
 def _other_refs(scenario: Scenario) -> Iterator[Finding]:
@@ -138,7 +143,7 @@ def _shares(scenario: Scenario) -> Iterator[Finding]:
             fixed = [
                 d.share.value.value
                 for d in source.dies
-                if d.share is not None and isinstance(d.share.value, Scalar) and not d.share.uncertain
+                if isinstance(d.share, Param) and isinstance(d.share.value, Scalar) and not d.share.uncertain
             ]
             if sum(fixed) > 1.0 + 1e-9:
                 yield (
@@ -147,7 +152,161 @@ def _shares(scenario: Scenario) -> Iterator[Finding]:
                 )
 
 
+def vendors(scenario: Scenario) -> list[str]:
+    """The vendors of the scenario's products, in declaration order."""
+    return list(dict.fromkeys(product.vendor for product in scenario.products.values()))
+
+
+def share_upper_bound(share: Param) -> float:
+    """The most a share can be: its value, or its distribution's 99.99% quantile, over every
+    knot of a curve."""
+    scalars = [share.value] if isinstance(share.value, Scalar) else [k for _, k in share.value.knots]
+    return max(
+        float(s.dist.ppf(np.array([TAILS[1]]))[0]) if s.uncertain and s.dist is not None else s.value for s in scalars
+    )
+
+
+def _split_check(shares: dict[str, Param | str], what: str) -> str | None:
+    """Why shares of one whole cannot sum to exactly 1 in every sample, or None."""
+    given = {name: share for name, share in shares.items() if isinstance(share, Param)}
+    most = sum(share_upper_bound(share) for share in given.values())
+    if len(given) < len(shares):  # one is the rest
+        if most > 1.0 + 1e-9:
+            return f"the {what} other than 'rest' can add up to {most:.4g} (their upper bounds), over 1"
+        return None
+    if any(share.uncertain or isinstance(share.value, Curve) for share in given.values()):
+        return f"uncertain or varying {what} cannot be checked to sum to 1: write one of them as 'rest'"
+    if abs(most - 1.0) > 1e-9:
+        return f"the {what} add up to {most:.4g}, not 1: write one of them as 'rest'"
+    return None
+
+
+def owners_of(owned: Owned, default: Owned | None = None) -> dict[str, Param | str]:
+    """The owner → share map of a source, a die output (``default``: its line) or a line."""
+    if owned.owner is None and owned.owners is None and default is not None:
+        return default.shares()
+    return owned.shares()
+
+
+def _owned_things(scenario: Scenario) -> Iterator[tuple[Path, Owned, dict[str, Param | str], list[str]]]:
+    """(path, thing, owners, components it holds) of every source, die output and line."""
+    for name, source in scenario.sources.items():
+        path: Path = ("sources", name)
+        if isinstance(source, FabLine):
+            for i, die in enumerate(source.dies):
+                yield (*path, "dies", i), die, owners_of(die, source), [die.component]
+        else:
+            yield path, source, owners_of(source), [source.component]
+    for name, line in scenario.packaging.items():
+        yield ("packaging", name), line, owners_of(line), []
+
+
+def _ownership(scenario: Scenario) -> Iterator[Finding]:
+    known = vendors(scenario)
+    for path, thing, owners, _ in _owned_things(scenario):
+        for owner in owners:
+            if owner != SHARED and owner not in known:
+                field = "owner" if thing.owners is None else "owners"
+                yield (*path, field), _unknown("vendor", owner, [*known, SHARED])
+        problem = _split_check(owners, "owners' shares")
+        if problem is not None:
+            yield (*path, "owners"), problem
+        if thing.allocation is not None and SHARED not in owners:
+            yield (*path, "allocation"), "allocation splits a shared pool, and nothing of this one is shared"
+        if thing.allocation is not None:
+            yield from _weights(scenario, (*path, "allocation"), thing.allocation)
+    for name, component in scenario.components.items():
+        if component.allocation is not None:
+            yield from _weights(scenario, ("components", name, "allocation"), component.allocation)
+
+
+def _weights(scenario: Scenario, path: Path, allocation: Allocation) -> Iterator[Finding]:
+    known = vendors(scenario)
+    for vendor in allocation.weights or {}:
+        if vendor not in known:
+            yield (*path, "weights", vendor), _unknown("vendor", vendor, known)
+
+
+def _die_shares(scenario: Scenario) -> Iterator[Finding]:
+    """Die shares with a 'rest' sum to exactly 1; the others' upper bounds must leave room."""
+    for name, source in scenario.sources.items():
+        if not isinstance(source, FabLine):
+            continue
+        shares = {d.component: d.share for d in source.dies if d.share is not None}
+        rests = [c for c, share in shares.items() if share == REST]
+        if len(rests) > 1:
+            yield ("sources", name, "dies"), f"only one die's share may be 'rest', got {len(rests)}"
+        elif rests:
+            given = [share for share in shares.values() if isinstance(share, Param)]
+            most = sum(share_upper_bound(share) for share in given)
+            if most > 1.0 + 1e-9:
+                yield (
+                    ("sources", name, "dies"),
+                    f"the dies' shares other than 'rest' can add up to {most:.4g} (their upper bounds), over 1",
+                )
+
+
+def _access(scenario: Scenario) -> Iterator[Finding]:
+    """Every variant's vendor may draw on some source of each component in its bill and on
+    its packaging line."""
+    holders: dict[str, set[str]] = {}
+    for _, _, owners, components in _owned_things(scenario):
+        for component in components:
+            holders.setdefault(component, set()).update(owners)
+    for pname, product in scenario.products.items():
+        for vname, variant in product.variants.items():
+            vpath: Path = ("products", pname, "variants", vname)
+            for component in variant.bill:
+                held = holders.get(component, set())
+                if held and SHARED not in held and product.vendor not in held:
+                    holders_text = ", ".join(sorted(held))
+                    yield (
+                        (*vpath, "bill", component),
+                        f"{product.vendor} owns no part of any source of {component!r} (owned by {holders_text})",
+                    )
+            line = scenario.packaging.get(variant.packaging or "")
+            if line is not None:
+                owners = owners_of(line)
+                if SHARED not in owners and product.vendor not in owners:
+                    yield (
+                        (*vpath, "packaging"),
+                        f"{product.vendor} owns no part of packaging line {variant.packaging!r} "
+                        f"(owned by {', '.join(sorted(owners))})",
+                    )
+
+
+def _reserves(scenario: Scenario) -> Iterator[Finding]:
+    for name, source in scenario.sources.items():
+        if not isinstance(source, Stockpile) or source.reserve is None:
+            continue
+        users = {
+            p
+            for p, product in scenario.products.items()
+            if any(source.component in v.bill for v in product.variants.values())
+        }
+        for j, product in enumerate(source.reserve.products):
+            if product not in scenario.products:
+                yield ("sources", name, "reserve", "products", j), _unknown("product", product, scenario.products)
+            elif product not in users:
+                yield (
+                    ("sources", name, "reserve", "products", j),
+                    f"product {product!r} does not use {source.component!r}: a reserve for it would never be drawn",
+                )
+
+
 def check_references(scenario: Scenario) -> list[Finding]:
     """Every broken cross-reference in ``scenario``."""
-    checks = (_source_refs, _draw_orders, _product_refs, _other_refs, _stockpile_arrivals, _initial, _shares)
+    checks = (
+        _source_refs,
+        _draw_orders,
+        _product_refs,
+        _other_refs,
+        _stockpile_arrivals,
+        _initial,
+        _shares,
+        _die_shares,
+        _ownership,
+        _access,
+        _reserves,
+    )
     return [finding for check in checks for finding in check(scenario)]

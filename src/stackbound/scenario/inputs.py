@@ -20,11 +20,11 @@ from stackbound.scenario.distributions import Distribution
 from stackbound.scenario.months import format_month
 from stackbound.scenario.schema import Scenario
 from stackbound.scenario.text import excerpt
-from stackbound.scenario.units import Kind
+from stackbound.scenario.units import PRIORITY, Kind
 from stackbound.scenario.values import Curve, Param, Provenance, Scalar
 from stackbound.scenario.yamlio import Path, format_path
 
-__all__ = ["Copula", "Input", "collect_inputs", "copula", "walk_params"]
+__all__ = ["Copula", "Input", "collect_inputs", "copula", "needs_source", "walk_params"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,13 @@ def walk_params(node: Any, path: Path = ()) -> Iterator[tuple[Path, Param]]:
     elif isinstance(node, list):
         for i, value in enumerate(node):
             yield from walk_params(value, (*path, i))
+
+
+def needs_source(param: Param) -> bool:
+    """Whether a value is a figure that must carry a source or an assumption: every value
+    but a fixed priority, which only orders variants (a priority that changes over time or
+    is uncertain says when a preference switches, and needs its source)."""
+    return not (param.kind is PRIORITY and isinstance(param.value, Scalar) and not param.uncertain)
 
 
 def _scalar_inputs(name: str, group: str, scalar: Scalar, param: Param) -> Iterator[Input]:

@@ -23,7 +23,7 @@ from stackbound.scenario.months import format_month, parse_month
 from stackbound.scenario.text import FreeText, Label, ScenarioName, excerpt
 from stackbound.scenario.values import MONTH, Param, parse_param
 
-__all__ = ["COMPONENT_COUNTS", "Counted", "Scenario", "Source"]
+__all__ = ["COMPONENT_COUNTS", "REST", "SHARED", "Allocation", "Counted", "Owned", "Scenario", "Source"]
 
 COMPONENT_COUNTS = {"logic_die": "die", "hbm_stack": "stack", "memory": "package", "other": "unit"}
 """The counting unit of each component kind: what its sources and bills count."""
@@ -70,6 +70,33 @@ def _version(raw: object) -> object:
 
 Version = Annotated[Literal[1], BeforeValidator(_version)]
 
+REST = "rest"
+"""An owner's share written as what the other shares leave, so they sum to exactly 1."""
+SHARED = "shared"
+"""The owner name of a common part of a source: any vendor may draw on it."""
+NEED = "need"
+"""A proportional weight equal to what the claimant could use this month."""
+
+
+def _share(raw: object) -> Param | str:
+    return REST if raw == REST else parse_param(raw, u.FRACTION)
+
+
+def _weight(raw: object) -> Param | str:
+    return NEED if raw == NEED else parse_param(raw, u.MULTIPLIER)
+
+
+def _priority(raw: object) -> Param:
+    """A priority: a whole number (1 is first), or a curve or distribution of them."""
+    if isinstance(raw, bool | float) or (isinstance(raw, int) and raw < 1):
+        raise ValueError(f"a fixed priority is a whole number from 1 (first), got {excerpt(raw)}")
+    return parse_param(raw, u.PRIORITY)
+
+
+Share = Annotated[Param | str, BeforeValidator(_share)]
+Weight = Annotated[Param | str, BeforeValidator(_weight)]
+Priority = Annotated[Param, BeforeValidator(_priority)]
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, populate_by_name=True)
@@ -89,6 +116,52 @@ class Horizon(Model):
         return self
 
 
+class Allocation(Model):
+    """How a shared pool is split among the vendors whose products draw on it: by priority
+    (variants in priority order, the default) or in proportion to weights, water-filling."""
+
+    policy: Literal["priority", "proportional"] = "priority"
+    weights: dict[Label, Weight] | None = None
+    description: FreeText = ""
+
+    @model_validator(mode="after")
+    def _weights_need_proportional(self) -> Allocation:
+        if self.weights is not None and self.policy != "proportional":
+            raise ValueError("weights are for policy: proportional")
+        return self
+
+
+class Owned(Model):
+    """Who may draw on a source or a packaging line: one vendor (``owner``), vendors by
+    shares (``owners``, one of which may be ``rest``; ``shared`` names a common part), or,
+    with neither, everyone (a shared pool, split by ``allocation``)."""
+
+    owner: Label | None = None
+    owners: dict[Label, Share] | None = None
+    allocation: Allocation | None = None
+
+    @model_validator(mode="after")
+    def _one_owner_form(self) -> Owned:
+        if self.owner is not None and self.owners is not None:
+            raise ValueError("give owner (one vendor) or owners (shares), not both")
+        if self.owners is not None:
+            rests = [name for name, share in self.owners.items() if share == REST]
+            if len(rests) > 1:
+                raise ValueError(f"only one owner's share may be 'rest', got {len(rests)}: {', '.join(rests)}")
+            if not self.owners:
+                raise ValueError("owners needs at least one vendor and its share")
+        if self.allocation is not None and self.owner is not None and self.owner != SHARED:
+            raise ValueError("allocation applies to a shared pool; this one is owned")
+        return self
+
+    def shares(self) -> dict[str, Param | str]:
+        """Owner → share (``shared`` for the common part); one owner of everything when
+        ``owner`` is given, ``{shared: rest}`` when neither is."""
+        if self.owners is not None:
+            return dict(self.owners)
+        return {self.owner if self.owner is not None else SHARED: REST}
+
+
 class Lever(Model):
     value: Annotated[Param, _reader(u.MULTIPLIER)]
     description: FreeText = ""
@@ -99,13 +172,16 @@ class Component(Model):
     generation: Label | None = None
     description: FreeText = ""
     draw_order: list[Name] | None = None
+    allocation: Allocation | None = None
+    """The policy of this component's shared pools, unless a source gives its own."""
 
 
-class DieOutput(Model):
-    """One die type made on a fab line: its wafers, its gross dies and its yield."""
+class DieOutput(Owned):
+    """One die type made on a fab line: its wafers, its gross dies and its yield; its owners
+    (when not given, the line's)."""
 
     component: Name
-    share: Fraction | None = None
+    share: Share | None = None
     wafer_starts: WaferRate | None = None
     die_area: Annotated[Param, _reader(u.AREA, curve=False)] | None = None
     dies_per_wafer: Annotated[Param, _reader(u.PER_WAFER)] | None = None
@@ -127,7 +203,7 @@ class DieOutput(Model):
         return self
 
 
-class Windowed(Model):
+class Windowed(Owned):
     start: MonthParam | None = None
     end: MonthParam | None = None
     levers: list[Name] = []
@@ -170,13 +246,40 @@ class MemoryLine(Windowed):
         return self
 
 
-class Stockpile(Model):
+class Runway(Model):
+    """A planned runway: each month draw at most what is held ÷ the months of the plan still
+    to run (this one included); from ``until`` on, no limit."""
+
+    until: MonthParam
+    counts_scheduled: StrictBool = False
+    """Whether what is held counts the tranches still scheduled to arrive before ``until``."""
+    description: FreeText = ""
+
+
+class Reserve(Model):
+    """Stock kept for named products: other products may draw only what is held above
+    ``amount``; the named ones draw on the reserve first."""
+
+    amount: Annotated[Param, _reader(u.COUNT)]  # see Scenario._counts
+    products: list[Name] = Field(min_length=1)
+    description: FreeText = ""
+
+
+class Stockpile(Owned):
     kind: Literal["stockpile"]
     component: Name
     initial: Count = Field(default_factory=lambda: parse_param(0, u.COUNT))
     arrivals: dict[Month, Count] = {}
     max_draw: CountRate | None = None
+    runway: Runway | None = None
+    reserve: Reserve | None = None
     description: FreeText = ""
+
+    @model_validator(mode="after")
+    def _one_split(self) -> Stockpile:
+        if self.reserve is not None and self.allocation is not None and self.allocation.policy == "proportional":
+            raise ValueError("a stockpile is either split proportionally or keeps a reserve, not both")
+        return self
 
 
 class Flow(Windowed):
@@ -191,9 +294,10 @@ Source = Annotated[FabLine | MemoryLine | Stockpile | Flow, Field(discriminator=
 _CONVERTERS = ("packages_per_wafer", "interposer_area")
 
 
-class PackagingLine(Model):
+class PackagingLine(Owned):
     """A packaging line: package attempts per month, or interposer wafers per month with
-    packages per wafer (given, or gross dies per wafer of ``interposer_area``)."""
+    packages per wafer (given, or gross dies per wafer of ``interposer_area``); owned, split
+    by shares or shared like a source."""
 
     capacity: Annotated[Param, _reader(u.PACKAGE_RATE)]
     packages_per_wafer: Annotated[Param, _reader(u.PACKAGES_PER_WAFER)] | None = None
@@ -227,7 +331,7 @@ class PackagingLine(Model):
 
 
 class Variant(Model):
-    priority: int = Field(ge=1, strict=True)
+    priority: Priority
     bill: dict[Name, Annotated[Param, _reader(u.COUNT, curve=False)]] = Field(min_length=1)  # see Scenario._counts
     packaging: Name | None = None
     slots: Annotated[Param, _reader(u.PACKAGE_COUNT, curve=False)] | None = None
@@ -383,6 +487,9 @@ def _count_source(source: object, counts: dict[str, str]) -> object:
     }
     if kind == "stockpile" and isinstance(source.get("arrivals"), dict):
         tagged["arrivals"] = {m: _counted(v, count, rate=False) for m, v in source["arrivals"].items()}
+    reserve = source.get("reserve")
+    if kind == "stockpile" and isinstance(reserve, dict) and "amount" in reserve:
+        tagged["reserve"] = {**reserve, "amount": _counted(reserve["amount"], count, rate=False)}
     return tagged
 
 

@@ -179,6 +179,9 @@ AREA = Kind("an area", ("mm^2",), low=0.0, low_open=True)
 LENGTH = Kind("a length", ("mm",), low=0.0, low_open=True)
 FRACTION = Kind("a fraction", ("",), low=0.0, high=1.0)
 MULTIPLIER = Kind("a multiplier", ("",))
+PRIORITY = Kind("a priority", ("",), low=1.0, high=1e6)
+"""A variant's place in the allocation order: 1 is first; curves and draws may fall between
+whole numbers (a variant whose curve crosses another's changes places where they cross)."""
 SIGNED = Kind("a number", ("",), low=None)
 DEFECT_DENSITY = Kind("a defect density", ("1/cm^2",))
 MAX_LAG = 120.0
