@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 from stackbound.engine.histogram import BINS, CELL_BINS, CELL_SHIFT, EDGES, FIRST_CELL
 from stackbound.engine.kernel import bin_and_sum, count_bins, periodic_totals, tally_binding
 from stackbound.engine.metrics import ANNUAL, MONTHLY, QUARTERLY, Metric
-from stackbound.engine.outputs import BlockOutputs, origin_groups
-from stackbound.engine.plan import Plan
+from stackbound.engine.outputs import BlockOutputs
+from stackbound.engine.plan import Plan, origin_groups
 
 __all__ = ["Accumulator", "kept_groups", "period_starts", "series"]
 

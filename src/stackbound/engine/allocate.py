@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stackbound.engine.kernel import all_months, close_month, open_month
-from stackbound.engine.plan import Plan
+from stackbound.engine.plan import Plan, origin_groups
 from stackbound.engine.supply import Supply
 
 __all__ = ["MonthState", "Paths", "Solver", "account_arrivals", "kernel_inputs", "priority_order", "simulate"]
@@ -68,8 +68,9 @@ Solver = Callable[[MonthState], FloatArray]
 class Paths:
     """Monthly paths of one block; shapes (·, T, n). Per account: ``drawn`` (taken out),
     ``used`` (of that, what went into good packages), ``closing`` (held at month end) and
-    its parts ``idle``, ``stranded`` and ``policy`` (held by policy); ``origin`` (variants,
-    origins, T, n) splits each variant's good units by the source of its dies."""
+    its parts ``idle``, ``stranded`` and ``policy`` (held by policy); ``origin`` (origin
+    groups, T, n): good units out of packaging (in the month they are out, like units) per
+    product and source of their dies (:func:`~stackbound.engine.outputs.origin_groups`)."""
 
     attempts: FloatArray
     good: FloatArray
@@ -144,6 +145,25 @@ def _coefficients(plan: Plan, supply: Supply, n: int) -> FloatArray:
     return coef
 
 
+def _origin_groups(plan: Plan) -> IntArray:
+    """(variants, most origins of one variant): each die origin's row among the origin groups."""
+    groups = origin_groups(plan)
+    table = np.zeros((len(plan.variants), max((len(o) for o in plan.origins), default=1) or 1), dtype=np.int64)
+    for v, (spec, sources) in enumerate(zip(plan.variants, plan.origins, strict=True)):
+        for o, source in enumerate(sources):
+            table[v, o] = groups.index((plan.products[spec.product], source))
+    return table
+
+
+def _variant_lags(plan: Plan, supply: Supply, n: int) -> IntArray:
+    """(variants, n): months from attempt to good unit out of packaging."""
+    lags = np.zeros((len(plan.variants), n), dtype=np.int64)
+    for v, spec in enumerate(plan.variants):
+        if spec.packaging is not None:
+            lags[v] = supply.packaging_lag[spec.packaging]
+    return lags
+
+
 def priority_order(plan: Plan, supply: Supply) -> NDArray[np.int64]:
     """The variant at each rank: (1, V, 1) for fixed priorities (the plan's order), else
     (T, V, n) from each month's and sample's priorities; equal priorities keep the plan's
@@ -190,6 +210,7 @@ def kernel_inputs(plan: Plan, supply: Supply) -> tuple[tuple[object, ...], tuple
         bool((static.account_policy == 2).any()),
         len(plan.components),
         static.account_component,
+        _origin_groups(plan),
     )
     block = (
         account_arrivals(plan, supply),
@@ -209,6 +230,7 @@ def kernel_inputs(plan: Plan, supply: Supply) -> tuple[tuple[object, ...], tuple
         supply.market is not None,
         supply.active,
         priority_order(plan, supply),
+        _variant_lags(plan, supply, n),
     )
     return structure, block
 
@@ -226,7 +248,7 @@ def _state(t: int, plan: Plan, supply: Supply, size: FloatArray, order: NDArray[
 def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -> Paths:
     """Run the monthly loop for ``n`` samples; ``solver`` replaces greedy allocation."""
     V, A, T = len(plan.variants), len(plan.accounts), len(plan.months)
-    origins = max((len(o) for o in plan.origins), default=0)
+    groups = len(origin_groups(plan))
     structure, block = kernel_inputs(plan, supply)
     paths = Paths(  # every element is written by the kernels
         attempts=np.empty((V, T, n)),
@@ -236,7 +258,7 @@ def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -
         relief=np.empty((V, T, n)),
         drawn=np.empty((A, T, n)),
         used=np.empty((A, T, n)),
-        origin=np.empty((V, max(origins, 1), T, n)),
+        origin=np.zeros((max(groups, 1), T, n)),  # written ahead (by the packaging lag): zeroed once
         closing=np.empty((A, T, n)),
         idle=np.empty((A, T, n)),
         stranded=np.empty((A, T, n)),
@@ -265,7 +287,7 @@ def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -
     order = block[16]
     assert isinstance(order, np.ndarray)
     for t in range(T):
-        open_month(t, structure, block, *state)
+        open_month(t, structure, block, *state, outputs)
         given = np.ascontiguousarray(solver(_state(t, plan, supply, state[3], order)))
         close_month(t, structure, block, *state, given, True, outputs)
     return paths

@@ -41,7 +41,7 @@ SLACK = 1e-7
 
 
 @njit(nogil=True, error_model="numpy")
-def open_month(t, static, block, inventory, held, drawable, size):  # type: ignore[no-untyped-def]
+def open_month(t, static, block, inventory, held, drawable, size, outputs):  # type: ignore[no-untyped-def]
     """Month ``t``'s opening, per sample: arrivals into every account (a packaging line's
     account holds its capacity afresh), what may be drawn (the account's holding, within a
     stockpile's ``max_draw`` and planned runway), and each slice's size: the whole
@@ -78,49 +78,57 @@ def open_month(t, static, block, inventory, held, drawable, size):  # type: igno
                 size[first, i] = kept
                 size[second, i] = drawable[a, i] - kept
     if static[17]:  # some account is split proportionally
-        _claims(t, static, block, drawable, size)
+        _claims(t, static, block, drawable, size, outputs)
 
 
 @njit(nogil=True, error_model="numpy")
-def _claims(t, static, block, drawable, size):  # type: ignore[no-untyped-def]
+def _claims(t, static, block, drawable, size, outputs):  # type: ignore[no-untyped-def]
     """Split every proportional account among its claimant vendors. A claimant's need is
     what its own variants would draw on the account this month were it unlimited for them
-    (every other limit as the month opens, other proportional accounts wholly theirs);
-    the drawable amount is then water-filled: in proportion to the weights, nobody above
-    its need, what one cannot use going to the others (:func:`waterfill`)."""
+    (every other limit as the month opens, other proportional accounts wholly theirs;
+    :func:`_allocate` for that vendor alone); the drawable amount is then water-filled: in
+    proportion to the weights, nobody above its need, what one cannot use going to the
+    others (:func:`waterfill`)."""
     account_policy, account_slices, slice_account, slice_vendor = static[1], static[2], static[3], static[5]
     weight_of, weights = block[8], block[9]
     accounts, n = drawable.shape
     slices = size.shape[0]
     width = account_slices.shape[1]
     left = np.empty((slices, n))
-    cap_left = np.empty((block[12].shape[0], n))
-    market_left = np.empty(n)
-    needs = np.empty(width)
-    wanted = np.empty(width)
+    needs = np.empty((width, n))
+    wanted = np.empty((width, n))
+    got = np.empty(n)
     out = np.empty(width)
-    for i in range(n):
-        for a in range(accounts):
-            if account_policy[a] != 2:
-                continue
-            count = 0
-            for k in range(width):
-                s = account_slices[a, k]
-                if s < 0:
-                    break
-                vendor = slice_vendor[s]
-                for q in range(slices):  # the vendor's view: its own claims whole, no one else's
-                    b = slice_account[q]
+    no_given = np.zeros((1, 1))
+    for a in range(accounts):
+        if account_policy[a] != 2:
+            continue
+        count = 0
+        for k in range(width):
+            s = account_slices[a, k]
+            if s < 0:
+                break
+            vendor = slice_vendor[s]
+            for q in range(slices):  # the vendor's view: its own claims whole, no one else's
+                b = slice_account[q]
+                for i in range(n):
                     if account_policy[b] == 2:
                         left[q, i] = drawable[b, i] if slice_vendor[q] == vendor else 0.0
                     else:
                         left[q, i] = size[q, i]
-                left[s, i] = np.inf  # this account unlimited for the claimant
-                needs[k] = min(_greedy(t, i, static, block, left, size, cap_left, market_left, vendor, s), UNLIMITED)
-                row = weight_of[s]
-                wanted[k] = needs[k] if row < 0 else max(weights[row, t, i], 0.0)
-                count += 1
-            waterfill(drawable[a, i], needs[:count], wanted[:count], out[:count])
+            left[s, :] = np.inf  # this account unlimited for the claimant
+            got[:] = 0.0
+            cap_left = block[12][:, t, :].copy()
+            market_left = block[13][t, :].copy()
+            _allocate(t, static, block, left, size, cap_left, market_left, no_given, False, outputs, vendor, s, got)
+            row = weight_of[s]
+            for i in range(n):
+                need = got[i] if got[i] < UNLIMITED else UNLIMITED  # inf and nan: unbounded
+                needs[k, i] = need
+                wanted[k, i] = need if row < 0 else max(weights[row, t, i], 0.0)
+            count += 1
+        for i in range(n):
+            waterfill(drawable[a, i], needs[:count, i], wanted[:count, i], out[:count])
             for k in range(count):
                 size[account_slices[a, k], i] = out[k]
 
@@ -189,160 +197,43 @@ def _tighter(candidate, candidate_code, candidate_drawn, best, second, code, dra
 
 
 @njit(nogil=True, error_model="numpy")
-def _limit(  # type: ignore[no-untyped-def]
-    t, i, v, uses, codes, coef, vyield, product, demand_cap, market, in_market, left, size, cap_left, market_left
-):
-    """The most package attempts variant ``v`` can start now, the next tightest limit, the
-    binding code and whether that limit was drawn down earlier this month: each use's
-    slices (room ÷ the bill or the slots), the product's demand cap, market demand
-    (``in_market``: a domestic variant and a scenario with market demand). ``codes`` are
-    the uses' binding codes, then the demand cap's and market demand's."""
-    best = np.inf
-    second = np.inf
-    code = 0
-    reduced = False
-    for k in range(uses.shape[1]):
-        c = codes[v, k]
-        if c < 0:
-            break
-        room = 0.0
-        whole = 0.0
-        for j in range(uses.shape[2]):
-            s = uses[v, k, j]
-            if s < 0:
-                break
-            room += left[s, i]
-            whole += size[s, i]
-        drawn = room < whole * (1.0 - 1e-12)
-        best, second, code, reduced = _tighter(room / max(coef[v, k, i], TINY), c, drawn, best, second, code, reduced)
-    floor = max(vyield[v, t, i], TINY)
-    drawn = cap_left[product, i] < demand_cap[product, t, i] * (1.0 - 1e-12)
-    best, second, code, reduced = _tighter(
-        cap_left[product, i] / floor, codes[v, uses.shape[1]], drawn, best, second, code, reduced
-    )
-    if in_market:
-        drawn = market_left[i] < market[t, i] * (1.0 - 1e-12)
-        best, second, code, reduced = _tighter(
-            market_left[i] / floor, codes[v, uses.shape[1] + 1], drawn, best, second, code, reduced
-        )
-    return best, second, code, reduced
-
-
-@njit(nogil=True, error_model="numpy")
-def _take(i, v, x, use_slices, use_code, coef, left, parts, target):  # type: ignore[no-untyped-def]
-    """Draw ``x`` attempts' worth of every use from its slices in order; ``parts[k, j]`` is
-    what came from the j-th slice of use k; returns what came from slice ``target``."""
-    got = 0.0
-    for k in range(use_slices.shape[1]):
-        if use_code[v, k] < 0:
-            break
-        need = x * coef[v, k, i]
-        for j in range(use_slices.shape[2]):
-            s = use_slices[v, k, j]
-            if s < 0:
-                break
-            taken = min(need, left[s, i])
-            left[s, i] -= taken
-            need -= taken
-            parts[k, j] = taken
-            if s == target:
-                got += taken
-    return got
-
-
-@njit(nogil=True)
-def _codes(static):  # type: ignore[no-untyped-def]
-    """(variants, uses + 2): each use's binding code, then the demand cap's and market's."""
-    use_code = static[7]
-    variants, width = use_code.shape
-    codes = np.empty((variants, width + 2), np.int64)
-    codes[:, :width] = use_code
-    codes[:, width] = static[14]
-    codes[:, width + 1] = static[15]
-    return codes
-
-
-@njit(nogil=True, inline="always")
-def _variant_at(order, t, rank, i):  # type: ignore[no-untyped-def]
-    return order[0 if order.shape[0] == 1 else t, rank, 0 if order.shape[2] == 1 else i]
-
-
-@njit(nogil=True, error_model="numpy")
-def _greedy(t, i, static, block, left, size, cap_left, market_left, vendor, target):  # type: ignore[no-untyped-def]
-    """What the active variants of ``vendor`` (in this month's priority order) would draw on
-    slice ``target`` with the slices ``left`` (column ``i``): a claimant's need."""
-    variant_product, variant_vendor = static[10], static[11]
-    active, demand_cap, market, order = block[15], block[12], block[13], block[16]
-    variants = variant_product.shape[0]
-    cap_left[:, i] = demand_cap[:, t, i]
-    market_left[i] = market[t, i]
-    uses, coef, vyield = static[6], block[10], block[11]
-    codes = _codes(static)
-    parts = np.empty((uses.shape[1], uses.shape[2]))
-    got = 0.0
-    for rank in range(variants):
-        v = _variant_at(order, t, rank, i)
-        if variant_vendor[v] != vendor or not active[variant_product[v], t, i]:
-            continue
-        product = variant_product[v]
-        in_market = block[14] and static[12][v]
-        x, _, _, _ = _limit(
-            t,
-            i,
-            v,
-            uses,
-            codes,
-            coef,
-            vyield,
-            product,
-            demand_cap,
-            market,
-            in_market,
-            left,
-            size,
-            cap_left,
-            market_left,
-        )
-        x = x if x > ZERO else 0.0
-        if x == np.inf:
-            return np.inf
-        if x == 0.0:
-            continue
-        got += _take(i, v, x, uses, static[7], coef, left, parts, target)
-        made = x * block[11][v, t, i]
-        cap_left[variant_product[v], i] -= made
-        if block[14] and static[12][v]:
-            market_left[i] -= made
-    return got
-
-
-@njit(nogil=True, error_model="numpy")
 def close_month(t, static, block, inventory, held, drawable, size, given, use_given, outputs):  # type: ignore[no-untyped-def]
-    """Allocate month ``t`` for every sample: variants in this month's priority order each
-    start the most package attempts every limit allows (or, with ``use_given``, the exact
-    solver's answer) and draw them from their slices in order; then each account's
-    consumption leaves its inventory and what it holds is classified (:func:`_ledger`).
-    ``relief`` is what the variant would have made more (good units) had its binding limit
-    been lifted to the next tightest one (0 when no other limit is finite).
+    """Allocate month ``t`` for every sample (:func:`_allocate`); then each account's
+    consumption leaves its inventory and what it holds is classified (:func:`_ledger`)."""
+    left = size.copy()
+    cap_left = block[12][:, t, :].copy()
+    market_left = block[13][t, :].copy()
+    _allocate(t, static, block, left, size, cap_left, market_left, given, use_given, outputs, -1, -1, left[0])
+    _ledger(t, static, block, inventory, held, drawable, left, outputs)
 
-    One function with its arrays unpacked once: a call per variant and sample that passes
-    arrays costs more than the work it does."""
+
+@njit(nogil=True, error_model="numpy")
+def _allocate(t, static, block, left, size, cap_left, market_left, given, use_given, outputs, vendor, target, got):  # type: ignore[no-untyped-def]
+    """Variants in this month's priority order each start the most package attempts every
+    limit allows (or, with ``use_given``, the exact solver's answer) and draw them from
+    their slices ``left`` in order, writing ``outputs``. With ``vendor`` ≥ 0 only that
+    vendor's variants run, nothing is written, and ``got`` adds up per sample what they
+    drew from slice ``target``: a claimant's need. ``relief`` is what the variant would have
+    made more (good units) had its binding limit been lifted to the next tightest one (0
+    when no other limit is finite).
+
+    One function with its arrays unpacked once and samples innermost: a call per variant
+    and sample that passes arrays costs more than the work it does."""
     attempts, good, binding, starved = outputs[0], outputs[1], outputs[2], outputs[3]
     relief, drawn, used, origin = outputs[4], outputs[5], outputs[6], outputs[7]
     use_slices, use_code, use_origin, die_use = static[6], static[7], static[8], static[9]
     variant_product, variant_domestic, slice_account = static[10], static[12], static[3]
-    code_demand, code_market = static[14], static[15]
+    code_demand, code_market, origin_group, variant_lag = static[14], static[15], static[20], block[17]
+    months = origin.shape[1]
     coef, vyield, demand_cap, market = block[10], block[11], block[12], block[13]
     has_market, active, order = block[14], block[15], block[16]
-    n = inventory.shape[1]
+    n = left.shape[1]
     variants = variant_product.shape[0]
     uses, depth = use_slices.shape[1], use_slices.shape[2]
-    left = size.copy()
-    cap_left = demand_cap[:, t, :].copy()
-    market_left = market[t, :].copy()
-    drawn[:, t, :] = 0.0
-    used[:, t, :] = 0.0
-    origin[:, :, t, :] = 0.0
+    record = vendor < 0
+    if record:
+        drawn[:, t, :] = 0.0
+        used[:, t, :] = 0.0
     best, second, room, whole = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     code = np.empty(n, np.int64)
     reduced = np.empty(n, np.bool_)
@@ -350,6 +241,8 @@ def close_month(t, static, block, inventory, held, drawable, size, given, use_gi
     row = 0 if order.shape[0] == 1 else t
     for rank in range(variants):
         for v in range(variants):
+            if not record and static[11][v] != vendor:
+                continue
             # The samples that have variant v at this rank: all of them, or none, when one
             # order holds for every sample; else those whose priorities put it here.
             if order.shape[2] == 1:
@@ -424,11 +317,12 @@ def close_month(t, static, block, inventory, held, drawable, size, given, use_gi
                 x = x if on else 0.0
                 per_attempt = vyield[v, t, i]
                 made = x * per_attempt
-                attempts[v, t, i] = x
-                good[v, t, i] = made
-                binding[v, t, i] = code[q] if on else 0
-                starved[v, t, i] = reduced[q] and on
-                relief[v, t, i] = (second[q] - x) * per_attempt if (on and second[q] < np.inf) else 0.0
+                if record:
+                    attempts[v, t, i] = x
+                    good[v, t, i] = made
+                    binding[v, t, i] = code[q] if on else 0
+                    starved[v, t, i] = reduced[q] and on
+                    relief[v, t, i] = (second[q] - x) * per_attempt if (on and second[q] < np.inf) else 0.0
                 cap_left[product, i] -= made
                 if in_market:
                     market_left[i] -= made
@@ -446,17 +340,25 @@ def close_month(t, static, block, inventory, held, drawable, size, given, use_gi
                     if s < 0:
                         break
                     a = slice_account[s]
-                    o = use_origin[v, j] if k == d else 0
-                    for i in range(n):
-                        taken = min(room[i], left[s, i])
-                        left[s, i] -= taken
-                        room[i] -= taken
-                        drawn[a, t, i] += taken
-                        used[a, t, i] += taken * vyield[v, t, i]
-                        if k == d:  # the die's sources: good units pro rata
-                            share = taken / whole[i] if whole[i] > 0.0 else 0.0
-                            origin[v, o, t, i] += second[i] * share
-    _ledger(t, static, block, inventory, held, drawable, left, outputs)
+                    g = origin_group[v, use_origin[v, j]] if k == d else 0
+                    if not record:  # a claimant's need: what it draws on the target
+                        here = s == target
+                        for i in range(n):
+                            taken = min(room[i], left[s, i])
+                            left[s, i] -= taken
+                            room[i] -= taken
+                            got[i] += taken if here else 0.0
+                    else:
+                        for i in range(n):
+                            taken = min(room[i], left[s, i])
+                            left[s, i] -= taken
+                            room[i] -= taken
+                            drawn[a, t, i] += taken
+                            used[a, t, i] += taken * vyield[v, t, i]
+                            out = t + variant_lag[v, i]
+                            if k == d and out < months:  # the die's sources: good units pro rata, when out
+                                share = taken / whole[i] if whole[i] > 0.0 else 0.0
+                                origin[g, out, i] += second[i] * share
 
 
 @njit(nogil=True, error_model="numpy")
@@ -544,7 +446,7 @@ def all_months(static, block, state, outputs):  # type: ignore[no-untyped-def]
     inventory, held, drawable, size = state
     no_given = np.zeros((1, 1))
     for t in range(block[0].shape[1]):
-        open_month(t, static, block, inventory, held, drawable, size)
+        open_month(t, static, block, inventory, held, drawable, size, outputs)
         close_month(t, static, block, inventory, held, drawable, size, no_given, False, outputs)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ANNUAL", "MONTHLY", "QUARTERLY", "Metric"]
+__all__ = ["ANNUAL", "DERIVED", "MONTHLY", "PARTS", "QUARTERLY", "Metric"]
 
 Level = Literal["product", "variant", "component", "stockpile", "account", "origin", "total"]
 
@@ -34,15 +34,20 @@ PARTS: tuple[tuple[str, str, bool], ...] = (
     ("made", "made", False),
     ("drawn", "drawn", False),
     ("in_good_units", "good", False),
-    ("destroyed", "destroyed", False),
-    ("held", "held", True),
     ("idle", "idle", True),
     ("stranded", "stranded", True),
     ("held_by_policy", "policy", True),
 )
-"""The ledger of every account (metric suffix, field suffix, read at year end): made =
-drawn + held at the end − held at the start; drawn = in good units + destroyed; held =
-idle + stranded + held by policy."""
+"""The ledger of every account kept per sample (metric suffix, field suffix, read at year
+end): made = drawn + held at the end − held at the start; drawn = in good units +
+destroyed; held = idle + stranded + held by policy. ``parts_held`` and
+``parts_destroyed`` are those sums (:data:`DERIVED`), not kept twice."""
+
+DERIVED: dict[str, tuple[tuple[str, float], ...]] = {
+    "parts_held": (("parts_idle", 1.0), ("parts_stranded", 1.0), ("parts_held_by_policy", 1.0)),
+    "parts_destroyed": (("parts_drawn", 1.0), ("parts_in_good_units", -1.0)),
+}
+"""Annual metrics that are signed sums of kept ones, per sample."""
 
 ANNUAL: tuple[Metric, ...] = (
     Metric("units", "product", "produced", "units"),

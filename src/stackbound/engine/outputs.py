@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from stackbound.engine.allocate import Paths
 from stackbound.engine.compiled import njit
-from stackbound.engine.plan import Plan
+from stackbound.engine.plan import Plan, origin_groups
 from stackbound.engine.supply import Supply
 
 __all__ = ["BlockOutputs", "derive"]
@@ -67,9 +67,7 @@ class BlockOutputs:
     parts_made: FloatArray  # (component accounts, T, n) what came into each account
     parts_drawn: FloatArray  # (component accounts, T, n) what was drawn out of it
     parts_good: FloatArray  # (component accounts, T, n) of that, what went into good packages
-    parts_destroyed: FloatArray  # (component accounts, T, n) what failed packages destroyed
-    parts_held: FloatArray  # (component accounts, T, n) held at month end ...
-    parts_idle: FloatArray  # ... of which idle,
+    parts_idle: FloatArray  # (component accounts, T, n) held at month end: idle,
     parts_stranded: FloatArray  # ... stranded,
     parts_policy: FloatArray  # ... and held by policy
     by_die_source: FloatArray  # (origin groups, T, n) good units out of packaging by the source of their dies
@@ -171,39 +169,6 @@ def _by_pool(plan: Plan, accounts: FloatArray, pools: list[int]) -> FloatArray:
     return result
 
 
-def origin_groups(plan: Plan) -> list[tuple[str, str]]:
-    """(product, source of its dies) pairs that units by die source are kept for."""
-    pairs = [
-        (plan.products[spec.product], source)
-        for spec, sources in zip(plan.variants, plan.origins, strict=True)
-        for source in sources
-    ]
-    return list(dict.fromkeys(pairs))
-
-
-@njit(nogil=True)
-def _add_late(series, lag, out):  # type: ignore[no-untyped-def]
-    """out[t, i] += series[t − lag[i], i] where t ≥ lag[i]: a (T, n) series read late."""
-    T, n = series.shape
-    for t in range(T):
-        for i in range(n):
-            source = t - lag[i]
-            if source >= 0:
-                out[t, i] += series[source, i]
-
-
-def _by_die_source(plan: Plan, supply: Supply, origin: FloatArray) -> FloatArray:
-    """Good units out of packaging (lagged like units) per (product, die source) group."""
-    groups = origin_groups(plan)
-    T, n = origin.shape[2], origin.shape[3]
-    out = np.zeros((len(groups), T, n))
-    for v, (spec, sources) in enumerate(zip(plan.variants, plan.origins, strict=True)):
-        lag = supply.packaging_lag[spec.packaging] if spec.packaging is not None else np.zeros(n, np.int64)
-        for o, source in enumerate(sources):
-            _add_late(origin[v, o], lag, out[groups.index((plan.products[spec.product], source))])
-    return out
-
-
 def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
     """Everything the results keep, from one block's monthly paths."""
     V, T, n = paths.good.shape
@@ -271,10 +236,8 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
         parts_made=paths.arrived[held],
         parts_drawn=paths.drawn[held],
         parts_good=paths.used[held],
-        parts_destroyed=paths.drawn[held] - paths.used[held],
-        parts_held=paths.closing[held],
         parts_idle=paths.idle[held],
         parts_stranded=paths.stranded[held],
         parts_policy=paths.policy[held],
-        by_die_source=_by_die_source(plan, supply, paths.origin),
+        by_die_source=paths.origin[: len(origin_groups(plan))],  # one padding row when there are none
     )

@@ -30,7 +30,7 @@ from stackbound.scenario.schema import NEED, SHARED, Allocation, FabLine, Scenar
 from stackbound.scenario.values import Param
 from stackbound.scenario.yamlio import Path
 
-__all__ = ["AccountSpec", "Plan", "PlanArrays", "PoolSpec", "SliceSpec", "VariantSpec", "build_plan"]
+__all__ = ["AccountSpec", "Plan", "PlanArrays", "PoolSpec", "SliceSpec", "VariantSpec", "build_plan", "origin_groups"]
 
 PLAIN, RESERVED, FREE, CLAIM = 0, 1, 2, 3
 """Slice kinds: the whole account; a reserve's reserved and free parts; one claimant's part
@@ -430,6 +430,16 @@ def _arrays(
 def _die_use(loaded: LoadedScenario, variant: VariantSpec) -> int:
     kinds = [loaded.scenario.components[_name(loaded, c)].kind for c in variant.components]
     return kinds.index("logic_die") if "logic_die" in kinds else -1
+
+
+def origin_groups(plan: Plan) -> list[tuple[str, str]]:
+    """(product, source of its dies) pairs that units by die source are kept for."""
+    pairs = [
+        (plan.products[spec.product], source)
+        for spec, sources in zip(plan.variants, plan.origins, strict=True)
+        for source in sources
+    ]
+    return list(dict.fromkeys(pairs))
 
 
 def _name(loaded: LoadedScenario, component: int) -> str:

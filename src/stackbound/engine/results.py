@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from stackbound.engine.histogram import RELATIVE_ERROR, percentile_from_counts, sample_percentiles
-from stackbound.engine.metrics import ANNUAL
+from stackbound.engine.metrics import ANNUAL, DERIVED
 from stackbound.scenario.months import format_month
 
 __all__ = ["PERCENTILES", "RunResult"]
@@ -82,13 +82,18 @@ class RunResult:
         return {m.removesuffix("_h100e") + f"_{unit}": m for m in h100e}
 
     def metrics(self) -> list[str]:
-        """Every annual metric, H100e ones also in the reference unit, and the shares."""
-        return [*dict.fromkeys(m for m, _ in self.annual), *self.native_metrics, *SHARES]
+        """Every annual metric, H100e ones also in the reference unit, the shares, and the
+        sums of kept metrics (``parts_held``, ``parts_destroyed``)."""
+        kept = list(dict.fromkeys(m for m, _ in self.annual))
+        derived = [m for m, parts in DERIVED.items() if parts[0][0] in kept]
+        return [*kept, *self.native_metrics, *SHARES, *derived]
 
     def groups(self, metric: str) -> list[str]:
         """Every group an annual metric can be read for."""
         if metric in SHARES:
             return ["total"]
+        if metric in DERIVED:
+            return self.groups(DERIVED[metric][0][0])
         metric = self.native_metrics.get(metric, metric)
         base = [g for (m, g) in self.annual if m == metric]
         if base == ["total"]:
@@ -105,6 +110,8 @@ class RunResult:
         vendor, origin or the total."""
         if metric in self.native_metrics:
             return self.annual_values(self.native_metrics[metric], group) * self.reference[1]
+        if metric in DERIVED:
+            return sum((sign * self.annual_values(part, group) for part, sign in DERIVED[metric]), np.zeros(()))
         if metric in SHARES:
             part, whole = (self.annual_values(SHARES[metric], g) for g in ("domestic", "total"))
             return np.divide(part, whole, out=np.zeros_like(part), where=whole > 0)

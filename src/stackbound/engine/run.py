@@ -22,8 +22,8 @@ from stackbound.engine.allocate import simulate
 from stackbound.engine.budget import available_memory, budget, check_fits
 from stackbound.engine.exact import EXACT_MAX_SAMPLES, lp_solver
 from stackbound.engine.memory import keep_freed_arrays
-from stackbound.engine.outputs import derive, origin_groups
-from stackbound.engine.plan import Plan, build_plan
+from stackbound.engine.outputs import derive
+from stackbound.engine.plan import Plan, build_plan, origin_groups
 from stackbound.engine.results import RunResult
 from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
 from stackbound.engine.supply import Supply, build_supply

@@ -335,9 +335,15 @@ def _weights(b: _Builder) -> list[list[FloatArray | None]]:
 
 
 def _variant_yield(b: _Builder, pyield: FloatArray) -> FloatArray:
+    """Good packages per attempt of each variant: its own ``yield``, else its line's (1
+    without a line)."""
     out = np.ones((len(b.plan.variants), b.T, b.n))
     for v, spec in enumerate(b.plan.variants):
-        if spec.packaging is not None:
+        pname = b.plan.products[spec.product]
+        own = b.scenario.products[pname].variants[spec.key].packaging_yield
+        if own is not None:
+            out[v] = b.full(own, ("products", pname, "variants", spec.key, "yield"), 1.0)
+        elif spec.packaging is not None:
             out[v] = pyield[spec.packaging]
     return out
 
@@ -433,9 +439,16 @@ def _trade(b: _Builder, supply: dict[str, object]) -> None:
         units = _times(b.series(imp.units, (*path, "units"), 0.0), b.window(imp, path, b.months))
         imports[b.plan.products.index(imp.product)] += _times(units, b.levers(imp.levers, b.months))
     rental = np.zeros((T, n))
+    h100e = supply["h100e"]
+    assert isinstance(h100e, np.ndarray)
     for name, rent in b.scenario.offshore_rental.items():
         path = ("offshore_rental", name)
-        level = _times(b.series(rent.h100e, (*path, "h100e"), 0.0), b.window(rent, path, b.months))
+        if rent.product is not None:  # units of a product, on the scenario's metric
+            per_unit = h100e[b.plan.products.index(rent.product)][None, :]
+            amount = b.series(rent.units, (*path, "units"), 0.0) * per_unit
+        else:
+            amount = b.series(rent.h100e, (*path, "h100e"), 0.0)
+        level = _times(amount, b.window(rent, path, b.months))
         rental += _times(level, b.levers(rent.levers, b.months))
     market = None
     if b.scenario.market_demand is not None and b.scenario.market_demand.cap_domestic:

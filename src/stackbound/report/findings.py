@@ -13,6 +13,7 @@ from stackbound.engine.results import PERCENTILES
 from stackbound.report.dutch import discovery_nl, effect_nl, headline_nl
 from stackbound.report.gather import ReportData
 from stackbound.report.i18n import Lang, number, text
+from stackbound.scenario.inputs import unsourced_products
 
 __all__ = [
     "answer",
@@ -30,15 +31,20 @@ def question(data: ReportData, lang: Lang) -> str:
 
 
 def _leading_binding(data: ReportData, lang: Lang) -> str:
-    """The most likely binding constraint, in the headline year, of the variant that makes most."""
+    """The most likely binding constraint, in the headline year, of the variant that makes
+    most among the products whose specs or bills cite a source (all, if none does)."""
     base = data.base
     yearly = next(b for b in data.yearly if b.scenario == base.scenario)
     if not yearly.variants:
         return ""
     t = yearly.periods.index(str(data.year))
+    unsourced = set(unsourced_products(data.loaded[0].scenario))
+    eligible = [p not in unsourced for p in yearly.products]
+    if not any(eligible):
+        eligible = [True] * len(yearly.products)
     made = [
-        float(base.annual_values("units", product)[:, base.years.index(data.year)].mean())
-        for product in yearly.products
+        float(base.annual_values("units", product)[:, base.years.index(data.year)].mean()) if ok else -np.inf
+        for product, ok in zip(yearly.products, eligible, strict=True)
     ]
     v = int(np.argmax(made))
     k = int(np.argmax(yearly.probability[v, :, t]))
@@ -69,7 +75,44 @@ def answer(data: ReportData, lang: Lang) -> str:
         high=number(float(high), lang),
         compute=number(float(sample_percentiles(compute, [50.0])[0]), lang),
     )
-    return f"{first} {_leading_binding(data, lang)}".strip()
+    parts = [first, _without_unsourced(data, lang), _leading_binding(data, lang), _widest_input(data, lang)]
+    return " ".join(part for part in parts if part)
+
+
+def _without_unsourced(data: ReportData, lang: Lang) -> str:
+    """How much of the headline comes from products whose specs and bills cite no source,
+    and the headline without them (empty when there are none, or when every product is)."""
+    base = data.base
+    y = base.years.index(data.year)
+    unsourced = [p for p in unsourced_products(data.loaded[0].scenario) if p in base.products]
+    if not unsourced or len(unsourced) == len(base.products):
+        return ""
+    total = base.annual_values("units")[:, y]
+    part = np.sum([base.annual_values("units", p)[:, y] for p in unsourced], axis=0)
+    if float(np.median(part)) <= 0.0:
+        return ""
+    share = float(np.median(np.divide(part, total, out=np.zeros_like(total), where=total > 0)))
+    rest = float(sample_percentiles(total - part, [50.0])[0])
+    return text(
+        lang,
+        "answer_unsourced",
+        part=number(float(sample_percentiles(part, [50.0])[0]), lang),
+        share=f"{share:.0%}",
+        names=", ".join(unsourced),
+        rest=number(rest, lang),
+    )
+
+
+def _widest_input(data: ReportData, lang: Lang) -> str:
+    """Which input moves the headline most one at a time, and whether it has a source."""
+    if data.tornado is None or not data.tornado.bars:
+        return ""
+    bar = max(data.tornado.bars, key=lambda b: b.swing)
+    known = {i.name: i for i in data.loaded[0].inputs}
+    provenances = [known[name].provenance for name in bar.inputs if name in known]
+    sourced = [p for p in provenances if p is not None and p.source]
+    key = "answer_widest_sourced" if sourced and len(sourced) == len(provenances) else "answer_widest_unsourced"
+    return text(lang, key, label=bar.label or bar.factor)
 
 
 def _month(runout: Runout, which: Literal["p5", "p50", "p95"], lang: Lang) -> str:

@@ -24,6 +24,15 @@ _EN = {
     "answer_binding": (
         "The constraint most likely to bind the leading product ({variant}) in {year} is {constraint} (P={p})."
     ),
+    "answer_unsourced": (
+        "Of these, {part} ({share} at P50) are {names}, products whose specs and bills cite no source; "
+        "without them, {rest}."
+    ),
+    "answer_widest_sourced": "The input that moves this figure most on its own is {label}, which has a source.",
+    "answer_widest_unsourced": (
+        "The input that moves this figure most on its own is {label}, an assumption without a source: "
+        "read the figure as resting on it."
+    ),
     "units_heading": "Units and compute by year",
     "units_title": "Accelerators produced per year",
     "compute_title": "Compute added per year",
@@ -114,6 +123,15 @@ _NL = {
     ),
     "answer_binding": (
         "De beperking die het belangrijkste product ({variant}) in {year} het vaakst begrenst, is {constraint} (P={p})."
+    ),
+    "answer_unsourced": (
+        "Daarvan zijn er {part} ({share} bij P50) {names}: producten waarvan specificaties en stuklijst geen bron "
+        "hebben; zonder die producten {rest}."
+    ),
+    "answer_widest_sourced": "De invoer die dit getal op zichzelf het meest beweegt is {label}; die heeft een bron.",
+    "answer_widest_unsourced": (
+        "De invoer die dit getal op zichzelf het meest beweegt is {label}, een aanname zonder bron: "
+        "het getal rust daarop."
     ),
     "units_heading": "Eenheden en rekenkracht per jaar",
     "units_title": "Geproduceerde versnellers per jaar",

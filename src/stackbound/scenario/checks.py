@@ -87,6 +87,8 @@ def _product_refs(scenario: Scenario) -> Iterator[Finding]:
                 yield (*vpath, "packaging"), _unknown("packaging line", variant.packaging, scenario.packaging)
             if variant.slots is not None and variant.packaging is None:
                 yield (*vpath, "slots"), "slots need a packaging line"
+            if variant.packaging_yield is not None and variant.packaging is None:
+                yield (*vpath, "yield"), "a variant's packaging yield needs its packaging line"
             if variant.priority.uncertain or isinstance(variant.priority.value, Curve):
                 continue  # varying priorities that meet are ordered as declared
             fixed = variant.priority.value.value
@@ -113,6 +115,35 @@ def _other_refs(scenario: Scenario) -> Iterator[Finding]:
         for i, entry in enumerate(getattr(scenario.initial, key)):
             if entry.product not in scenario.products:
                 yield ("initial", key, i, "product"), _unknown("product", entry.product, scenario.products)
+
+
+METRIC_SPECS = {
+    "dense_bf16": ("dense_bf16",),
+    "dense_8bit": ("dense_fp8", "dense_int8"),
+    "memory_bandwidth": ("bandwidth",),
+}
+"""The product specs each compute metric reads (dense 8-bit: FP8, else INT8)."""
+
+
+def _rentals(scenario: Scenario) -> Iterator[Finding]:
+    """Rented units name a product whose spec on the scenario's metric converts them."""
+    for name, rental in scenario.offshore_rental.items():
+        if rental.product is None:
+            continue
+        path: Path = ("offshore_rental", name, "product")
+        product = scenario.products.get(rental.product)
+        if product is None:
+            yield path, _unknown("product", rental.product, scenario.products)
+            continue
+        specs = METRIC_SPECS[scenario.metric]
+        if all(getattr(product.specs, spec) is None for spec in specs):
+            yield (
+                path,
+                (
+                    f"product {rental.product!r} has no {' or '.join(specs)} spec, so its units cannot be "
+                    f"converted to H100e on the scenario's metric ({scenario.metric})"
+                ),
+            )
 
 
 def _stockpile_arrivals(scenario: Scenario) -> Iterator[Finding]:
@@ -308,5 +339,6 @@ def check_references(scenario: Scenario) -> list[Finding]:
         _ownership,
         _access,
         _reserves,
+        _rentals,
     )
     return [finding for check in checks for finding in check(scenario)]

@@ -24,7 +24,7 @@ from stackbound.scenario.units import PRIORITY, Kind
 from stackbound.scenario.values import Curve, Param, Provenance, Scalar
 from stackbound.scenario.yamlio import Path, format_path
 
-__all__ = ["Copula", "Input", "collect_inputs", "copula", "needs_source", "walk_params"]
+__all__ = ["Copula", "Input", "collect_inputs", "copula", "needs_source", "unsourced_products", "walk_params"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,22 @@ def needs_source(param: Param) -> bool:
     but a fixed priority, which only orders variants (a priority that changes over time or
     is uncertain says when a preference switches, and needs its source)."""
     return not (param.kind is PRIORITY and isinstance(param.value, Scalar) and not param.uncertain)
+
+
+def unsourced_products(scenario: Scenario) -> list[str]:
+    """The products none of whose specs and bills (what they are and what they are made
+    of) cites a source: every figure that says what they are is an assumption, so no
+    headline should be led by them. A lag or a launch date shared with sourced products does
+    not make them sourced."""
+    found = []
+    for name, product in scenario.products.items():
+        defining = [
+            *walk_params(product.specs),
+            *(pair for v in product.variants.values() for pair in walk_params(v.bill)),
+        ]
+        if not any(p.provenance is not None and p.provenance.source for _, p in defining):
+            found.append(name)
+    return found
 
 
 def _scalar_inputs(name: str, group: str, scalar: Scalar, param: Param) -> Iterator[Input]:

@@ -203,14 +203,14 @@ class DieOutput(Owned):
         return self
 
 
-class Windowed(Owned):
+class Windowed(Model):
     start: MonthParam | None = None
     end: MonthParam | None = None
     levers: list[Name] = []
     description: FreeText = ""
 
 
-class FabLine(Windowed):
+class FabLine(Windowed, Owned):
     kind: Literal["fab_line"]
     wafer_starts: WaferRate | None = None
     wafer_diameter: Annotated[Param, _reader(u.LENGTH, curve=False)] = Field(
@@ -226,7 +226,7 @@ class FabLine(Windowed):
         return self
 
 
-class MemoryLine(Windowed):
+class MemoryLine(Windowed, Owned):
     kind: Literal["memory_line"]
     component: Name
     stacks: CountRate | None = None
@@ -282,7 +282,7 @@ class Stockpile(Owned):
         return self
 
 
-class Flow(Windowed):
+class Flow(Windowed, Owned):
     kind: Literal["flow"]
     component: Name
     rate: CountRate
@@ -335,6 +335,9 @@ class Variant(Model):
     bill: dict[Name, Annotated[Param, _reader(u.COUNT, curve=False)]] = Field(min_length=1)  # see Scenario._counts
     packaging: Name | None = None
     slots: Annotated[Param, _reader(u.PACKAGE_COUNT, curve=False)] | None = None
+    packaging_yield: Fraction | None = Field(default=None, alias="yield")
+    """Good packages per attempt of this variant on its line, instead of the line's (a
+    4-die package fails more often than a 1-die one)."""
     description: FreeText = ""
 
 
@@ -373,7 +376,20 @@ class Import(Windowed):
 
 
 class Rental(Windowed):
-    h100e: Annotated[Param, _reader(u.H100E)]
+    """Compute accessed abroad: a level in H100e, or a number of units of a product
+    (``units`` with ``product``), converted on the scenario's metric."""
+
+    h100e: Annotated[Param, _reader(u.H100E)] | None = None
+    units: Annotated[Param, _reader(u.UNIT_COUNT)] | None = None
+    product: Name | None = None
+
+    @model_validator(mode="after")
+    def _one_level(self) -> Rental:
+        if (self.h100e is None) == (self.units is None):
+            raise ValueError("give h100e (a level in H100-equivalents) or units with product, not both or neither")
+        if (self.units is None) != (self.product is None):
+            raise ValueError("units of rented accelerators need the product they are (and a product needs units)")
+        return self
 
 
 class MarketDemand(Model):
