@@ -545,3 +545,43 @@ def test_the_ledger_table_reads_by_component(capsys: pytest.CaptureFixture[str])
     assert "held at start + made = drawn + held at end" in " ".join(stdout.split())
     years = {line.split("│")[1].strip() for line in stdout.splitlines() if line.startswith("│")}
     assert years == {"2026"}
+
+
+@st.composite
+def one_month(draw: st.DrawFn) -> tuple[dict[str, Any], float]:
+    """Variants sharing dies and HBM flows and two packaging lines, in one month; and how
+    much more HBM to add."""
+    count = draw(st.integers(2, 4))
+    products = {
+        f"p{p}": product(
+            {"logic": draw(st.sampled_from([1, 2])), "hbm": draw(st.sampled_from([0.5, 1, 4, 8]))},
+            priority=p + 1,
+            packaging=draw(st.sampled_from(["pkg", "pkg2"])),
+        )
+        for p in range(count)
+    }
+    data = scenario(
+        components=LOGIC_HBM,
+        sources={
+            "logic_flow": {"kind": "flow", "component": "logic", "rate": draw(st.floats(1.0, 1e4))},
+            "hbm_flow": {"kind": "flow", "component": "hbm", "rate": draw(st.floats(0.0, 1e4))},
+        },
+        packaging={
+            "pkg": {"capacity": draw(st.floats(1.0, 1e4)), "yield": 0.9},
+            "pkg2": {"capacity": draw(st.floats(1.0, 1e4)), "yield": 0.8},
+        },
+        products=products,
+        end=month(1),
+    )
+    return data, draw(st.floats(1.0, 1e4))
+
+
+@settings(max_examples=60, deadline=None)
+@given(one_month())
+def test_within_a_month_the_first_claimant_never_gets_less_of_more_hbm(case: tuple[dict[str, Any], float]) -> None:
+    data, extra = case
+    _, _, before = simulate_block(load(data), 1)
+    data["sources"]["hbm_flow"]["rate"] += extra
+    _, _, after = simulate_block(load(data), 1)
+    top = 0  # p0 has priority 1 and every bill uses HBM
+    assert after.attempts[top, 0, 0] >= before.attempts[top, 0, 0] * (1 - 1e-12)
