@@ -494,7 +494,11 @@ def owned_instances(draw: st.DrawFn) -> dict[str, Any]:
     for p in range(count):
         vendor = VENDORS[p % 3]
         bill = {"logic": draw(st.sampled_from([1, 2])), "hbm": draw(st.sampled_from([1, 4, 8]))}
-        products[f"p{p}"] = product(bill, priority=p + 1, vendor=vendor, packaging="pkg" if p % 2 else "shared_pkg")
+        priority: Any = p + 1
+        if draw(st.booleans()):  # a switch to last place, on an uncertain month: orders per sample
+            switch = {"uniform": [-2, 2]} if draw(st.booleans()) else {"uniform": [0, 0.4]}
+            priority = {month(0): p + 1, month(draw(st.integers(1, months))): count + 1, "step": True, "shift": switch}
+        products[f"p{p}"] = product(bill, priority=priority, vendor=vendor, packaging="pkg" if p % 2 else "shared_pkg")
     packaging = {
         "pkg": {"capacity": draw(st.floats(1.0, 400.0)), "yield": draw(st.floats(0.5, 1.0))},
         "shared_pkg": {"capacity": draw(st.floats(1.0, 400.0)), "yield": 0.9},
