@@ -76,11 +76,8 @@ def command(
 
 
 def _lost_output(loaded: LoadedScenario, result: RunResult, samples: int) -> LostOutput:
-    progress = LazyProgress(f"{loaded.name}: one run per limit lifted")
-    try:
+    with LazyProgress(f"{loaded.name}: one run per limit lifted") as progress:
         return lost_output(loaded, result, samples=samples, progress=progress)
-    finally:
-        progress.close()
 
 
 def render_bottlenecks(console: Console, analysis: Bottlenecks, lost: LostOutput | None = None) -> None:

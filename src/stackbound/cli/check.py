@@ -139,7 +139,8 @@ def _headline(scenario: LoadedScenario, samples: int) -> str:
     from stackbound.engine.histogram import sample_percentiles
     from stackbound.engine.run import run
 
-    result = run(scenario, samples=samples, seed=0, progress=LazyProgress(scenario.name))
+    with LazyProgress(scenario.name) as progress:
+        result = run(scenario, samples=samples, seed=0, progress=progress)
     p5, p50, p95 = sample_percentiles(result.annual_values("units"), [5, 50, 95])
     cells = zip(result.years, p5, p50, p95, strict=True)
     years = ", ".join(f"{year} {number(mid)} ({number(low)}–{number(high)})" for year, low, mid, high in cells)

@@ -99,7 +99,8 @@ def warn_about_kernel_cache() -> None:
 
 class LazyProgress:
     """A progress bar that appears only once a run has taken more than a second. Every
-    command that simulates makes one, so it also gives the kernel-cache warning."""
+    command that simulates makes one, so it also gives the kernel-cache warning. Use it as
+    a context manager: the bar is stopped however the work ends."""
 
     def __init__(self, label: str) -> None:
         warn_about_kernel_cache()
@@ -125,6 +126,12 @@ class LazyProgress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+    def __enter__(self) -> LazyProgress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 class RenamedOptions(click.Command):
@@ -193,8 +200,5 @@ def run_with_progress(loaded: LoadedScenario, label: str | None = None, **option
     """``run(loaded, **options)`` behind a progress bar that appears after a second."""
     from stackbound.engine.run import run
 
-    progress = LazyProgress(label or loaded.name)
-    try:
+    with LazyProgress(label or loaded.name) as progress:
         return run(loaded, progress=progress, **options)
-    finally:
-        progress.close()

@@ -12,9 +12,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from stackbound.analysis.compare import ALL_CHANGES, REST, Comparison, Difference, LeverView, compare, lever_view
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, FORMAT, LazyProgress, load, out, run_options
+from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, FORMAT, load, out, run_options, run_with_progress
 from stackbound.engine.results import RunResult
-from stackbound.engine.run import run
 from stackbound.formatting import number
 from stackbound.scenario.loader import LoadedScenario
 
@@ -60,11 +59,7 @@ def command(
     loaded = load(list(scenarios), allow_outside)
 
     def run_one(scenario: LoadedScenario) -> RunResult:
-        progress = LazyProgress(scenario.name)
-        try:
-            return run(scenario, samples=samples, seed=seed, progress=progress)
-        finally:
-            progress.close()
+        return run_with_progress(scenario, samples=samples, seed=seed)
 
     analysis: Comparison | LeverView
     if levers:

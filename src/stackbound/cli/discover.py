@@ -77,11 +77,8 @@ def command(
     else:
         raise click.UsageError("give exactly one of --below and --above")
     loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
-    progress = LazyProgress(loaded.name)
-    try:
+    with LazyProgress(loaded.name) as progress:
         found = discover(loaded, outcome, samples=samples, seed=seed, inputs=inputs, progress=progress)
-    finally:
-        progress.close()
     if output_format == "json":
         sys.stdout.write(json.dumps(found.to_dict(), indent=2) + "\n")
     else:

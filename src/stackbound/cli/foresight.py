@@ -85,11 +85,8 @@ def command(
     program over the whole horizon), beside the month-by-month result of the same samples,
     the gap between them, and the shadow price of every part."""
     loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
-    progress = LazyProgress(f"{loaded.name}: foresight")
-    try:
+    with LazyProgress(f"{loaded.name}: foresight") as progress:
         result = foresight(loaded, samples=samples, seed=seed, workers=workers, objective=objective, progress=progress)
-    finally:
-        progress.close()
     if out_file is None and output_format == "table":
         render_foresight(out, result)
         return

@@ -111,22 +111,16 @@ def command(
     horizon and by the year the extra input arrived."""
     loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
     target = Target(metric, year if year is not None else loaded.scenario.horizon.end // 12, group)
-    progress = LazyProgress(f"{loaded.name}: marginal values")
-    try:
+    with LazyProgress(f"{loaded.name}: marginal values") as progress:
         values = marginal_values(
             loaded, samples=samples, seed=seed, target=target, by_year=not horizon_only, progress=progress
         )
-    finally:
-        progress.close()
     growth: tuple[Growth, ...] = ()
     if rise is not None:
-        searching = LazyProgress(f"{loaded.name}: growth needed")
-        try:
+        with LazyProgress(f"{loaded.name}: growth needed") as searching:
             growth = top_growth(
                 loaded, values, rise[0], top=top, relative=rise[1], max_factor=max_factor, progress=searching
             )
-        finally:
-            searching.close()
     if output_format == "json":
         document: dict[str, Any] = values.to_dict()
         if rise is not None:

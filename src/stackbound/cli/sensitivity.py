@@ -90,8 +90,7 @@ def command(
     if method == "tornado" and samples is not None:
         raise click.UsageError("--samples does not apply to --method tornado (it sets each factor to P10 and P90)")
     loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
-    progress = LazyProgress(f"{method}: {loaded.name}")
-    try:
+    with LazyProgress(f"{method}: {loaded.name}") as progress:
         result = METHODS[method](
             loaded,
             Output(metric, year, group),
@@ -100,8 +99,6 @@ def command(
             seed=seed,
             progress=progress,
         )
-    finally:
-        progress.close()
     document = result.to_dict()
     if output_format == "json":
         sys.stdout.write(json.dumps(document, indent=2) + "\n")

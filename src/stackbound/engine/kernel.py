@@ -285,29 +285,27 @@ def _allocate(t, static, block, left, size, cap_left, market_left, given, use_gi
                         room[i] += left[s, i]
                         whole[i] += size[s, i]
                 for i in range(n):
-                    q = i
-                    lowered = room[q] < whole[q] * (1.0 - 1e-12)
-                    candidate = room[q] / max(coef[v, k, i], TINY)
-                    best[q], second[q], code[q], reduced[q] = _tighter(
-                        candidate, c, lowered, best[q], second[q], code[q], reduced[q]
+                    lowered = room[i] < whole[i] * (1.0 - 1e-12)
+                    candidate = room[i] / max(coef[v, k, i], TINY)
+                    best[i], second[i], code[i], reduced[i] = _tighter(
+                        candidate, c, lowered, best[i], second[i], code[i], reduced[i]
                     )
             for i in range(n):
                 if not mine[i]:
                     continue
-                q = i
                 floor = max(vyield[v, t, i], TINY)
                 lowered = cap_left[product, i] < demand_cap[product, t, i] * (1.0 - 1e-12)
                 candidate = cap_left[product, i] / floor
-                best[q], second[q], code[q], reduced[q] = _tighter(
-                    candidate, code_demand, lowered, best[q], second[q], code[q], reduced[q]
+                best[i], second[i], code[i], reduced[i] = _tighter(
+                    candidate, code_demand, lowered, best[i], second[i], code[i], reduced[i]
                 )
                 if in_market:
                     lowered = market_left[i] < market[t, i] * (1.0 - 1e-12)
                     candidate = market_left[i] / floor
-                    best[q], second[q], code[q], reduced[q] = _tighter(
-                        candidate, code_market, lowered, best[q], second[q], code[q], reduced[q]
+                    best[i], second[i], code[i], reduced[i] = _tighter(
+                        candidate, code_market, lowered, best[i], second[i], code[i], reduced[i]
                     )
-                x = best[q] if best[q] > ZERO else 0.0
+                x = best[i] if best[i] > ZERO else 0.0
                 if use_given:
                     wanted = given[v, i]
                     if x < wanted <= x * (1.0 + SLACK) + SLACK:
@@ -320,14 +318,14 @@ def _allocate(t, static, block, left, size, cap_left, market_left, given, use_gi
                 if record:
                     attempts[v, t, i] = x
                     good[v, t, i] = made
-                    binding[v, t, i] = code[q] if on else 0
-                    starved[v, t, i] = reduced[q] and on
-                    relief[v, t, i] = (second[q] - x) * per_attempt if (on and second[q] < np.inf) else 0.0
+                    binding[v, t, i] = code[i] if on else 0
+                    starved[v, t, i] = reduced[i] and on
+                    relief[v, t, i] = (second[i] - x) * per_attempt if (on and second[i] < np.inf) else 0.0
                 cap_left[product, i] -= made
                 if in_market:
                     market_left[i] -= made
-                best[q] = x  # now the attempts, for the draws below
-                second[q] = made
+                best[i] = x  # now the attempts, for the draws below
+                second[i] = made
             d = die_use[v]
             for k in range(uses):
                 if use_code[v, k] < 0:

@@ -151,21 +151,14 @@ def _products_into(  # type: ignore[no-untyped-def]
                 value[p, t, i] = out * price[p, i] if priced[p] else 0.0
 
 
-def _by_component(plan: Plan, accounts: FloatArray) -> FloatArray:
-    """(components, T, n): an account series summed over each component's accounts."""
-    result = np.zeros((len(plan.components), *accounts.shape[1:]))
+def _summed(plan: Plan, accounts: FloatArray, rows: list[int], key: str) -> FloatArray:
+    """(len(rows), T, n): an account series summed over the component accounts whose
+    ``key`` (``component`` or ``pool``) is each of ``rows``."""
+    result = np.zeros((len(rows), *accounts.shape[1:]))
     for a, account in enumerate(plan.accounts):
-        if not account.line:
-            result[account.component] += accounts[a]
-    return result
-
-
-def _by_pool(plan: Plan, accounts: FloatArray, pools: list[int]) -> FloatArray:
-    """(len(pools), T, n): an account series summed over each listed pool's accounts."""
-    result = np.zeros((len(pools), *accounts.shape[1:]))
-    for a, account in enumerate(plan.accounts):
-        if not account.line and account.pool in pools:
-            result[pools.index(account.pool)] += accounts[a]
+        index = getattr(account, key)
+        if not account.line and index in rows:
+            result[rows.index(index)] += accounts[a]
     return result
 
 
@@ -208,7 +201,7 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
     for p in plan.lines:
         made_by_lines[plan.pools[p].component] += supply.arrivals[p]
     stockpiles = list(plan.stockpiles)
-    stock = _by_pool(plan, paths.closing, stockpiles)
+    stock = _summed(plan, paths.closing, stockpiles, "pool")
     held = slice(0, len(plan.component_accounts))  # component accounts come first
     months_left = np.empty((len(stockpiles), T, n))
     runout = np.empty((len(stockpiles), n), np.int64)
@@ -222,10 +215,10 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
         installed_total=installed_total,
         effective_installed_total=effective_installed,
         bandwidth_total=bandwidth,
-        consumed=_by_component(plan, paths.drawn),
+        consumed=_summed(plan, paths.drawn, list(range(len(plan.components))), "component"),
         made=made_by_lines,
         value=value,
-        stranded=_by_component(plan, paths.stranded),
+        stranded=_summed(plan, paths.stranded, list(range(len(plan.components))), "component"),
         stock=stock,
         runway=months_left,
         runout=runout,

@@ -29,6 +29,7 @@ from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_un
 from stackbound.engine.supply import Supply, build_supply
 from stackbound.errors import SimulationError
 from stackbound.scenario.loader import LoadedScenario
+from stackbound.scenario.schema import METRIC_REFERENCE
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Adjust", "Progress", "new_seed", "run", "run_deterministic"]
 
@@ -71,12 +72,8 @@ def _levers(loaded: LoadedScenario) -> dict[str, str]:
 
 
 def _reference(loaded: LoadedScenario) -> tuple[str, float]:
-    reference = loaded.scenario.reference
-    param = {
-        "dense_bf16": reference.dense_bf16,
-        "dense_8bit": reference.dense_8bit,
-        "memory_bandwidth": reference.bandwidth,
-    }[loaded.scenario.metric]
+    metric = loaded.scenario.metric
+    param = getattr(loaded.scenario.reference, METRIC_REFERENCE[metric])
     return ("TB/s" if loaded.scenario.metric == "memory_bandwidth" else "TFLOPS", param.median())
 
 

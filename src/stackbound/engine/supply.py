@@ -17,7 +17,18 @@ from numpy.typing import NDArray
 from stackbound.engine.evaluate import Draws, evaluate, evaluate_scalar, lagged
 from stackbound.engine.plan import Plan
 from stackbound.scenario.months import format_month
-from stackbound.scenario.schema import DieOutput, FabLine, Flow, MemoryLine, PackagingLine, Product, Stockpile, Windowed
+from stackbound.scenario.schema import (
+    METRIC_REFERENCE,
+    METRIC_SPECS,
+    DieOutput,
+    FabLine,
+    Flow,
+    MemoryLine,
+    PackagingLine,
+    Product,
+    Stockpile,
+    Windowed,
+)
 from stackbound.scenario.values import Curve, Param
 from stackbound.scenario.yamlio import Path, format_path
 
@@ -25,8 +36,6 @@ __all__ = ["Supply", "build_supply", "gross_dies_per_wafer", "murphy_yield", "po
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-
-_METRIC_SPEC = {"dense_bf16": "dense_bf16", "dense_8bit": "dense_8bit", "memory_bandwidth": "bandwidth"}
 
 
 def gross_dies_per_wafer(die_area_mm2: FloatArray, wafer_diameter_mm: FloatArray) -> FloatArray:
@@ -389,18 +398,13 @@ def _variants(b: _Builder) -> tuple[FloatArray, FloatArray]:
 
 
 def _per_unit_compute(b: _Builder, name: str, product: Product) -> FloatArray:
+    """H100-equivalents per unit: the first given spec the metric reads ÷ the reference's."""
     metric = b.scenario.metric
-    specs, path = product.specs, ("products", name, "specs")
-    reference = b.scenario.reference
-    if metric == "dense_8bit":
-        spec = specs.dense_fp8 if specs.dense_fp8 is not None else specs.dense_int8
-        key = "dense_fp8" if specs.dense_fp8 is not None else "dense_int8"
-        ref = b.scalar(reference.dense_8bit, ("reference", "dense_8bit"), 1.0)
-    else:
-        key = _METRIC_SPEC[metric]
-        spec = getattr(specs, key)
-        ref = b.scalar(getattr(reference, key), ("reference", key), 1.0)
-    return b.scalar(spec, (*path, key), 0.0) / ref
+    keys = METRIC_SPECS[metric]
+    key = next((k for k in keys if getattr(product.specs, k) is not None), keys[0])
+    reference = METRIC_REFERENCE[metric]
+    ref = b.scalar(getattr(b.scenario.reference, reference), ("reference", reference), 1.0)
+    return b.scalar(getattr(product.specs, key), ("products", name, "specs", key), 0.0) / ref
 
 
 def _products(b: _Builder, supply: dict[str, object]) -> None:

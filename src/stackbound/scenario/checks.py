@@ -11,7 +11,18 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from stackbound.scenario.schema import REST, SHARED, Allocation, FabLine, Flow, MemoryLine, Owned, Scenario, Stockpile
+from stackbound.scenario.schema import (
+    METRIC_SPECS,
+    REST,
+    SHARED,
+    Allocation,
+    FabLine,
+    Flow,
+    MemoryLine,
+    Owned,
+    Scenario,
+    Stockpile,
+)
 from stackbound.scenario.values import TAILS, Curve, Param, Scalar
 from stackbound.scenario.yamlio import Path
 
@@ -115,14 +126,6 @@ def _other_refs(scenario: Scenario) -> Iterator[Finding]:
         for i, entry in enumerate(getattr(scenario.initial, key)):
             if entry.product not in scenario.products:
                 yield ("initial", key, i, "product"), _unknown("product", entry.product, scenario.products)
-
-
-METRIC_SPECS = {
-    "dense_bf16": ("dense_bf16",),
-    "dense_8bit": ("dense_fp8", "dense_int8"),
-    "memory_bandwidth": ("bandwidth",),
-}
-"""The product specs each compute metric reads (dense 8-bit: FP8, else INT8)."""
 
 
 def _rentals(scenario: Scenario) -> Iterator[Finding]:

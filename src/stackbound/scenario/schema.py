@@ -351,6 +351,17 @@ class Specs(Model):
     price: Annotated[Param, _reader(u.MONEY, curve=False)] | None = None
 
 
+METRIC_SPECS: dict[str, tuple[str, ...]] = {
+    "dense_bf16": ("dense_bf16",),
+    "dense_8bit": ("dense_fp8", "dense_int8"),
+    "memory_bandwidth": ("bandwidth",),
+}
+"""The specs each compute metric reads, the first given one winning (dense 8-bit: FP8, else
+INT8)."""
+METRIC_REFERENCE = {"dense_bf16": "dense_bf16", "dense_8bit": "dense_8bit", "memory_bandwidth": "bandwidth"}
+"""The :class:`Reference` figure each compute metric divides by."""
+
+
 class Product(Model):
     vendor: Label
     origin: Literal["domestic", "imported"]

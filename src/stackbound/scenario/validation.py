@@ -53,6 +53,7 @@ from pydantic import (
 from stackbound.errors import Problem, ScenarioError
 from stackbound.scenario.files import read_text
 from stackbound.scenario.overlay import builtin_dir
+from stackbound.scenario.schema import METRIC_REFERENCE
 from stackbound.scenario.text import FreeText, Label, excerpt
 from stackbound.scenario.units import FRACTION, SIGNED, Kind, parse_quantity
 from stackbound.scenario.values import parse_provenance
@@ -80,7 +81,7 @@ CaseKind = Literal["estimate", "plan", "count"]
 """What a published figure is: an analyst's estimate, a company's plan or target, or a
 count (customs records, a filing)."""
 Operation = Literal["sum", "difference", "ratio"]
-CHIP_FIGURES: dict[str, str] = {"dense_8bit": "dense_8bit", "dense_bf16": "dense_bf16", "bandwidth": "memory_bandwidth"}
+CHIP_FIGURES: dict[str, str] = {figure: metric for metric, figure in METRIC_REFERENCE.items()}
 """A reference chip's figure (an ``equivalent`` key) -> the scenario ``metric`` it is on."""
 
 _CHIP_COMPUTE = Kind("a throughput", ("TFLOPS",), low=0.0, low_open=True)
