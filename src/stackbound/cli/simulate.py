@@ -20,11 +20,10 @@ from stackbound.cli.common import (
     load,
     out,
     run_options,
-    run_with_progress,
 )
 from stackbound.cli.render import render_comparison, render_run, render_validation
 from stackbound.engine.results import RunResult
-from stackbound.engine.run import DEFAULT_CHUNK_SIZE
+from stackbound.engine.run import DEFAULT_CHUNK_SIZE, run
 from stackbound.errors import StackboundError
 from stackbound.report.atomic import check_output_target
 from stackbound.report.export import Extra, package_version, write_run
@@ -154,9 +153,16 @@ def _plot_name(plot: Path, out_dir: Path | None) -> str:
 def _run_one(
     scenario: LoadedScenario, samples: int, seed: int, chunk_size: int, exact: bool, keep_paths: bool
 ) -> tuple[LoadedScenario, RunResult]:
-    result = run_with_progress(
-        scenario, samples=samples, seed=seed, chunk_size=chunk_size, exact=exact, keep_paths=keep_paths
-    )
+    with LazyProgress(scenario.name) as progress:
+        result = run(
+            scenario,
+            samples=samples,
+            seed=seed,
+            chunk_size=chunk_size,
+            exact=exact,
+            keep_paths=keep_paths,
+            progress=progress,
+        )
     return scenario, result
 
 
@@ -208,7 +214,8 @@ def validate_command(
     """Check SCENARIO against published estimates: each case with the model's P5–P50–P95."""
     loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
     published = load_validation(cases or _shipped_cases(loaded))  # a bad cases file fails before the run
-    result = run_with_progress(loaded, samples=samples, seed=seed)
+    with LazyProgress(loaded.name) as progress:
+        result = run(loaded, samples=samples, seed=seed, progress=progress)
     outcomes = validate(result, published)
     if output_format == "json":
         table = validation_table(outcomes)
