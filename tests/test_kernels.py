@@ -390,3 +390,87 @@ def test_example_is_bit_identical_across_workers_and_chunk_sizes() -> None:
     assert first.samples == 5_000
     for other in others:
         assert_bit_identical(first, other)
+
+
+# ------------------------------------------------------------------ priority ranks
+
+
+@st.composite
+def priority_arrays(draw: st.DrawFn) -> FloatArray:
+    """(variants, months, samples) priorities from a few values, so ties and repeated
+    months are common, with NaN and infinities among them."""
+    variants = draw(st.integers(1, 6))
+    months = draw(st.integers(1, 5))
+    n = draw(st.integers(1, 9))
+    pool = draw(st.lists(st.sampled_from([0.0, -0.0, 1.0, 2.5, -3.0, math.inf, -math.inf, math.nan]), min_size=1))
+    values = draw(st.lists(st.sampled_from(pool), min_size=variants * months * n, max_size=variants * months * n))
+    array = np.array(values, dtype=np.float64).reshape(variants, months, n)
+    if draw(st.booleans()):  # months that repeat the one before, the kernel's shortcut
+        array[:, 1:] = array[:, :1]
+    return array
+
+
+@quick
+@given(priority_arrays())
+def test_priority_ranks_equal_numpys_stable_argsort(priority: FloatArray) -> None:
+    from stackbound.engine.kernel import priority_ranks
+
+    out = np.empty((priority.shape[1], priority.shape[0], priority.shape[2]), dtype=np.int64)
+    priority_ranks(priority, out)
+    expected = np.argsort(priority, axis=0, kind="stable").transpose(1, 0, 2)
+    assert np.array_equal(out, expected)
+
+
+# ------------------------------------------------------------------ reused chunk arrays
+
+
+def test_a_workspace_hands_back_the_same_array_only_for_the_same_name_shape_and_type() -> None:
+    from stackbound.engine.workspace import Workspace, empty, zeros
+
+    space = Workspace()
+    first = space.empty("a", (2, 3))
+    assert space.empty("a", (2, 3)) is first
+    assert space.empty("a", (2, 4)) is not first
+    assert space.empty("a", (2, 4), np.int64).dtype == np.int64
+    assert space.empty("b", (2, 4)) is not space.empty("a", (2, 4))
+    reused = zeros(space, "b", (2, 4))
+    reused[:] = 5.0
+    assert not zeros(space, "b", (2, 4)).any()  # filled again
+    assert empty(None, "a", (2, 3)) is not empty(None, "a", (2, 3))
+
+
+def test_chunks_that_reuse_arrays_give_what_fresh_arrays_give_and_keep_nothing_shared() -> None:
+    """A run (one thread, so one workspace reused by every chunk) equals simulating and
+    deriving each chunk on fresh arrays; its per-sample results own their memory."""
+    from stackbound.engine import run as engine_run
+    from stackbound.engine.accumulate import reduce_chunk
+    from stackbound.engine.allocate import simulate
+    from stackbound.engine.outputs import derive
+    from stackbound.engine.plan import build_plan
+    from stackbound.engine.supply import build_supply
+
+    loaded = load_scenario("china")
+    result = run(loaded, samples=2_048, seed=3, workers=1, chunk_size=1_024)
+    plan = build_plan(loaded)
+    for chunk, (first, blocks) in enumerate(engine_run._chunks(2_048, 1_024)):
+        n = sum(size for _, size in blocks)
+        with np.errstate(all="ignore"):
+            supply = build_supply(plan, engine_run._draws(loaded, 3, blocks, None, True), n)
+            fresh = reduce_chunk(plan, derive(plan, supply, simulate(plan, supply, n)), [(0, n)], False)
+        for key, values in fresh.annual.items():
+            assert np.array_equal(result.annual[key][first : first + n], values), (chunk, key)
+    # A reduction made from a workspace's arrays is untouched when the workspace is reused.
+    from stackbound.engine.workspace import Workspace
+
+    space = Workspace()
+    blocks = engine_run._chunks(2_048, 1_024)[0][1]
+    with np.errstate(all="ignore"):
+        supply = build_supply(plan, engine_run._draws(loaded, 3, blocks, None, True), 1_024)
+        kept = reduce_chunk(
+            plan, derive(plan, supply, simulate(plan, supply, 1_024, None, space), space), [(0, 1_024)], True
+        )
+    before = {key: values.copy() for key, values in {**kept.annual, **(kept.paths or {})}.items()}
+    for array in space._arrays.values():
+        array.fill(7)
+    after = {**kept.annual, **(kept.paths or {})}
+    assert all(np.array_equal(before[key], after[key], equal_nan=True) for key in before)

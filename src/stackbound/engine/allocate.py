@@ -35,9 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from stackbound.engine.kernel import all_months, close_month, open_month
+from stackbound.engine.kernel import all_months, close_month, open_month, priority_ranks
 from stackbound.engine.plan import Plan, origin_groups
 from stackbound.engine.supply import Supply
+from stackbound.engine.workspace import Workspace, empty, zeros
 
 __all__ = ["MonthState", "Paths", "Solver", "account_arrivals", "kernel_inputs", "priority_order", "simulate"]
 
@@ -88,18 +89,26 @@ class Paths:
     """(accounts, T, n): what came into each account (a packaging line's: its capacity)."""
 
 
-def account_arrivals(plan: Plan, supply: Supply) -> FloatArray:
+def account_arrivals(plan: Plan, supply: Supply, workspace: Workspace | None = None) -> FloatArray:
     """(accounts, T, n): each account's part of its pool's arrivals or its line's capacity."""
     T, n = supply.arrivals.shape[1], supply.arrivals.shape[2]
-    out = np.empty((len(plan.accounts), T, n))
+    out = empty(workspace, "arrived", (len(plan.accounts), T, n))
     for a, account in enumerate(plan.accounts):
         whole = supply.capacity[account.pool] if account.line else supply.arrivals[account.pool]
-        out[a] = whole * supply.account_share[a]
+        np.multiply(whole, supply.account_share[a], out=out[a])
     return out
 
 
 def _rows(
-    per_pool: list[FloatArray | None], plan: Plan, supply: Supply, months: int, n: int, *, scaled: bool = True
+    per_pool: list[FloatArray | None],
+    plan: Plan,
+    supply: Supply,
+    months: int,
+    n: int,
+    *,
+    scaled: bool = True,
+    workspace: Workspace | None = None,
+    name: str = "",
 ) -> tuple[IntArray, FloatArray]:
     """Per account its row in a stacked array of a per-pool series (times the account's
     share, if ``scaled``), or −1."""
@@ -110,13 +119,15 @@ def _rows(
         if series is not None:
             of[a] = len(rows)
             rows.append(series * supply.account_share[a] if scaled else series)
-    stacked = np.empty((max(len(rows), 1), months, n))
+    stacked = empty(workspace, name, (max(len(rows), 1), months, n))
     for r, row in enumerate(rows):
         stacked[r] = row
     return of, stacked
 
 
-def _weight_rows(plan: Plan, supply: Supply, months: int, n: int) -> tuple[IntArray, FloatArray]:
+def _weight_rows(
+    plan: Plan, supply: Supply, months: int, n: int, workspace: Workspace | None
+) -> tuple[IntArray, FloatArray]:
     of = np.full(len(plan.slices), -1, dtype=np.int64)
     rows: list[FloatArray] = []
     for s, piece in enumerate(plan.slices):
@@ -127,16 +138,16 @@ def _weight_rows(plan: Plan, supply: Supply, months: int, n: int) -> tuple[IntAr
         if weight is not None:
             of[s] = len(rows)
             rows.append(weight)
-    stacked = np.empty((max(len(rows), 1), months, n))
+    stacked = empty(workspace, "weights", (max(len(rows), 1), months, n))
     for r, row in enumerate(rows):
         stacked[r] = row
     return of, stacked
 
 
-def _coefficients(plan: Plan, supply: Supply, n: int) -> FloatArray:
+def _coefficients(plan: Plan, supply: Supply, n: int, workspace: Workspace | None = None) -> FloatArray:
     """(variants, uses, n): per attempt, each bill component's amount, then the slots."""
     K = plan.arrays.use_code.shape[1]
-    coef = np.zeros((len(plan.variants), K, n))
+    coef = zeros(workspace, "coefficients", (len(plan.variants), K, n))
     for v, spec in enumerate(plan.variants):
         for k, c in enumerate(spec.components):
             coef[v, k] = supply.bill[v, c]
@@ -164,30 +175,35 @@ def _variant_lags(plan: Plan, supply: Supply, n: int) -> IntArray:
     return lags
 
 
-def priority_order(plan: Plan, supply: Supply) -> NDArray[np.int64]:
+def priority_order(plan: Plan, supply: Supply, workspace: Workspace | None = None) -> NDArray[np.int64]:
     """The variant at each rank: (1, V, 1) for fixed priorities (the plan's order), else
     (T, V, n) from each month's and sample's priorities; equal priorities keep the plan's
     order (a stable sort)."""
     if supply.priority is None:
         return np.arange(len(plan.variants), dtype=np.int64)[None, :, None]
-    ranks = np.argsort(supply.priority, axis=0, kind="stable")  # (V, T, n): variant at rank r
-    return np.ascontiguousarray(ranks.transpose(1, 0, 2)).astype(np.int64)
+    V, T, n = supply.priority.shape
+    ranks = empty(workspace, "order", (T, V, n), np.int64)
+    priority_ranks(np.ascontiguousarray(supply.priority, dtype=np.float64), ranks)
+    return ranks
 
 
-def kernel_inputs(plan: Plan, supply: Supply) -> tuple[tuple[object, ...], tuple[object, ...]]:
+def kernel_inputs(
+    plan: Plan, supply: Supply, workspace: Workspace | None = None
+) -> tuple[tuple[object, ...], tuple[object, ...]]:
     """The plan's structure and one block's exogenous arrays, in the order the compiled
     kernels (:mod:`stackbound.engine.kernel`) read them."""
     static = plan.arrays
     T, n = supply.arrivals.shape[1], supply.arrivals.shape[2]
-    ration_of, rations = _rows(supply.max_draw, plan, supply, T, n)
-    runway_of, runway_left = _rows(supply.runway_left, plan, supply, T, n, scaled=False)
+    ws = workspace
+    ration_of, rations = _rows(supply.max_draw, plan, supply, T, n, workspace=ws, name="rations")
+    runway_of, runway_left = _rows(supply.runway_left, plan, supply, T, n, scaled=False, workspace=ws, name="runway")
     after = [
         None if left is None else (np.zeros((T, n)) if later is None else later)
         for left, later in zip(supply.runway_left, supply.scheduled_after, strict=True)
     ]
-    _, runway_after = _rows(after, plan, supply, T, n)
-    reserve_of, reserve_level = _rows(supply.reserve, plan, supply, T, n)
-    weight_of, weights = _weight_rows(plan, supply, T, n)
+    _, runway_after = _rows(after, plan, supply, T, n, workspace=ws, name="runway_after")
+    reserve_of, reserve_level = _rows(supply.reserve, plan, supply, T, n, workspace=ws, name="reserve")
+    weight_of, weights = _weight_rows(plan, supply, T, n, ws)
     market = supply.market if supply.market is not None else np.full((T, n), np.inf)
     structure = (
         static.account_line,
@@ -213,7 +229,7 @@ def kernel_inputs(plan: Plan, supply: Supply) -> tuple[tuple[object, ...], tuple
         _origin_groups(plan),
     )
     block = (
-        account_arrivals(plan, supply),
+        account_arrivals(plan, supply, ws),
         ration_of,
         rations,
         runway_of,
@@ -223,13 +239,13 @@ def kernel_inputs(plan: Plan, supply: Supply) -> tuple[tuple[object, ...], tuple
         reserve_level,
         weight_of,
         weights,
-        _coefficients(plan, supply, n),
+        _coefficients(plan, supply, n, ws),
         supply.variant_yield,
         supply.demand_cap,
         market,
         supply.market is not None,
         supply.active,
-        priority_order(plan, supply),
+        priority_order(plan, supply, ws),
         _variant_lags(plan, supply, n),
     )
     return structure, block
@@ -245,28 +261,37 @@ def _state(t: int, plan: Plan, supply: Supply, size: FloatArray, order: NDArray[
     )
 
 
-def simulate(plan: Plan, supply: Supply, n: int, solver: Solver | None = None) -> Paths:
-    """Run the monthly loop for ``n`` samples; ``solver`` replaces greedy allocation."""
+def simulate(
+    plan: Plan, supply: Supply, n: int, solver: Solver | None = None, workspace: Workspace | None = None
+) -> Paths:
+    """Run the monthly loop for ``n`` samples; ``solver`` replaces greedy allocation. The
+    paths live in ``workspace`` when one is given (overwritten by its next chunk)."""
     V, A, T = len(plan.variants), len(plan.accounts), len(plan.months)
     groups = len(origin_groups(plan))
-    structure, block = kernel_inputs(plan, supply)
+    ws = workspace
+    structure, block = kernel_inputs(plan, supply, ws)
     paths = Paths(  # every element is written by the kernels
-        attempts=np.empty((V, T, n)),
-        good=np.empty((V, T, n)),
-        binding=np.empty((V, T, n), dtype=np.int8),
-        starved=np.empty((V, T, n), dtype=bool),
-        relief=np.empty((V, T, n)),
-        drawn=np.empty((A, T, n)),
-        used=np.empty((A, T, n)),
-        origin=np.zeros((max(groups, 1), T, n)),  # written ahead (by the packaging lag): zeroed once
-        closing=np.empty((A, T, n)),
-        idle=np.empty((A, T, n)),
-        stranded=np.empty((A, T, n)),
-        policy=np.empty((A, T, n)),
+        attempts=empty(ws, "attempts", (V, T, n)),
+        good=empty(ws, "good", (V, T, n)),
+        binding=empty(ws, "binding", (V, T, n), np.int8),
+        starved=empty(ws, "starved", (V, T, n), np.bool_),
+        relief=empty(ws, "relief", (V, T, n)),
+        drawn=empty(ws, "drawn", (A, T, n)),
+        used=empty(ws, "used", (A, T, n)),
+        origin=zeros(ws, "origin", (max(groups, 1), T, n)),  # written ahead (by the packaging lag): zeroed once
+        closing=empty(ws, "closing", (A, T, n)),
+        idle=empty(ws, "idle", (A, T, n)),
+        stranded=empty(ws, "stranded", (A, T, n)),
+        policy=empty(ws, "policy", (A, T, n)),
         arrived=block[0],  # type: ignore[arg-type]
     )
     S = len(plan.slices)
-    state = (np.zeros((A, n)), np.zeros((A, n)), np.zeros((A, n)), np.zeros((max(S, 1), n)))
+    state = (
+        zeros(ws, "inventory", (A, n)),
+        zeros(ws, "held", (A, n)),
+        zeros(ws, "drawable", (A, n)),
+        zeros(ws, "size", (max(S, 1), n)),
+    )
     outputs = (
         paths.attempts,
         paths.good,

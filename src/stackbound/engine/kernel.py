@@ -25,6 +25,7 @@ __all__ = [
     "close_month",
     "interpolate",
     "open_month",
+    "priority_ranks",
     "take_lagged",
     "waterfill",
 ]
@@ -239,13 +240,14 @@ def _allocate(t, static, block, left, size, cap_left, market_left, given, use_gi
     reduced = np.empty(n, np.bool_)
     mine = np.ones(n, np.bool_)
     row = 0 if order.shape[0] == 1 else t
+    uniform = _one_order(order, row)
     for rank in range(variants):
         for v in range(variants):
             if not record and static[11][v] != vendor:
                 continue
             # The samples that have variant v at this rank: all of them, or none, when one
-            # order holds for every sample; else those whose priorities put it here.
-            if order.shape[2] == 1:
+            # order holds for every sample this month; else those whose priorities put it here.
+            if uniform:
                 if order[row, rank, 0] != v:
                     continue
                 mine[:] = True
@@ -257,6 +259,10 @@ def _allocate(t, static, block, left, size, cap_left, market_left, given, use_gi
                 if count == 0:
                     continue
             product = variant_product[v]
+            if _idle(active, product, t, mine):  # nothing to start, nothing drawn
+                if record:
+                    _write_idle(v, t, mine, attempts, good, binding, starved, relief)
+                continue
             in_market = has_market and variant_domestic[v]
             best[:] = np.inf
             second[:] = np.inf
@@ -266,6 +272,9 @@ def _allocate(t, static, block, left, size, cap_left, market_left, given, use_gi
                 c = use_code[v, k]
                 if c < 0:
                     break
+                if not record:  # a claimant's need: only the attempts matter
+                    _tightest(left, coef, use_slices, v, k, best)
+                    continue
                 if depth == 1 or use_slices[v, k, 1] < 0:  # one slice: read it in place
                     s = use_slices[v, k, 0]
                     for i in range(n):
@@ -359,6 +368,96 @@ def _allocate(t, static, block, left, size, cap_left, market_left, given, use_gi
                                 origin[g, out, i] += second[i] * share
 
 
+@njit(nogil=True, inline="always")
+def _tightest(left, coef, use_slices, v, k, best):  # type: ignore[no-untyped-def]
+    """best[i] = min(best[i], what use k of variant v allows): its slices' room over the
+    amount per attempt (the limit alone, without which one binds)."""
+    n = best.shape[0]
+    s = use_slices[v, k, 0]
+    if use_slices.shape[2] == 1 or use_slices[v, k, 1] < 0:
+        for i in range(n):
+            best[i] = min(best[i], left[s, i] / max(coef[v, k, i], TINY))
+        return
+    for i in range(n):
+        room = 0.0
+        for j in range(use_slices.shape[2]):
+            q = use_slices[v, k, j]
+            if q < 0:
+                break
+            room += left[q, i]
+        best[i] = min(best[i], room / max(coef[v, k, i], TINY))
+
+
+@njit(nogil=True, inline="always")
+def _idle(active, product, t, mine):  # type: ignore[no-untyped-def]
+    """Whether ``product`` is inactive in month ``t`` for every sample in ``mine``."""
+    for i in range(mine.shape[0]):  # noqa: SIM110 (numba compiles no generator into all())
+        if mine[i] and active[product, t, i]:
+            return False
+    return True
+
+
+@njit(nogil=True)
+def _write_idle(v, t, mine, attempts, good, binding, starved, relief):  # type: ignore[no-untyped-def]
+    """An inactive variant's month, for the samples in ``mine``: no attempts, no units, no
+    binding limit."""
+    for i in range(mine.shape[0]):
+        if mine[i]:
+            attempts[v, t, i] = 0.0
+            good[v, t, i] = 0.0
+            binding[v, t, i] = 0
+            starved[v, t, i] = False
+            relief[v, t, i] = 0.0
+
+
+@njit(nogil=True)
+def _one_order(order, row):  # type: ignore[no-untyped-def]
+    """Whether every sample has the same priority order in ``order[row]`` (ranks, samples)."""
+    if order.shape[2] == 1:
+        return True
+    for rank in range(order.shape[1]):
+        first = order[row, rank, 0]
+        for i in range(1, order.shape[2]):
+            if order[row, rank, i] != first:
+                return False
+    return True
+
+
+@njit(nogil=True)
+def priority_ranks(priority, out):  # type: ignore[no-untyped-def]
+    """out[t, r, i] = the variant at rank r in month t for sample i: variants by rising
+    priority, equal priorities in variant order, NaN last (numpy's stable argsort). A
+    variant's rank is how many others sort before it, counted with samples innermost; a
+    month whose priorities all equal the month before's copies its order."""
+    variants, months, n = priority.shape
+    before = np.empty(n, np.int64)
+    for t in range(months):
+        if t > 0 and _same_month(priority, t):
+            out[t] = out[t - 1]
+            continue
+        for v in range(variants):
+            before[:] = 0
+            for u in range(variants):
+                tie = u < v
+                for i in range(n):
+                    a, b = priority[u, t, i], priority[v, t, i]
+                    first = (a < b) | (np.isnan(b) & ~np.isnan(a)) | (tie & ((a == b) | (np.isnan(a) & np.isnan(b))))
+                    before[i] += first
+            for i in range(n):
+                out[t, before[i], i] = v
+
+
+@njit(nogil=True)
+def _same_month(priority, t):  # type: ignore[no-untyped-def]
+    """Whether every priority in month ``t`` equals (bit for bit, NaN included) month t − 1's."""
+    for v in range(priority.shape[0]):
+        for i in range(priority.shape[2]):
+            a, b = priority[v, t, i], priority[v, t - 1, i]
+            if a != b and not (np.isnan(a) and np.isnan(b)):
+                return False
+    return True
+
+
 @njit(nogil=True, error_model="numpy")
 def _ledger(t, static, block, inventory, held, drawable, left, outputs):  # type: ignore[no-untyped-def]
     """Take each account's consumption out of its inventory and classify what it holds at
@@ -382,8 +481,13 @@ def _ledger(t, static, block, inventory, held, drawable, left, outputs):  # type
     hit = np.empty(n, np.bool_)
     other = np.empty(n, np.bool_)
     on = np.empty(n, np.bool_)
+    everyone = np.ones(n, np.bool_)
     for v in range(variant_product.shape[0]):
         product = variant_product[v]
+        if _idle(active, product, t, everyone):  # marks nothing
+            continue
+        for i in range(n):
+            on[i] = active[product, t, i]
         for k in range(use_slices.shape[1]):
             c = use_component[v, k]
             if use_code[v, k] < 0:
@@ -392,7 +496,6 @@ def _ledger(t, static, block, inventory, held, drawable, left, outputs):  # type
                 continue
             for i in range(n):  # without branches: they would follow the data
                 code = binding[v, t, i]
-                on[i] = active[product, t, i]
                 hit[i] = on[i] & (code == c + 1)
                 other[i] = on[i] & (code != c + 1) & (((code >= 1) & (code <= components)) | (code == code_packaging))
                 wanted[c, i] |= on[i]

@@ -16,6 +16,7 @@ from stackbound.engine.allocate import Paths
 from stackbound.engine.compiled import njit
 from stackbound.engine.plan import Plan, origin_groups
 from stackbound.engine.supply import Supply
+from stackbound.engine.workspace import Workspace, empty, zeros
 
 __all__ = ["BlockOutputs", "derive"]
 
@@ -151,25 +152,47 @@ def _products_into(  # type: ignore[no-untyped-def]
                 value[p, t, i] = out * price[p, i] if priced[p] else 0.0
 
 
-def _summed(plan: Plan, accounts: FloatArray, rows: list[int], key: str) -> FloatArray:
+@njit(nogil=True)
+def _sum_rows(values, row_of, out):  # type: ignore[no-untyped-def]
+    """out[row_of[a]] += values[a] for every a with row_of[a] ≥ 0, in order of a, from 0."""
+    out[:] = 0.0
+    for a in range(values.shape[0]):
+        r = row_of[a]
+        if r >= 0:
+            for t in range(values.shape[1]):
+                for i in range(values.shape[2]):
+                    out[r, t, i] += values[a, t, i]
+
+
+def _summed(
+    plan: Plan, accounts: FloatArray, rows: list[int], key: str, workspace: Workspace | None, name: str
+) -> FloatArray:
     """(len(rows), T, n): an account series summed over the component accounts whose
     ``key`` (``component`` or ``pool``) is each of ``rows``."""
-    result = np.zeros((len(rows), *accounts.shape[1:]))
+    row_of = np.full(len(plan.accounts), -1, dtype=np.int64)
     for a, account in enumerate(plan.accounts):
         index = getattr(account, key)
         if not account.line and index in rows:
-            result[rows.index(index)] += accounts[a]
+            row_of[a] = rows.index(index)
+    result = empty(workspace, name, (len(rows), *accounts.shape[1:]))
+    _sum_rows(accounts, row_of, result)
     return result
 
 
-def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
-    """Everything the results keep, from one block's monthly paths."""
+def derive(plan: Plan, supply: Supply, paths: Paths, workspace: Workspace | None = None) -> BlockOutputs:
+    """Everything the results keep, from one block's monthly paths (in ``workspace``, when
+    given, overwritten by its next chunk)."""
     V, T, n = paths.good.shape
     P = len(plan.products)
-    by_variant = np.empty((V, T, n))
-    made, delivered, produced = np.empty((P, T, n)), np.empty((P, T, n)), np.empty((P, T, n))
-    compute_added, effective_added, value = np.empty((P, T, n)), np.empty((P, T, n)), np.empty((P, T, n))
-    installed_total, effective_installed, bandwidth = np.empty((T, n)), np.empty((T, n)), np.empty((T, n))
+    ws = workspace
+    by_variant = empty(ws, "by_variant", (V, T, n))
+    made, delivered, produced = (empty(ws, name, (P, T, n)) for name in ("made", "delivered", "produced"))
+    compute_added, effective_added, value = (
+        empty(ws, name, (P, T, n)) for name in ("compute_added", "effective_added", "value")
+    )
+    installed_total, effective_installed, bandwidth = (
+        empty(ws, name, (T, n)) for name in ("installed_total", "effective_installed", "bandwidth_total")
+    )
     _products_into(
         paths.good,
         plan.arrays.variant_product,
@@ -195,15 +218,15 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
         installed_total,
         effective_installed,
         bandwidth,
-        np.empty((T, n)),
+        empty(ws, "arrived_units", (T, n)),
     )
-    made_by_lines = np.zeros((len(plan.components), T, n))
+    made_by_lines = zeros(ws, "made_by_lines", (len(plan.components), T, n))
     for p in plan.lines:
         made_by_lines[plan.pools[p].component] += supply.arrivals[p]
     stockpiles = list(plan.stockpiles)
-    stock = _summed(plan, paths.closing, stockpiles, "pool")
+    stock = _summed(plan, paths.closing, stockpiles, "pool", ws, "stock")
     held = slice(0, len(plan.component_accounts))  # component accounts come first
-    months_left = np.empty((len(stockpiles), T, n))
+    months_left = empty(ws, "months_left", (len(stockpiles), T, n))
     runout = np.empty((len(stockpiles), n), np.int64)
     _runway_into(stock, months_left, runout)
     return BlockOutputs(
@@ -215,10 +238,10 @@ def derive(plan: Plan, supply: Supply, paths: Paths) -> BlockOutputs:
         installed_total=installed_total,
         effective_installed_total=effective_installed,
         bandwidth_total=bandwidth,
-        consumed=_summed(plan, paths.drawn, list(range(len(plan.components))), "component"),
+        consumed=_summed(plan, paths.drawn, list(range(len(plan.components))), "component", ws, "consumed"),
         made=made_by_lines,
         value=value,
-        stranded=_summed(plan, paths.stranded, list(range(len(plan.components))), "component"),
+        stranded=_summed(plan, paths.stranded, list(range(len(plan.components))), "component", ws, "stranded_sum"),
         stock=stock,
         runway=months_left,
         runout=runout,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +28,7 @@ from stackbound.engine.plan import Plan, build_plan, origin_groups
 from stackbound.engine.results import RunResult
 from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
 from stackbound.engine.supply import Supply, build_supply
+from stackbound.engine.workspace import Workspace
 from stackbound.errors import SimulationError
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.schema import METRIC_REFERENCE
@@ -205,10 +207,12 @@ def run(
     need = budget(plan, samples, per_chunk, min(workers, math.ceil(samples / per_chunk)), keep_paths)
     check_fits(need, samples, keep_paths, available_memory())
     acc = Accumulator(plan, samples, keep_paths)
+    spaces: dict[int, Workspace] = {}  # one per worker thread, for this run only
 
     def work(chunk: Chunk) -> Reduction:
         _, blocks = chunk
         n = sum(size for _, size in blocks)
+        space = spaces.setdefault(threading.get_ident(), Workspace())
         # Extreme but legal inputs (1e308 wafers, a 1e-300 mm² die, a huge sigma) overflow
         # to inf or nan, which the results carry and the reports flag: numpy's warnings
         # would only be noise. errstate is per thread, so it is set here, in the worker.
@@ -216,9 +220,9 @@ def run(
             supply = build_supply(plan, _draws(loaded, seed, blocks, uniforms, correlate), n)
             if adjust is not None:
                 adjust(plan, supply)
-            paths = simulate(plan, supply, n, lp_solver(plan, supply) if exact else None)
+            paths = simulate(plan, supply, n, lp_solver(plan, supply) if exact else None, space)
             offsets = [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)]
-            return reduce_chunk(plan, derive(plan, supply, paths), offsets, keep_paths)
+            return reduce_chunk(plan, derive(plan, supply, paths, space), offsets, keep_paths)
 
     chunks = _chunks(samples, chunk_size)
     # The copula's matrix product is small: BLAS threads would only spin against ours.
