@@ -3,7 +3,10 @@
 ``evaluate(param, name, draws, months)`` returns an array, months first, that broadcasts
 to ``(len(months), samples)``: a constant is ``(1, 1)``, an uncertain scalar ``(1, n)``,
 a curve ``(M, n or 1)``. ``draws`` maps input names (see :mod:`stackbound.scenario.inputs`)
-to one value per sample.
+to one value per sample. A curve written in months after a launch
+(:class:`~stackbound.scenario.values.LaunchCurve`) also needs ``launch``, the launch month
+of each sample: it is the curve over offsets shifted by that month, so the same lagged
+read moves it per sample.
 """
 
 from __future__ import annotations
@@ -14,8 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stackbound.engine.kernel import interpolate, take_lagged
-from stackbound.scenario.months import format_month
-from stackbound.scenario.values import Curve, Param, Scalar
+from stackbound.scenario.values import Curve, LaunchCurve, Param, Scalar, knot_suffix
 
 __all__ = ["Draws", "evaluate", "evaluate_scalar", "knot_weights", "lagged"]
 
@@ -67,17 +69,27 @@ def knot_weights(knot_months: list[int], months: IntArray, step: bool) -> FloatA
     return weights
 
 
-def _curve(curve: Curve, name: str, draws: Draws, months: IntArray) -> FloatArray:
+def _shifts(curve: Curve, name: str, draws: Draws, launch: IntArray | None) -> IntArray | None:
+    """Months each sample's curve moves later: its ``shift`` (rounded), plus the launch
+    month of a curve written after a launch; None when it does not move."""
     shifts = None
     if curve.shift is not None:
         shift = _scalar(curve.shift, f"{name}@shift", draws)[0]
         shifts = np.rint(shift).astype(np.int64)
+    if launch is not None:
+        shifts = launch if shifts is None else shifts + launch
+    return shifts
+
+
+def _curve(curve: Curve, name: str, draws: Draws, months: IntArray, launch: IntArray | None = None) -> FloatArray:
+    shifts = _shifts(curve, name, draws, launch)
     low = int(months.min()) - (int(shifts.max()) if shifts is not None else 0)
     high = int(months.max()) - (int(shifts.min()) if shifts is not None else 0)
     grid = np.arange(low, high + 1)
     knot_months = [m for m, _ in curve.knots]
     weights = knot_weights(knot_months, grid, curve.step)
-    values = [_scalar(knot, f"{name}@{format_month(month)}", draws)[0] for month, knot in curve.knots]
+    after = launch is not None
+    values = [_scalar(knot, f"{name}@{knot_suffix(month, after)}", draws)[0] for month, knot in curve.knots]
     knots = np.array(np.broadcast_arrays(*values))  # (knots, n or 1)
     total = np.empty((len(grid), knots.shape[1]))
     interpolate(weights, knots, total)
@@ -86,10 +98,19 @@ def _curve(curve: Curve, name: str, draws: Draws, months: IntArray) -> FloatArra
     return lagged(total, low, months, shifts)
 
 
-def evaluate(param: Param, name: str, draws: Draws, months: IntArray) -> FloatArray:
-    """``param`` over ``months`` (absolute month indices), clipped to its kind's range."""
+def evaluate(param: Param, name: str, draws: Draws, months: IntArray, launch: IntArray | None = None) -> FloatArray:
+    """``param`` over ``months`` (absolute month indices), clipped to its kind's range.
+    ``launch`` (per sample, or one for all) is the launch month a curve written after a
+    launch moves with; other values ignore it."""
     value = param.value
-    result = _scalar(value, name, draws) if isinstance(value, Scalar) else _curve(value, name, draws, months)
+    if isinstance(value, Scalar):
+        result = _scalar(value, name, draws)
+    elif isinstance(value, LaunchCurve):
+        if launch is None:
+            raise TypeError(f"{name} is a curve after a launch, evaluated without the launch month")
+        result = _curve(value.curve, name, draws, months, np.asarray(launch, dtype=np.int64))
+    else:
+        result = _curve(value, name, draws, months)
     kind = param.kind
     if (kind.low is not None or kind.high is not None) and param.uncertain:
         result = np.clip(result, kind.low, kind.high)

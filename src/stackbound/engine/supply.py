@@ -4,6 +4,8 @@ Arrivals into every pool, packaging capacity and yield, launch windows, demand c
 market demand, imports, rental, and per-unit compute are computed for all months at once
 (arrays shaped ``(months, samples)``, time first so one month is one contiguous row;
 parameters are evaluated months first too and only materialised where they must be).
+A value written as a share of a total is its share times the total's one draw; a curve
+written in months after a launch moves with each sample's drawn launch month.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from numpy.typing import NDArray
 
 from stackbound.engine.evaluate import Draws, evaluate, evaluate_scalar, lagged
 from stackbound.engine.plan import Plan
+from stackbound.scenario.inputs import parts_of
 from stackbound.scenario.months import format_month
 from stackbound.scenario.schema import (
     METRIC_REFERENCE,
@@ -25,11 +28,12 @@ from stackbound.scenario.schema import (
     Flow,
     MemoryLine,
     PackagingLine,
+    Part,
     Product,
     Stockpile,
     Windowed,
 )
-from stackbound.scenario.values import Curve, Param
+from stackbound.scenario.values import LaunchCurve, Param, Scalar
 from stackbound.scenario.yamlio import Path, format_path
 
 __all__ = ["Supply", "build_supply", "gross_dies_per_wafer", "murphy_yield", "poisson_yield"]
@@ -114,20 +118,56 @@ class _Builder:
         self.scenario = plan.loaded.scenario
         self.months = plan.months
         self.T = len(plan.months)
+        self.parts = parts_of(self.scenario)
 
-    def series(self, param: Param | None, path: Path, default: float, months: IntArray | None = None) -> FloatArray:
+    def series(
+        self, param: Param | Part | None, path: Path, default: float, months: IntArray | None = None
+    ) -> FloatArray:
         """``param`` over ``months`` (default: the horizon), broadcastable to (M, n)."""
         if param is None:
             return np.full((1, 1), default)
-        return evaluate(param, format_path(path), self.draws, self.months if months is None else months)
+        grid = self.months if months is None else months
+        if isinstance(param, Part):
+            total = self.series(
+                self.scenario.totals[param.share_of].value, ("totals", param.share_of, "value"), 0, grid
+            )
+            return self.share(param, path, grid) * total
+        if isinstance(param.value, LaunchCurve):
+            return evaluate(param, format_path(path), self.draws, grid, self.launch(param.value, path))
+        return evaluate(param, format_path(path), self.draws, grid)
 
-    def full(self, param: Param | None, path: Path, default: float) -> FloatArray:
+    def share(self, part: Part, path: Path, grid: IntArray) -> FloatArray:
+        """A part's share of its total over ``grid``; ``rest`` is 1 − the other parts'
+        shares (floored at 0), so the parts sum to exactly the total."""
+        if isinstance(part.share, Param):
+            return self.series(part.share, (*path, "share"), 0.0, grid)
+        others = [
+            self.series(p.share, (*q, "share"), 0.0, grid)
+            for q, p in self.parts[part.share_of]
+            if q != path and isinstance(p.share, Param)
+        ]
+        return np.maximum(1.0 - sum(others, np.zeros((1, 1))), 0.0)
+
+    def launch(self, curve: LaunchCurve, path: Path) -> IntArray:
+        """The launch month, per sample, that a curve written after a launch moves with: of
+        ``relative_to``, else of the product the value belongs to (the checks make sure
+        there is one and that it has a launch)."""
+        product = curve.relative_to or (str(path[1]) if path[0] == "products" else "")
+        launch = self.scenario.products[product].launch if product in self.scenario.products else None
+        if launch is None:
+            raise TypeError(f"{format_path(path)}: a curve after a launch without a product launch to follow")
+        return self.months_int(launch, ("products", product, "launch"), 0.0)
+
+    def full(self, param: Param | Part | None, path: Path, default: float) -> FloatArray:
         """``param`` over the horizon as a (T, n) array of its own."""
         return np.ascontiguousarray(np.broadcast_to(self.series(param, path, default), (self.T, self.n)))
 
-    def scalar(self, param: Param | None, path: Path, default: float) -> FloatArray:
+    def scalar(self, param: Param | Part | None, path: Path, default: float) -> FloatArray:
         if param is None:
             return np.full(self.n, default)
+        if isinstance(param, Part):  # a share of a count: one number per sample
+            one = self.series(param, path, default, np.zeros(1, dtype=np.int64)).reshape(-1)
+            return np.broadcast_to(one, (self.n,)).copy()
         return np.broadcast_to(evaluate_scalar(param, format_path(path), self.draws), (self.n,)).copy()
 
     def months_int(self, param: Param | None, path: Path, default: float) -> IntArray:
@@ -290,7 +330,7 @@ def _priorities(b: _Builder) -> FloatArray | None:
     a fixed number (the plan's order holds for all months and samples)."""
     plan, scenario = b.plan, b.scenario
     params = [scenario.products[plan.products[v.product]].variants[v.key].priority for v in plan.variants]
-    if not any(p.uncertain or isinstance(p.value, Curve) for p in params):
+    if not any(p.uncertain or not isinstance(p.value, Scalar) for p in params):
         return None
     out = np.empty((len(params), b.T, b.n))
     for v, (spec, param) in enumerate(zip(plan.variants, params, strict=True)):

@@ -73,6 +73,18 @@ def _defaults(loaded: LoadedScenario) -> set[str]:
     }
 
 
+def _grades(loaded: LoadedScenario) -> dict[str, str]:
+    """The grade cell of each value derived from several graded sources: the weakest grade
+    and those it is the weakest of (``C (weakest of B, C)``)."""
+    cells = {}
+    for path, param in walk_params(loaded.scenario):
+        prov = param.provenance
+        graded = [c.grade for c in prov.sources if c.grade is not None] if prov is not None else []
+        if prov is not None and len(graded) > 1:
+            cells[format_path(path)] = f"{prov.grade} (weakest of {', '.join(graded)})"
+    return cells
+
+
 def _no_html(text: str) -> str:
     return TAG.sub("&lt;", text)
 
@@ -106,13 +118,16 @@ def _code(text: str) -> str:
 
 def register_markdown(loaded: LoadedScenario) -> str:
     """Markdown: the scenario's notes, then one table per section of the scenario; a value
-    given without a source or assumption is counted in the header and flagged in its row."""
+    given without a source or assumption is counted in the header and flagged in its row; a
+    value derived from several sources is counted under its weakest grade, and its row shows
+    each source with its own grade."""
     from stackbound.report.export import inputs_table  # imported here: pandas and the engine's results
 
     scenario = loaded.scenario
     table = inputs_table(loaded)
     unsourced = {problem.path for problem in missing_provenance(loaded)}
     defaults = _defaults(loaded)
+    grades = _grades(loaded)
     lines = [
         f"# Assumptions register: {_cell(scenario.name)}",
         "",
@@ -155,7 +170,7 @@ def register_markdown(loaded: LoadedScenario) -> str:
                         _cell(row["unit"]),
                         _source(str(row["source"])),
                         _cell(row["date"]),
-                        _cell(row["grade"]),
+                        _cell(grades.get(row["field"], row["grade"])),
                         _cell(note),
                     ]
                 )

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from stackbound.scenario.inputs import parts_of, walk_params
 from stackbound.scenario.schema import (
     METRIC_SPECS,
     REST,
@@ -20,11 +21,12 @@ from stackbound.scenario.schema import (
     Flow,
     MemoryLine,
     Owned,
+    Part,
     Scenario,
     Stockpile,
 )
-from stackbound.scenario.values import TAILS, Curve, Param, Scalar
-from stackbound.scenario.yamlio import Path
+from stackbound.scenario.values import TAILS, LaunchCurve, Param, Scalar
+from stackbound.scenario.yamlio import Path, format_path
 
 __all__ = ["check_references", "feeds", "owners_of", "share_upper_bound", "vendors"]
 
@@ -100,9 +102,10 @@ def _product_refs(scenario: Scenario) -> Iterator[Finding]:
                 yield (*vpath, "slots"), "slots need a packaging line"
             if variant.packaging_yield is not None and variant.packaging is None:
                 yield (*vpath, "yield"), "a variant's packaging yield needs its packaging line"
-            if variant.priority.uncertain or isinstance(variant.priority.value, Curve):
+            priority = variant.priority.value
+            if variant.priority.uncertain or not isinstance(priority, Scalar):
                 continue  # varying priorities that meet are ordered as declared
-            fixed = variant.priority.value.value
+            fixed = priority.value
             if fixed in priorities:
                 other = ".".join(str(p) for p in priorities[fixed])
                 yield (*vpath, "priority"), f"priority {fixed:g} is already used by {other}"
@@ -194,7 +197,8 @@ def vendors(scenario: Scenario) -> list[str]:
 def share_upper_bound(share: Param) -> float:
     """The most a share can be: its value, or its distribution's 99.99% quantile, over every
     knot of a curve."""
-    scalars = [share.value] if isinstance(share.value, Scalar) else [k for _, k in share.value.knots]
+    value = share.value.curve if isinstance(share.value, LaunchCurve) else share.value
+    scalars = [value] if isinstance(value, Scalar) else [k for _, k in value.knots]
     return max(
         float(s.dist.ppf(np.array([TAILS[1]]))[0]) if s.uncertain and s.dist is not None else s.value for s in scalars
     )
@@ -208,7 +212,7 @@ def _split_check(shares: dict[str, Param | str], what: str) -> str | None:
         if most > 1.0 + 1e-9:
             return f"the {what} other than 'rest' can add up to {most:.4g} (their upper bounds), over 1"
         return None
-    if any(share.uncertain or isinstance(share.value, Curve) for share in given.values()):
+    if any(share.uncertain or not isinstance(share.value, Scalar) for share in given.values()):
         return f"uncertain or varying {what} cannot be checked to sum to 1: write one of them as 'rest'"
     if abs(most - 1.0) > 1e-9:
         return f"the {what} add up to {most:.4g}, not 1: write one of them as 'rest'"
@@ -328,6 +332,60 @@ def _reserves(scenario: Scenario) -> Iterator[Finding]:
                 )
 
 
+def _launch_curves(scenario: Scenario) -> Iterator[Finding]:
+    """A curve written after a launch follows a product that exists and has a launch: the
+    one named by ``relative_to``, else the product the value belongs to."""
+    for path, param in walk_params(scenario):
+        if not isinstance(param.value, LaunchCurve):
+            continue
+        named = param.value.relative_to
+        if named is not None and named not in scenario.products:
+            yield path, _unknown("product", named, scenario.products) + " (relative_to)"
+            continue
+        product = named or (str(path[1]) if path[0] == "products" else None)
+        if product is None:
+            yield path, "a curve after_launch outside a product needs relative_to: the product whose launch it follows"
+        elif scenario.products[product].launch is None:
+            yield path, f"product {product!r} has no launch, so a curve after its launch has nothing to follow"
+
+
+def _totals(scenario: Scenario) -> Iterator[Finding]:
+    """Every share names a total; every total has parts of its own kind, at most one of
+    them ``rest``, and the others' upper bounds cannot add up above 1."""
+    parts = parts_of(scenario)
+    for name, found in parts.items():
+        if name not in scenario.totals:
+            for path, _ in found:
+                yield (*path, "share_of"), _unknown("total", name, scenario.totals)
+    for name, total in scenario.totals.items():
+        yield from _total_parts(name, total.value, parts.get(name, []))
+
+
+def _total_parts(name: str, total: Param, found: list[tuple[Path, Part]]) -> Iterator[Finding]:
+    path: Path = ("totals", name)
+    if not found:
+        yield (
+            path,
+            f"no value is a share of total {name!r}: write a source's arrivals as {{share_of: {name}, share: …}}",
+        )
+        return
+    first = format_path(found[0][0])
+    for where, part in found:
+        if part.kind != total.kind:
+            yield (
+                where,
+                f"this field is {part.kind.describe()}, but total {name!r} is {total.kind.describe()} "
+                f"(as {first} uses it): the parts of one total count the same thing",
+            )
+    rests = [format_path(where) for where, part in found if part.share == REST]
+    if len(rests) > 1:
+        yield path, f"only one share of total {name!r} may be 'rest', got {len(rests)}: {', '.join(rests)}"
+    given = [part.share for _, part in found if isinstance(part.share, Param)]
+    most = sum(share_upper_bound(share) for share in given)
+    if most > 1.0 + 1e-9:
+        yield path, f"the shares of total {name!r} can add up to {most:.4g} (their upper bounds), over 1"
+
+
 def check_references(scenario: Scenario) -> list[Finding]:
     """Every broken cross-reference in ``scenario``."""
     checks = (
@@ -343,5 +401,7 @@ def check_references(scenario: Scenario) -> list[Finding]:
         _access,
         _reserves,
         _rentals,
+        _launch_curves,
+        _totals,
     )
     return [finding for check in checks for finding in check(scenario)]

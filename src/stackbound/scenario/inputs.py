@@ -1,16 +1,17 @@
 """The uncertain inputs of a scenario, and their rank correlations.
 
 Every uncertain number in a scenario is one :class:`Input`, named by its field path
-(``sources.smic.wafer_starts@2025-12`` for a curve knot, ``...@shift`` for a curve's shift);
-inputs of one curve share a ``group`` (the curve's path), which sensitivity analysis treats
-as one factor and correlations may name as a whole.
+(``sources.smic.wafer_starts@2025-12`` for a curve knot, ``...@launch+6`` for a knot of a
+curve written in months after a launch, ``...@shift`` for a curve's shift); inputs of one
+curve share a ``group`` (the curve's path), which sensitivity analysis treats as one factor
+and correlations may name as a whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
@@ -18,13 +19,23 @@ from pydantic import BaseModel
 from stackbound.scenario.correlation import is_valid_correlation, nearest_correlation, spearman_to_pearson
 from stackbound.scenario.distributions import Distribution
 from stackbound.scenario.months import format_month
-from stackbound.scenario.schema import Scenario
+from stackbound.scenario.schema import Part, Scenario
 from stackbound.scenario.text import excerpt
 from stackbound.scenario.units import PRIORITY, Kind
-from stackbound.scenario.values import Curve, Param, Provenance, Scalar
+from stackbound.scenario.values import Curve, LaunchCurve, Param, Provenance, Scalar, knot_suffix
 from stackbound.scenario.yamlio import Path, format_path
 
-__all__ = ["Copula", "Input", "collect_inputs", "copula", "needs_source", "unsourced_products", "walk_params"]
+__all__ = [
+    "Copula",
+    "Input",
+    "collect_inputs",
+    "copula",
+    "needs_source",
+    "parts_of",
+    "unsourced_products",
+    "walk_params",
+    "walk_parts",
+]
 
 
 @dataclass(frozen=True)
@@ -50,19 +61,41 @@ class Copula:
     repaired: bool
 
 
-def walk_params(node: Any, path: Path = ()) -> Iterator[tuple[Path, Param]]:
-    """Every :class:`Param` in a scenario tree with its path (field aliases, as in files)."""
-    if isinstance(node, Param):
+T = TypeVar("T")
+
+
+def _walk(node: Any, kind: type[T], path: Path = ()) -> Iterator[tuple[Path, T]]:
+    """Every node of type ``kind`` in a scenario tree with its path (field aliases, as in files)."""
+    if isinstance(node, kind):
         yield path, node
     elif isinstance(node, BaseModel):
         for name, info in type(node).model_fields.items():
-            yield from walk_params(getattr(node, name), (*path, info.alias or name))
+            yield from _walk(getattr(node, name), kind, (*path, info.alias or name))
     elif isinstance(node, dict):
         for key, value in node.items():
-            yield from walk_params(value, (*path, format_month(key) if isinstance(key, int) else key))
+            yield from _walk(value, kind, (*path, format_month(key) if isinstance(key, int) else key))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            yield from walk_params(value, (*path, i))
+            yield from _walk(value, kind, (*path, i))
+
+
+def walk_params(node: Any, path: Path = ()) -> Iterator[tuple[Path, Param]]:
+    """Every :class:`Param` in a scenario tree with its path (field aliases, as in files)."""
+    return _walk(node, Param, path)
+
+
+def walk_parts(node: Any, path: Path = ()) -> Iterator[tuple[Path, Part]]:
+    """Every value written as a share of a total (a :class:`Part`), with its path."""
+    return _walk(node, Part, path)
+
+
+def parts_of(scenario: Scenario) -> dict[str, list[tuple[Path, Part]]]:
+    """The parts of each total named by some field (named totals that exist or not), in
+    schema order."""
+    found: dict[str, list[tuple[Path, Part]]] = {}
+    for path, part in walk_parts(scenario):
+        found.setdefault(part.share_of, []).append((path, part))
+    return found
 
 
 def needs_source(param: Param) -> bool:
@@ -101,10 +134,12 @@ def param_inputs(path: Path, param: Param) -> Iterator[Input]:
     if isinstance(value, Scalar):
         yield from _scalar_inputs(group, group, value, param)
         return
-    for month, knot in value.knots:
-        yield from _scalar_inputs(f"{group}@{format_month(month)}", group, knot, param)
-    if value.shift is not None:
-        yield from _scalar_inputs(f"{group}@shift", group, value.shift, param)
+    after = isinstance(value, LaunchCurve)
+    curve = value.curve if isinstance(value, LaunchCurve) else value
+    for month, knot in curve.knots:
+        yield from _scalar_inputs(f"{group}@{knot_suffix(month, after)}", group, knot, param)
+    if curve.shift is not None:
+        yield from _scalar_inputs(f"{group}@shift", group, curve.shift, param)
 
 
 def collect_inputs(scenario: Scenario) -> list[Input]:
@@ -117,12 +152,13 @@ def collect_inputs(scenario: Scenario) -> list[Input]:
 def _knot_pairs(scenario: Scenario, index: dict[str, list[int]], names: list[str]) -> Iterator[tuple[int, int, float]]:
     """Pairs of a curve's knots (not its shift) correlated by ``knot_correlation``."""
     for path, param in walk_params(scenario):
-        if isinstance(param.value, Curve) and param.value.knot_correlation is not None:
+        curve = param.value.curve if isinstance(param.value, LaunchCurve) else param.value
+        if isinstance(curve, Curve) and curve.knot_correlation is not None:
             members = [i for i in index.get(format_path(path), []) if not names[i].endswith("@shift")]
             for a in members:
                 for b in members:
                     if a < b:
-                        yield a, b, param.value.knot_correlation
+                        yield a, b, curve.knot_correlation
 
 
 def copula(scenario: Scenario, inputs: list[Input]) -> tuple[Copula | None, list[tuple[Path, str]]]:

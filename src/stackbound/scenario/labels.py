@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from stackbound.scenario.inputs import walk_params
 from stackbound.scenario.months import format_month
-from stackbound.scenario.schema import Scenario, Variant
+from stackbound.scenario.schema import Part, Scenario, Variant
 from stackbound.scenario.yamlio import Path, format_path
 
 __all__ = [
@@ -47,7 +47,7 @@ _LEAD = re.compile(r"\s*(?:[(,;:]|\s-\s|\.(?:\s|$))")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+.\-]*")
 _CONTAINERS = frozenset({"dies", "variants", "specs", "bill", "value"})
 """Fields that hold named or listed things rather than name a quantity themselves."""
-_SECTIONS_SHOWN = {"levers": "lever", "market_demand": "market demand", "reference": "reference"}
+_SECTIONS_SHOWN = {"levers": "lever", "totals": "total", "market_demand": "market demand", "reference": "reference"}
 """Top-level sections named in a label (other sections are clear from the thing's name)."""
 
 
@@ -73,7 +73,8 @@ def vocabulary(scenario: Scenario) -> dict[str, str]:
     """Acronyms and model names as the scenario's descriptions write them (``hbm`` -> ``HBM``,
     ``a100`` -> ``A100``): how keys are cased in words."""
     texts = [scenario.description]
-    for section in (scenario.components, scenario.sources, scenario.packaging, scenario.products, scenario.platforms):
+    sections = (scenario.components, scenario.sources, scenario.packaging, scenario.products, scenario.platforms)
+    for section in (*sections, scenario.totals):
         texts += [str(getattr(thing, "description", "")) for thing in section.values()]
     tokens = (t.strip(".-/") for text in texts for t in _TOKEN.findall(text))
     return {t.lower(): t for t in tokens if _acronym(t)}
@@ -117,6 +118,9 @@ def _entry(scenario: Scenario, node: Any, index: int, cased: dict[str, str]) -> 
 def _step(scenario: Scenario, parent: Any, node: Any, step: str | int, cased: dict[str, str]) -> list[str]:
     """The words of one step of a path below its section (none for a container field)."""
     key = str(step)
+    if isinstance(parent, Part):  # the share of a value written as a share of a total
+        total = scenario.totals.get(parent.share_of)
+        return [f"share of {short_name(total, parent.share_of, cased)}"]
     if isinstance(parent, list):
         return [_entry(scenario, node, int(step), cased)]
     if isinstance(parent, dict) and key in scenario.components and not isinstance(node, BaseModel):

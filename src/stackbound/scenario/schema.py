@@ -9,10 +9,17 @@ Each field that counts has one counting unit (:func:`~stackbound.scenario.units.
 Fields of a source or a bill count what their component is (``COMPONENT_COUNTS``): before the
 fields are read, :meth:`Scenario._counts` wraps each such raw value in :class:`Counted` with
 its component's kind, so ``1M stack`` in a die bank is refused where it is read.
+
+Arrivals may be shares of a named uncertain total (``totals:``): a field written
+``{share_of: smuggled_hbm, share: 40 %}`` is a :class:`Part`, and the total takes the kind
+of the fields that are its parts (:meth:`Scenario._counts` again), so it is one draw per
+sample shared by all of them.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -23,7 +30,19 @@ from stackbound.scenario.months import format_month, parse_month
 from stackbound.scenario.text import FreeText, Label, ScenarioName, excerpt
 from stackbound.scenario.values import MONTH, Param, parse_param
 
-__all__ = ["COMPONENT_COUNTS", "REST", "SHARED", "Allocation", "Counted", "Owned", "Scenario", "Source"]
+__all__ = [
+    "COMPONENT_COUNTS",
+    "REST",
+    "SHARED",
+    "SHARE_OF",
+    "Allocation",
+    "Counted",
+    "Owned",
+    "Part",
+    "Scenario",
+    "Source",
+    "Total",
+]
 
 COMPONENT_COUNTS = {"logic_die": "die", "hbm_stack": "stack", "memory": "package", "other": "unit"}
 """The counting unit of each component kind: what its sources and bills count."""
@@ -31,15 +50,17 @@ COMPONENT_COUNTS = {"logic_die": "die", "hbm_stack": "stack", "memory": "package
 
 @dataclass(frozen=True)
 class Counted:
-    """A raw value of a counting field, with the kind the scenario gives that field."""
+    """A raw value of a counting field, with the kind the scenario gives that field (and,
+    for a total, whether its parts allow a curve over time)."""
 
     raw: object
     kind: u.Kind
+    curve: bool | None = None
 
 
 def _read(raw: object, kind: u.Kind, curve: bool) -> Param:
     if isinstance(raw, Counted):
-        return parse_param(raw.raw, raw.kind, curve=curve)
+        return parse_param(raw.raw, raw.kind, curve=curve if raw.curve is None else raw.curve)
     return parse_param(raw, kind, curve=curve)
 
 
@@ -49,11 +70,11 @@ def _reader(kind: u.Kind, *, curve: bool = True) -> BeforeValidator:
     return BeforeValidator(lambda raw: _read(raw, kind, curve))
 
 
-Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=80)]
+NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=80)]
 Month = Annotated[int, BeforeValidator(parse_month)]
 WaferRate = Annotated[Param, _reader(u.WAFER_RATE)]
 CountRate = Annotated[Param, _reader(u.COUNT_RATE)]  # of a component: Scenario._counts sets the unit
-Count = Annotated[Param, _reader(u.COUNT, curve=False)]  # likewise
 UnitRate = Annotated[Param, _reader(u.UNIT_RATE)]
 UnitCount = Annotated[Param, _reader(u.UNIT_COUNT, curve=False)]
 Fraction = Annotated[Param, _reader(u.FRACTION)]
@@ -100,6 +121,63 @@ Priority = Annotated[Param, BeforeValidator(_priority)]
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, populate_by_name=True)
+
+
+SHARE_OF = "share_of"
+"""The key of a value written as a share of a named total."""
+_PART_KEYS = frozenset({SHARE_OF, "share"})
+
+
+class Part(Model):
+    """A value written as a share of a named total, ``{share_of: smuggled_hbm, share: 40 %}``
+    (``share: rest`` is 1 − the other parts' shares); ``kind`` is the kind of the field it
+    stands in, set where it is read (:func:`_part`), never written in a file."""
+
+    share_of: Name
+    share: Share
+    kind: u.Kind = Field(exclude=True, repr=False)
+
+
+class Total(Model):
+    """A named total that several fields are shares of (smuggled HBM split among channels):
+    one draw per sample shared by all its parts. Its ``value`` takes the kind of its parts
+    (:meth:`Scenario._counts`)."""
+
+    value: Annotated[Param, _reader(u.COUNT_RATE)]
+    description: FreeText = ""
+
+
+def _part(raw: dict[Any, Any], kind: u.Kind, curve: bool) -> Part:
+    """``{share_of: total, share: fraction or rest}`` read as a :class:`Part` of ``kind``;
+    the share is one number (no curve) where the field takes none."""
+    unknown = set(raw) - _PART_KEYS
+    if unknown:
+        raise ValueError(f"unknown key(s) {sorted(map(str, unknown))} beside share_of (allowed: share, share_of)")
+    total = raw[SHARE_OF]
+    if not isinstance(total, str) or not re.match(NAME_PATTERN, total) or len(total) > 80:
+        raise ValueError(f"share_of must name a total (a key of totals), got {excerpt(total)}")
+    if "share" not in raw:
+        raise ValueError(f"a share of total {total!r} needs its share: a fraction, or rest")
+    share = REST if raw["share"] == REST else parse_param(raw["share"], u.FRACTION, curve=curve)
+    return Part.model_construct(share_of=total, share=share, kind=kind)
+
+
+def _read_part(raw: object, kind: u.Kind, curve: bool) -> Param | Part:
+    inner, own = (raw.raw, raw.kind) if isinstance(raw, Counted) else (raw, kind)
+    if isinstance(inner, dict) and SHARE_OF in inner:
+        return _part(inner, own, curve)
+    return _read(raw, kind, curve)
+
+
+def _part_reader(kind: u.Kind, *, curve: bool = True) -> BeforeValidator:
+    """Like :func:`_reader`, for a field that may also be a share of a total."""
+    return BeforeValidator(lambda raw: _read_part(raw, kind, curve))
+
+
+WaferStarts = Annotated[Param | Part, _part_reader(u.WAFER_RATE)]
+PartRate = Annotated[Param | Part, _part_reader(u.COUNT_RATE)]  # of a component: Scenario._counts sets the unit
+PartCount = Annotated[Param | Part, _part_reader(u.COUNT, curve=False)]  # likewise
+PartUnitRate = Annotated[Param | Part, _part_reader(u.UNIT_RATE)]
 
 
 class Horizon(Model):
@@ -182,7 +260,7 @@ class DieOutput(Owned):
 
     component: Name
     share: Share | None = None
-    wafer_starts: WaferRate | None = None
+    wafer_starts: WaferStarts | None = None
     die_area: Annotated[Param, _reader(u.AREA, curve=False)] | None = None
     dies_per_wafer: Annotated[Param, _reader(u.PER_WAFER)] | None = None
     die_yield: Fraction | None = Field(default=None, alias="yield")
@@ -212,7 +290,7 @@ class Windowed(Model):
 
 class FabLine(Windowed, Owned):
     kind: Literal["fab_line"]
-    wafer_starts: WaferRate | None = None
+    wafer_starts: WaferStarts | None = None
     wafer_diameter: Annotated[Param, _reader(u.LENGTH, curve=False)] = Field(
         default_factory=lambda: parse_param("300 mm", u.LENGTH)
     )
@@ -229,7 +307,7 @@ class FabLine(Windowed, Owned):
 class MemoryLine(Windowed, Owned):
     kind: Literal["memory_line"]
     component: Name
-    stacks: CountRate | None = None
+    stacks: PartRate | None = None
     dram_wafer_starts: WaferRate | None = None
     dies_per_wafer: Annotated[Param, _reader(u.PER_WAFER)] | None = None
     dies_per_stack: Annotated[Param, _reader(u.PER_STACK, curve=False)] | None = None
@@ -268,8 +346,8 @@ class Reserve(Model):
 class Stockpile(Owned):
     kind: Literal["stockpile"]
     component: Name
-    initial: Count = Field(default_factory=lambda: parse_param(0, u.COUNT))
-    arrivals: dict[Month, Count] = {}
+    initial: PartCount = Field(default_factory=lambda: parse_param(0, u.COUNT))
+    arrivals: dict[Month, PartCount] = {}
     max_draw: CountRate | None = None
     runway: Runway | None = None
     reserve: Reserve | None = None
@@ -285,7 +363,7 @@ class Stockpile(Owned):
 class Flow(Windowed, Owned):
     kind: Literal["flow"]
     component: Name
-    rate: CountRate
+    rate: PartRate
 
 
 Source = Annotated[FabLine | MemoryLine | Stockpile | Flow, Field(discriminator="kind")]
@@ -383,7 +461,7 @@ class Platform(Model):
 
 class Import(Windowed):
     product: Name
-    units: UnitRate
+    units: PartUnitRate
 
 
 class Rental(Windowed):
@@ -455,6 +533,7 @@ class Scenario(Model):
     metric: Literal["dense_bf16", "dense_8bit", "memory_bandwidth"] = "dense_bf16"
     reference: Reference = Reference()
     levers: dict[Name, Lever] = {}
+    totals: dict[Name, Total] = {}
     components: dict[Name, Component] = Field(min_length=1)
     sources: dict[Name, Source] = Field(min_length=1)
     packaging: dict[Name, PackagingLine] = {}
@@ -479,6 +558,9 @@ class Scenario(Model):
             tagged["sources"] = {k: _count_source(v, counts) for k, v in data["sources"].items()}
         if isinstance(data.get("products"), dict):
             tagged["products"] = {k: _count_product(v, counts) for k, v in data["products"].items()}
+        if isinstance(data.get("totals"), dict):
+            kinds = _total_kinds(data, counts)
+            tagged["totals"] = {k: _count_total(v, kinds.get(k)) for k, v in data["totals"].items()}
         return tagged
 
 
@@ -531,3 +613,44 @@ def _count_bill(variant: object, counts: dict[str, str]) -> object:
         return variant
     bill = {c: _counted(v, counts[c], rate=False) if c in counts else v for c, v in variant["bill"].items()}
     return {**variant, "bill": bill}
+
+
+def _mappings(node: object) -> list[dict[Any, Any]]:
+    """The mappings among the values of a mapping (or the items of a list)."""
+    values = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    return [v for v in values if isinstance(v, dict)]
+
+
+def _part_fields(data: dict[Any, Any], counts: dict[str, str]) -> Iterator[tuple[object, u.Kind, bool]]:
+    """Every raw value that may be a share of a total, with its field's kind and whether
+    the field takes a curve."""
+    for source in _mappings(data.get("sources")):
+        count, kind = counts.get(str(source.get("component"))), source.get("kind")
+        rate = u.COUNT_RATE if count is None else u.count_kind(count, rate=True)
+        number = u.COUNT if count is None else u.count_kind(count, rate=False)
+        if kind == "fab_line":
+            yield source.get("wafer_starts"), u.WAFER_RATE, True
+            yield from ((die.get("wafer_starts"), u.WAFER_RATE, True) for die in _mappings(source.get("dies")))
+        elif kind in ("flow", "memory_line"):
+            yield source.get("rate" if kind == "flow" else "stacks"), rate, True
+        elif kind == "stockpile":
+            yield source.get("initial"), number, False
+            arrivals = source.get("arrivals")
+            yield from ((v, number, False) for v in (arrivals.values() if isinstance(arrivals, dict) else []))
+    yield from ((imp.get("units"), u.UNIT_RATE, True) for imp in _mappings(data.get("imports")))
+
+
+def _total_kinds(data: dict[Any, Any], counts: dict[str, str]) -> dict[str, tuple[u.Kind, bool]]:
+    """Each total's kind, and whether it may be a curve: those of the first field that is a
+    share of it (the reference checks refuse parts of another kind)."""
+    kinds: dict[str, tuple[u.Kind, bool]] = {}
+    for raw, kind, curve in _part_fields(data, counts):
+        if isinstance(raw, dict) and isinstance(raw.get(SHARE_OF), str):
+            kinds.setdefault(raw[SHARE_OF], (kind, curve))
+    return kinds
+
+
+def _count_total(total: object, kind: tuple[u.Kind, bool] | None) -> object:
+    if kind is None or not isinstance(total, dict) or "value" not in total:
+        return total
+    return {**total, "value": Counted(total["value"], kind[0], kind[1])}

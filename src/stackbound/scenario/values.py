@@ -10,6 +10,8 @@ A value in a scenario file is one of::
     {value: <any of the above>, source: URL, date: 2025-09-08, grade: A, note: ...}
     {value: <any of the above>, assumption: why there is no source}
     {value: <any of the above>, source: URL, label: "SMIC N+2 · die area"}   a label for people
+    {after_launch: {0: 30 %, 6: 80 %, 12: 95 %}, relative_to: ascend910c}   months after a launch
+    {value: ..., sources: [{source: URL, date: 2024-05, grade: B}, {source: URL, grade: C}]}
 
 :func:`parse_param` reads one into a :class:`Param` in the engine's units.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,14 +32,21 @@ from stackbound.scenario.months import FIRST_MONTH, LAST_MONTH, format_month, is
 from stackbound.scenario.text import check_label, check_text, excerpt
 from stackbound.scenario.units import MAX_MAGNITUDE, MAX_SHIFT, SHIFT, SIGNED, Kind, parse_quantity
 
-__all__ = ["MONTH", "Curve", "Param", "Provenance", "Scalar", "parse_param"]
+__all__ = ["MONTH", "Citation", "Curve", "LaunchCurve", "Param", "Provenance", "Scalar", "knot_suffix", "parse_param"]
 
-PROVENANCE_KEYS = frozenset({"source", "date", "grade", "note", "assumption"})
+PROVENANCE_KEYS = frozenset({"source", "sources", "date", "grade", "note", "assumption"})
+CITATION_KEYS = frozenset({"source", "date", "grade", "note"})
+"""The keys of one entry of ``sources``."""
+AFTER_LAUNCH = "after_launch"
+"""The key of a curve's knots written as months after a product's launch."""
+RELATIVE_TO = "relative_to"
+"""The option naming the product whose launch an ``after_launch`` curve moves with."""
 LABEL = "label"
 """The key beside ``value`` naming the value for people (not provenance)."""
 GRADES = frozenset({"A", "B", "C"})
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _MONTHISH = re.compile(r"^\s*\d{4}-\d{1,2}\s*$")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,79}$")
 
 MONTH = Kind("a month", ("month",), low=FIRST_MONTH, high=LAST_MONTH, draws=(FIRST_MONTH, LAST_MONTH))
 """Pseudo-kind for month-valued fields (launch dates, step dates); values are month indices."""
@@ -48,17 +58,37 @@ TAILS = (1e-4, 1.0 - 1e-4)
 
 
 @dataclass(frozen=True)
+class Citation:
+    """One of several sources of a derived value, with its own date and grade."""
+
+    source: str
+    date: str | None = None
+    grade: str | None = None
+    note: str | None = None
+
+    def text(self) -> str:
+        """``URL (grade B, 2024-05, note)``: the source with what is known about it."""
+        about = [f"grade {self.grade}" if self.grade else "", self.date or "", self.note or ""]
+        shown = ", ".join(part for part in about if part)
+        return f"{self.source} ({shown})" if shown else self.source
+
+
+@dataclass(frozen=True)
 class Provenance:
-    """Where a value comes from: a cited source, or an assumption with its reason."""
+    """Where a value comes from: a cited source, or an assumption with its reason. A value
+    derived from several sources lists them in ``sources``; then ``source`` is their texts
+    joined by ``; ``, ``grade`` the weakest of their grades and ``date`` the newest date."""
 
     source: str | None = None
     date: str | None = None
     grade: str | None = None
     note: str | None = None
     assumption: str | None = None
+    sources: tuple[Citation, ...] = ()
 
     def as_dict(self) -> dict[str, str]:
-        return {k: v for k, v in vars(self).items() if v is not None}
+        """The text fields that are given (not the citations of ``sources``)."""
+        return {k: v for k, v in vars(self).items() if isinstance(v, str)}
 
 
 @dataclass(frozen=True)
@@ -97,11 +127,31 @@ class Curve:
 
 
 @dataclass(frozen=True)
+class LaunchCurve:
+    """A curve whose knots are months after a product's launch (``curve``'s knot months are
+    offsets: 0 is the launch month): in each sample it moves with that sample's launch, as
+    if shifted by the launch month. ``relative_to`` names the product; None means the
+    product the value belongs to."""
+
+    curve: Curve
+    relative_to: str | None = None
+
+    @property
+    def uncertain(self) -> bool:
+        return self.curve.uncertain
+
+
+def knot_suffix(month: int, after_launch: bool) -> str:
+    """How a knot is named after its curve's path and ``@``: ``2025-12``, or ``launch+6``."""
+    return f"launch{month:+d}" if after_launch else format_month(month)
+
+
+@dataclass(frozen=True)
 class Param:
     """A parsed value of one field: its ``value``, its ``kind`` (unit and range), its
     provenance, and the raw text it was read from (shown back to the user)."""
 
-    value: Scalar | Curve
+    value: Scalar | Curve | LaunchCurve
     kind: Kind
     provenance: Provenance | None = None
     raw: Any = field(default=None, compare=False)
@@ -120,14 +170,21 @@ class Param:
         value, inner = self.value, _inner(self.raw)
         if isinstance(value, Scalar):
             return value.describe(self.kind, inner)
+        launch = isinstance(value, LaunchCurve)
+        curve = value.curve if isinstance(value, LaunchCurve) else value
         written_knots = _written_knots(inner)
-        knots = ", ".join(f"{format_month(m)}: {k.describe(self.kind, written_knots.get(m))}" for m, k in value.knots)
-        extras = (" step" if value.step else "") + (" shifted" if value.shift is not None else "")
+        knots = ", ".join(
+            f"{knot_suffix(m, launch)}: {k.describe(self.kind, written_knots.get(m))}" for m, k in curve.knots
+        )
+        extras = (" step" if curve.step else "") + (" shifted" if curve.shift is not None else "")
+        if isinstance(value, LaunchCurve) and value.relative_to is not None:
+            extras += f" (launch of {value.relative_to})"
         return "{" + knots + "}" + extras
 
     def median(self) -> float:
         """A representative number: the median of a scalar, or of a curve's first knot."""
-        scalar = self.value if isinstance(self.value, Scalar) else self.value.knots[0][1]
+        value = self.value.curve if isinstance(self.value, LaunchCurve) else self.value
+        scalar = value if isinstance(value, Scalar) else value.knots[0][1]
         return scalar.dist.median() if scalar.dist is not None else scalar.value
 
 
@@ -137,9 +194,13 @@ def _inner(raw: object) -> object:
 
 
 def _written_knots(raw: object) -> dict[int, object]:
-    """A curve's raw knots by month index (empty when the raw text is not at hand)."""
+    """A curve's raw knots by month index, or by months after launch (empty when the raw
+    text is not at hand)."""
     if not isinstance(raw, dict):
         return {}
+    if AFTER_LAUNCH in raw:
+        after = raw[AFTER_LAUNCH]
+        return {int(k): v for k, v in after.items() if _is_offset(k)} if isinstance(after, dict) else {}
     knots = raw.get("knots", raw)
     if not isinstance(knots, dict):
         return {}
@@ -208,25 +269,68 @@ def _unit(raw: object) -> str | None:
     return raw
 
 
-def _parse_curve(raw: dict[Any, Any], kind: Kind, unit: str | None) -> Curve:
+_CURVE_OPTIONS = frozenset({"step", "shift", "unit", "knot_correlation"})
+_OFFSET = re.compile(r"^\s*[+-]?\d+\s*$")
+
+
+def _parse_curve(raw: dict[Any, Any], kind: Kind, unit: str | None) -> Curve | LaunchCurve:
+    if AFTER_LAUNCH in raw:
+        return _parse_launch_curve(raw, kind, unit)
     if "knots" in raw:
         options = raw
     else:
         options = {k: v for k, v in raw.items() if not is_month(k)}
         options["knots"] = {k: v for k, v in raw.items() if is_month(k)}
-    unknown = set(options) - {"knots", "step", "shift", "unit", "knot_correlation"}
+    unknown = set(options) - _CURVE_OPTIONS - {"knots"}
     for key in unknown:
         if _MONTHISH.match(str(key)):
             parse_month(key)  # meant as a knot's month but is not one: say why
     if unknown:
         raise ValueError(f"unknown curve option(s) {sorted(map(str, unknown))}")
+    return _curve(options, options["knots"], parse_month, kind, unit)
+
+
+def _parse_launch_curve(raw: dict[Any, Any], kind: Kind, unit: str | None) -> LaunchCurve:
+    """``{after_launch: {0: 30 %, 6: 80 %}, relative_to: product, ...}``: knots in months
+    after a product's launch."""
+    if "knots" in raw:
+        raise ValueError("give knots (calendar months) or after_launch (months after a launch), not both")
+    unknown = set(raw) - _CURVE_OPTIONS - {AFTER_LAUNCH, RELATIVE_TO}
+    if unknown:
+        raise ValueError(f"unknown curve option(s) {sorted(map(str, unknown))} beside after_launch")
+    relative_to = raw.get(RELATIVE_TO)
+    if relative_to is not None and not (isinstance(relative_to, str) and _NAME.match(relative_to)):
+        raise ValueError(f"relative_to must name a product, got {excerpt(relative_to)}")
+    return LaunchCurve(_curve(raw, raw[AFTER_LAUNCH], _offset, kind, unit), relative_to)
+
+
+def _offset(raw: object) -> int:
+    """A knot of an ``after_launch`` curve: whole months after the launch (negative:
+    before it), at most :data:`MAX_SHIFT` either way."""
+    if isinstance(raw, bool) or not isinstance(raw, int | str) or not _OFFSET.match(str(raw)):
+        raise ValueError(f"an after_launch knot is a whole number of months after the launch, got {excerpt(raw)}")
+    offset = int(str(raw))
+    if abs(offset) > MAX_SHIFT:
+        raise ValueError(f"an after_launch knot must lie within {MAX_SHIFT:g} months of the launch, got {offset}")
+    return offset
+
+
+def _is_offset(raw: object) -> bool:
+    return not isinstance(raw, bool) and isinstance(raw, int | str) and bool(_OFFSET.match(str(raw)))
+
+
+def _curve(
+    options: dict[Any, Any], knots_raw: object, key: Callable[[object], int], kind: Kind, unit: str | None
+) -> Curve:
+    """A curve from its knots (keys read by ``key``: months, or months after a launch) and
+    its options."""
     unit = _unit(options.get("unit", unit))
-    knots_raw = options["knots"]
     if not isinstance(knots_raw, dict) or not knots_raw:
-        raise ValueError(f"curve knots must be a mapping of YYYY-MM to values, got {excerpt(knots_raw)}")
+        keys = "YYYY-MM" if key is parse_month else "months after the launch"
+        raise ValueError(f"curve knots must be a mapping of {keys} to values, got {excerpt(knots_raw)}")
     if len(knots_raw) > MAX_KNOTS:
         raise ValueError(f"a curve may have at most {MAX_KNOTS} knots, got {len(knots_raw)}")
-    knots = sorted(((parse_month(m), _parse_scalar(v, kind, unit)) for m, v in knots_raw.items()), key=_month_of)
+    knots = sorted(((key(m), _parse_scalar(v, kind, unit)) for m, v in knots_raw.items()), key=_month_of)
     if len({month for month, _ in knots}) < len(knots):
         raise ValueError(f"curve knots must be distinct months, got {excerpt(sorted(map(str, knots_raw)), 80)}")
     step = options.get("step", False)
@@ -245,8 +349,68 @@ def _month_of(knot: tuple[int, Scalar]) -> int:
 
 
 def _is_curve(raw: object) -> bool:
-    """A mapping with ``knots``, or with month keys (curve options may stand beside them)."""
-    return isinstance(raw, dict) and ("knots" in raw or any(is_month(k) for k in raw))
+    """A mapping with ``knots`` or ``after_launch``, or with month keys (curve options may
+    stand beside them)."""
+    return isinstance(raw, dict) and ("knots" in raw or AFTER_LAUNCH in raw or any(is_month(k) for k in raw))
+
+
+def _text_field(key: str, raw: object) -> str:
+    """One provenance text (a date may be a YAML date), checked: non-empty, no bad character."""
+    text = raw.isoformat() if isinstance(raw, dt.date) else raw
+    if not isinstance(text, str | int) or isinstance(text, bool) or not str(text).strip():
+        raise ValueError(f"{key} must be non-empty text, got {excerpt(text)}")
+    return check_text(str(text).strip())
+
+
+def _text_fields(raw: dict[Any, Any], keys: frozenset[str], where: str = "") -> dict[str, str]:
+    """The text fields ``keys`` of ``raw``, each checked; a grade is A, B or C and a date
+    YYYY, YYYY-MM or YYYY-MM-DD. ``where`` prefixes the key in messages."""
+    fields = {key: _text_field(where + key, raw[key]) for key in sorted(keys & set(raw))}
+    if "grade" in fields and fields["grade"] not in GRADES:
+        raise ValueError(f"{where}grade must be A, B or C, got {excerpt(fields['grade'])}")
+    if "date" in fields and not _DATE.match(fields["date"]):
+        raise ValueError(f"{where}date must be YYYY, YYYY-MM or YYYY-MM-DD, got {excerpt(fields['date'])}")
+    return fields
+
+
+def _citation(raw: object, index: int) -> Citation:
+    """Entry ``index`` of ``sources``: ``{source, date, grade, note}``, ``source`` required."""
+    where = f"sources[{index}]."
+    if not isinstance(raw, dict):
+        raise ValueError(f"sources[{index}] must be a mapping with source (and date, grade, note), got {excerpt(raw)}")
+    unknown = set(raw) - CITATION_KEYS
+    if unknown:
+        raise ValueError(
+            f"unknown key(s) {sorted(map(str, unknown))} in sources[{index}] (allowed: {sorted(CITATION_KEYS)})"
+        )
+    if "source" not in raw:
+        raise ValueError(f"{where}source is missing: each of several sources names where it comes from")
+    return Citation(**_text_fields(raw, CITATION_KEYS, where))
+
+
+def _citations(raw: object, fields: dict[str, str]) -> tuple[Citation, ...]:
+    """The ``sources`` of a derived value; refused beside ``source``, ``date`` or ``grade``,
+    which each of them gives."""
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(f"sources must be a list of at least one {{source, date, grade}}, got {excerpt(raw)}")
+    if "source" in fields:
+        raise ValueError("give source (one) or sources (several, each with its date and grade), not both")
+    for key, rule in (("date", "the newest"), ("grade", "the weakest")):
+        if key in fields:
+            raise ValueError(
+                f"give {key} in each entry of sources, not beside them (the value's {key} is {rule} of theirs)"
+            )
+    return tuple(_citation(entry, i) for i, entry in enumerate(raw))
+
+
+def _cited(fields: dict[str, str], citations: tuple[Citation, ...]) -> Provenance:
+    """Provenance of several sources: their texts joined, the weakest grade, the newest date."""
+    grades = [c.grade for c in citations if c.grade is not None]
+    dates = [c.date for c in citations if c.date is not None]
+    joined = "; ".join(c.text() for c in citations)
+    grade = max(grades) if grades else None  # 'C' > 'B' > 'A': the weakest
+    date = max(dates) if dates else None
+    return Provenance(joined, date, grade, fields.get("note"), fields.get("assumption"), citations)
 
 
 def parse_provenance(raw: dict[Any, Any]) -> Provenance:
@@ -256,21 +420,13 @@ def parse_provenance(raw: dict[Any, Any]) -> Provenance:
         raise ValueError(
             f"unknown key(s) {sorted(map(str, unknown))} beside value (allowed: {sorted(PROVENANCE_KEYS)})"
         )
-    fields = {}
-    for key in PROVENANCE_KEYS & set(raw):
-        text = raw[key]
-        if isinstance(text, dt.date):
-            text = text.isoformat()
-        if not isinstance(text, str | int) or isinstance(text, bool) or not str(text).strip():
-            raise ValueError(f"{key} must be non-empty text, got {excerpt(text)}")
-        fields[key] = check_text(str(text).strip())
-    if "grade" in fields and fields["grade"] not in GRADES:
-        raise ValueError(f"grade must be A, B or C, got {excerpt(fields['grade'])}")
-    if "date" in fields and not _DATE.match(fields["date"]):
-        raise ValueError(f"date must be YYYY, YYYY-MM or YYYY-MM-DD, got {excerpt(fields['date'])}")
+    fields = _text_fields(raw, PROVENANCE_KEYS - {"sources"})
+    if "sources" in raw:
+        return _cited(fields, _citations(raw["sources"], fields))
     if "source" not in fields and "assumption" not in fields:
         raise ValueError("a value with provenance needs a source or an assumption")
-    return Provenance(**fields)
+    get = fields.get
+    return Provenance(get("source"), get("date"), get("grade"), get("note"), get("assumption"))
 
 
 def parse_param(raw: object, kind: Kind, *, curve: bool = True) -> Param:
