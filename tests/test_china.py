@@ -142,6 +142,24 @@ def test_more_licences_brings_more_imports(results: dict[str, RunResult]) -> Non
     )
 
 
+def test_more_licences_leave_domestic_output_unchanged_because_the_scenario_is_supply_limited(
+    results: dict[str, RunResult],
+) -> None:
+    """china has no market_demand on purpose (docs/china-calibration.md, item 4 of the
+    2026-12 step): licensed imports add to domestic output and never displace it."""
+    licensed, base = results["more-licences"], results["china"]
+    assert np.array_equal(licensed.annual_values("units", "domestic"), base.annual_values("units", "domestic"))
+
+
+def test_smic_stops_910_class_wafers_with_the_910c(results: dict[str, RunResult]) -> None:
+    """The 910-die share falls to 0 about a cycle time before the 910C's end of life (its
+    shift is rank-correlated with that end of life), so SMIC makes far fewer 910-class dies
+    in 2028 than in 2026."""
+    made = results["china"].annual_values("dies_made", "ascend910_die")
+    years = results["china"].years
+    assert np.median(made[:, years.index(2028)]) < 0.1 * np.median(made[:, years.index(2026)])
+
+
 def test_hbm_smuggling_lifts_output_without_a_stable_base(results: dict[str, RunResult]) -> None:
     diff = results["hbm-smuggling"].annual_values("units", "Huawei") - results["china"].annual_values("units", "Huawei")
     median = np.median(diff, axis=0)
