@@ -20,6 +20,7 @@ from stackbound.report.findings import effect_lines
 from stackbound.report.gather import ReportData, ReportSettings, gather
 from stackbound.report.i18n import _TEXT, number, text
 from stackbound.report.tables import TABLES
+from stackbound.report.workbook import WIDE
 from stackbound.report.write import write_report
 from stackbound.scenario.loader import load_scenario
 
@@ -101,7 +102,7 @@ def test_charts_are_valid_images_of_sensible_size(report: Path) -> None:
 
 def test_workbook_has_every_sheet_with_numbers(report: Path) -> None:
     book = load_workbook(report / "stackbound.xlsx", read_only=True)
-    assert book.sheetnames == list(TABLES)
+    assert book.sheetnames == ["summary", *WIDE, *(name for name in TABLES if name != "summary")]
     for name in book.sheetnames:
         if name == "assumptions":  # text by nature: values, units and sources
             continue
@@ -110,7 +111,7 @@ def test_workbook_has_every_sheet_with_numbers(report: Path) -> None:
         assert numbers, f"sheet {name} has no numeric cells"
     summary = book["summary"]
     header = [c.value for c in next(summary.iter_rows(max_row=1))]
-    p50 = [row[header.index("p50")] for row in summary.iter_rows(min_row=2, values_only=True)]
+    p50 = [row[header.index("P50 (median)")] for row in summary.iter_rows(min_row=2, values_only=True)]
     # numbers, never text or empty cells (a whole number such as 2478245.0 reads back as an int)
     assert all(isinstance(v, int | float) and not isinstance(v, bool) for v in p50)
     assert len(p50) >= 5

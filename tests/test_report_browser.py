@@ -130,3 +130,65 @@ def test_hover_shows_the_value_in_the_csv(page: tuple[Any, list[str], list[str]]
     label = view.locator("#chart-units .hoverlayer .hovertext")
     label.first.wait_for(state="attached", timeout=5_000)
     assert expected in label.first.text_content()
+
+
+def test_binding_timeline_renders_with_labels_in_words(page: tuple[Any, list[str], list[str]]) -> None:
+    """Issue 11 §4: the binding chart is a timeline (a heatmap per constraint, cells drawn),
+    its rows are product variants in words, its legend names constraints in words and
+    "starved by priority", and hovering a cell names the variant, month and constraint."""
+    view, _, _ = page
+    view.locator("#chart-binding").scroll_into_view_if_needed()
+    found = view.evaluate(
+        """() => {
+            const chart = document.getElementById('chart-binding');
+            const heatmaps = chart.data.filter(t => t.type === 'heatmap');
+            const images = chart.querySelectorAll('.heatmaplayer image, .hm image, image').length;
+            const rows = Array.from(chart.querySelectorAll('.yaxislayer-above .ytick text')).map(t => t.textContent);
+            const legend = Array.from(chart.querySelectorAll('.legend .legendtext')).map(t => t.textContent);
+            return {heatmaps: heatmaps.length, images: images, rows: rows, legend: legend};
+        }"""
+    )
+    assert found["heatmaps"] >= 2
+    assert found["images"] >= 1, "no heatmap cells drawn"
+    assert any(row.startswith("Ascend 910B") for row in found["rows"]), found["rows"]
+    assert not any("/" in row for row in found["rows"]), "rows are in words, not product/variant keys"
+    assert "starved by priority" in found["legend"]
+    assert "CXMT HBM3" in found["legend"]
+    assert "packaging" in found["legend"]
+    point = view.evaluate(
+        """() => {
+            const chart = document.getElementById('chart-binding');
+            const layout = chart._fullLayout, box = chart.getBoundingClientRect();
+            const curve = chart.data.findIndex(t => t.type === 'heatmap');
+            const z = chart.data[curve].z;
+            const r = z.findIndex(row => row.some(v => v !== null));
+            const c = z[r].findIndex(v => v !== null);
+            // months read as dates on the x axis, variants as categories on the y axis
+            return [box.left + layout.xaxis._offset + layout.xaxis.d2p(chart.data[curve].x[c]),
+                    box.top + layout.yaxis._offset + layout.yaxis.l2p(r)];
+        }"""
+    )
+    view.mouse.move(point[0] - 5, point[1] - 5)
+    view.mouse.move(point[0], point[1])
+    label = view.locator("#chart-binding .hoverlayer .hovertext")
+    label.first.wait_for(state="attached", timeout=5_000)
+    hover = label.first.text_content()
+    assert "P=" in hover
+    assert "20" in hover
+
+
+def test_register_is_folded_and_filters(page: tuple[Any, list[str], list[str]]) -> None:
+    view, _, _ = page
+    register = view.locator("#register details.folded")
+    assert register.evaluate("d => d.open") is False
+    register.locator("summary").click()
+    box = register.locator("input.filter")
+    total = view.locator("#table-register tbody tr").count()
+    box.fill("wafer starts")
+    visible = view.locator("#table-register tbody tr:not([hidden])").count()
+    assert 0 < visible < total
+    box.fill("no such input anywhere")
+    assert view.locator("#table-register tbody tr:not([hidden])").count() == 0
+    assert view.locator("#table-register-none").is_visible()
+    width = view.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], "the register overflows the page"

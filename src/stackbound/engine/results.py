@@ -6,27 +6,51 @@ groups are sums of those. Monthly series are histograms: their percentiles are w
 Annual and monthly percentiles share one definition, the inverted CDF
 (:data:`~stackbound.engine.histogram.PERCENTILE_METHOD`): a percentile is one of the
 samples, so the annual P50 is what the monthly histograms approximate.
+
+For analysts: :meth:`RunResult.annual_values` returns labelled arrays
+(:class:`~stackbound.engine.labelled.AnnualValues`), :meth:`RunResult.to_xarray` the whole
+run as an xarray Dataset, :meth:`RunResult.input_draws` each sample's input draws as a
+table (to plot outputs against inputs), and the tables' months are ``pandas.Period``::
+
+    result = run(loaded, samples=2_000, seed=1)
+    draws = result.input_draws(loaded)                  # sample × input
+    units = result.annual_values("units").to_frame()    # sample × year
+    ds = result.to_xarray()
+    ds["units"].sel(year=2026).groupby("vendor_of").sum()
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from stackbound.engine.histogram import RELATIVE_ERROR, percentile_from_counts, sample_percentiles
-from stackbound.engine.metrics import ANNUAL, DERIVED
-from stackbound.scenario.months import format_month
+from stackbound.engine.labelled import AnnualValues, dataset, month_periods
+from stackbound.engine.metrics import ANNUAL, DERIVED, MONTHLY
+from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
+from stackbound.errors import SimulationError
 
-__all__ = ["PERCENTILES", "RunResult"]
+if TYPE_CHECKING:  # annotations only: the loader is the scenario layer's, results need not import it
+    import xarray as xr
+
+    from stackbound.scenario.loader import LoadedScenario
+
+__all__ = ["PERCENTILES", "AnnualValues", "RunResult"]
 
 PERCENTILES = (5.0, 50.0, 95.0)
 SHARES = {"domestic_share_units": "units_delivered", "domestic_share_value": "value_usd"}
 """Domestic over domestic-plus-imported, per sample and year: of units delivered, and of
 the value of units produced (only products with a price count)."""
 Key = tuple[str, str]
+UNITS = {m.name: m.unit for m in (*MONTHLY, *ANNUAL)} | dict.fromkeys(SHARES, "share") | dict.fromkeys(DERIVED, "count")
+"""Each metric's unit, for people (``units``, ``H100e``, ``dies``, ``count``, ``share``)."""
+TOTALLED = tuple(m.name for m in MONTHLY if m.level == "product")
+"""Monthly metrics kept per product, whose monthly total :meth:`RunResult.monthly_table` adds."""
 
 
 @dataclass(frozen=True)
@@ -105,9 +129,25 @@ class RunResult:
             extra = list(dict.fromkeys(g for member in base for g in self.memberships.get(member, ())))
         return [*base, *[g for g in extra if g not in base], "total"]
 
-    def annual_values(self, metric: str, group: str = "total") -> NDArray[np.float64]:
+    def unit(self, metric: str) -> str:
+        """The unit of a metric, for people: ``units``, ``H100e``, ``TFLOPS``, ``share``, ..."""
+        if metric in self.native_metrics:
+            return self.reference[0]
+        return UNITS.get(metric, "")
+
+    @property
+    def periods(self) -> pd.PeriodIndex:
+        """The months of the run as monthly ``pandas.Period`` (``self.months`` are internal indices)."""
+        return month_periods(self.months)
+
+    def annual_values(self, metric: str, group: str = "total") -> AnnualValues:
         """Per-sample annual values (samples × years) of a metric for a product, component,
-        vendor, origin or the total."""
+        vendor, origin or the total: a numpy array labelled with its metric, group, unit
+        and years (``.to_frame()``, ``.to_xarray()``)."""
+        values = self._annual_values(metric, group)
+        return AnnualValues(values, metric, group, self.unit(metric), self.years)
+
+    def _annual_values(self, metric: str, group: str) -> NDArray[np.float64]:
         if metric in self.native_metrics:
             return self.annual_values(self.native_metrics[metric], group) * self.reference[1]
         if metric in DERIVED:
@@ -166,19 +206,83 @@ class RunResult:
         return np.asarray(self.monthly_sums[self.monthly_keys.index((metric, group))] / self.samples)
 
     def monthly_table(self) -> pd.DataFrame:
-        """One row per month, metric and group: mean, P5, P50, P95 (percentiles within
-        about 1.2%: ``percentile_relative_error``)."""
+        """One row per month (a ``pandas.Period``), metric and group: mean, P5, P50, P95
+        (percentiles within about 1.2%: ``percentile_relative_error``) and the unit.
+
+        Metrics kept per product (units) also get a ``total`` row per month: its mean is
+        exact (the sum of the products' means); its percentiles are exact when the run kept
+        its monthly paths (``run(..., keep_paths=True)``) and missing (NaN) otherwise, since
+        percentiles of products do not add up to the percentile of their total."""
         frames = []
-        labels = [format_month(m) for m in self.months]
+        periods = self.periods
         for metric, group in self.monthly_keys:
-            frame = pd.DataFrame(
-                {"month": labels, "metric": metric, "group": group, "mean": self.monthly_mean(metric, group)}
-            )
+            frame = pd.DataFrame({"month": periods, "metric": metric, "group": group})
+            frame["mean"] = self.monthly_mean(metric, group)
             for q in PERCENTILES:
                 frame[f"p{q:g}"] = self.monthly_percentile(metric, group, q)
+            frame["percentile_relative_error"] = RELATIVE_ERROR
             frames.append(frame)
+            if self._last_of(metric, group):
+                frames.append(self._monthly_total(metric))
         table = pd.concat(frames, ignore_index=True)
-        table["percentile_relative_error"] = RELATIVE_ERROR
+        table["unit"] = table["metric"].map(self.unit)
+        return table
+
+    def _last_of(self, metric: str, group: str) -> bool:
+        """Whether ``group`` is the last kept group of a per-product monthly metric."""
+        groups = [g for m, g in self.monthly_keys if m == metric]
+        return metric in TOTALLED and "total" not in groups and group == groups[-1]
+
+    def _monthly_total(self, metric: str) -> pd.DataFrame:
+        groups = [g for m, g in self.monthly_keys if m == metric]
+        frame = pd.DataFrame({"month": self.periods, "metric": metric, "group": "total"})
+        frame["mean"] = np.sum([self.monthly_mean(metric, g) for g in groups], axis=0)
+        if self.paths is not None:
+            total = np.sum([self.paths[(metric, g)].astype(np.float64) for g in groups], axis=0)
+            pct = sample_percentiles(total, PERCENTILES)
+            for q, row in zip(PERCENTILES, pct, strict=True):
+                frame[f"p{q:g}"] = row
+            frame["percentile_relative_error"] = 0.0
+        else:
+            for q in PERCENTILES:
+                frame[f"p{q:g}"] = np.nan
+            frame["percentile_relative_error"] = np.nan
+        return frame
+
+    # ----------------------------------------------------------------- for analysts
+
+    def to_xarray(self) -> xr.Dataset:
+        """The run as an xarray Dataset with named dimensions ``sample``, ``year``,
+        ``quarter``, ``month``, ``product``, ``vendor``, ``origin`` and ``component``
+        (:func:`~stackbound.engine.labelled.dataset`)."""
+        return dataset(self)
+
+    def input_draws(self, loaded: LoadedScenario, labelled: bool = False) -> pd.DataFrame:
+        """Each sample's draw of every uncertain input (samples × inputs, index ``sample``),
+        to plot outputs against inputs. A run does not keep its draws: they are drawn again,
+        block by block from the recorded seed, exactly as :func:`~stackbound.engine.run.run`
+        drew them. ``loaded`` must be the scenario that was run (its digest is checked);
+        ``labelled`` names the columns by input label in place of the field path. Runs given
+        their own ``uniforms`` (Sobol' and Latin-hypercube designs) are not reproduced."""
+        if loaded.digest != self.digest:
+            raise SimulationError(
+                f"input draws: scenario {loaded.name!r} is not the one run (digest {loaded.digest[:12]}, "
+                f"the run's {self.digest[:12]})"
+            )
+        names = [inp.name for inp in loaded.inputs]
+        parts = []
+        for block in range(math.ceil(self.samples / BLOCK_SIZE)):
+            size = min(BLOCK_SIZE, self.samples - block * BLOCK_SIZE)
+            parts.append(
+                draws_from_uniforms(loaded.inputs, loaded.copula, block_uniforms(self.seed, block, size, names))
+            )
+        table = pd.DataFrame({name: np.concatenate([p[name] for p in parts]) for name in names})
+        table.index.name = "sample"
+        if labelled:
+            from stackbound.scenario.labels import input_label, labels
+
+            known = labels(loaded.scenario)
+            table.columns = pd.Index([input_label(known, inp.name, inp.group) for inp in loaded.inputs])
         return table
 
     # ----------------------------------------------------------------- binding constraints

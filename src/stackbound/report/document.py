@@ -1,16 +1,28 @@
 """The report as a list of sections (heading, sentences, charts, one table), which
-:mod:`.html` and :mod:`.markdown` render in their own syntax."""
+:mod:`.html` and :mod:`.markdown` render in their own syntax.
+
+A section with nothing to show for the scenario is left out (:meth:`Section.empty`): no
+stockpile runway without stockpiles, no scenario comparison for one scenario, no validation
+without published estimates, no chart that has no data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
 from stackbound.analysis.validate import published_text
 from stackbound.report import findings
 from stackbound.report.gather import ReportData
 from stackbound.report.i18n import Lang, number, text
+from stackbound.scenario.months import format_month
 
-__all__ = ["Link", "Section", "Table", "sections", "source_links"]
+__all__ = ["Link", "Section", "Table", "question", "sections", "source_links"]
+
+LIMITS = ("fab_line", "memory_line", "stockpile", "flow")
+"""Source kinds, in the order the question names what runs short."""
+LEAD = re.compile(r"[:;.(]\s|:$|\.$")
+LONGEST_LEAD = 80
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,8 @@ Cell = str | Link | tuple[Link | str, ...]
 class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
+    widths: tuple[int, ...] = ()
+    """Each column's share of the width, in percent (empty: as the browser lays it out)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,15 @@ class Section:
     charts: tuple[str, ...] = ()
     bullets: tuple[str, ...] = ()
     table: Table | None = None
+    folded: str = ""
+    """When set, the table is folded away under this summary line, with a filter box."""
+    filter_hint: str = ""
+    no_match: str = ""
+
+    def empty(self) -> bool:
+        """Nothing to show: no sentence, chart, bullet or table row."""
+        rows = self.table is not None and bool(self.table.rows)
+        return not (self.paragraphs or self.charts or self.bullets or rows)
 
 
 def source_links(source: str) -> tuple[Link | str, ...]:
@@ -85,7 +108,7 @@ def _register(data: ReportData, lang: Lang) -> Table:
             source = f"assumption: {row['assumption']}"
         cells = (str(row["label"]), str(row["field"]), str(row["value"]), str(row["unit"]), source, str(row["grade"]))
         rows.append(cells)
-    return Table(headers, tuple(rows))
+    return Table(headers, tuple(rows), widths=(20, 17, 25, 8, 25, 5))
 
 
 def _record(data: ReportData, lang: Lang) -> Table:
@@ -94,26 +117,58 @@ def _record(data: ReportData, lang: Lang) -> Table:
     return Table((*headers, text(lang, "digest")), rows)
 
 
-def sections(data: ReportData, lang: Lang) -> list[Section]:
-    """Every section of the report, in order."""
+def _listed(words: list[str], lang: Lang) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {text(lang, 'and')} {words[-1]}"
+
+
+def question(data: ReportData, lang: Lang) -> str:
+    """The report's question for any scenario: its name and what it is about (the start of
+    its description), its horizon, and what can run short in it (its kinds of source)."""
+    scenario = data.loaded[0].scenario
+    kinds = {str(source.kind) for source in scenario.sources.values()}
+    limits = [text(lang, f"limit_words_{kind}") for kind in LIMITS if kind in kinds]
+    if scenario.packaging:
+        limits.append(text(lang, "limit_words_packaging"))
+    lead = LEAD.split(" ".join(scenario.description.split()), maxsplit=1)[0].strip()
+    about = f" — {lead}" if lead and len(lead) <= LONGEST_LEAD and lead != scenario.name else ""
+    return text(
+        lang,
+        "question_any",
+        scenario=data.base.scenario,
+        about=about,
+        start=format_month(scenario.horizon.start),
+        end=format_month(scenario.horizon.end),
+        limits=_listed(limits or [text(lang, "limit_words_packaging")], lang),
+    )
+
+
+def sections(data: ReportData, lang: Lang, charts: Collection[str] | None = None) -> list[Section]:
+    """Every section of the report with something to show, in order; given the keys of the
+    ``charts`` drawn, a section only lists those."""
+    found = [
+        s if charts is None else replace(s, charts=tuple(c for c in s.charts if c in charts)) for s in _all(data, lang)
+    ]
+    return [s for s in found if not s.empty()]
+
+
+def _all(data: ReportData, lang: Lang) -> list[Section]:
     seed = data.base.seed
     sensitivity = () if data.tornado or data.sobol else (text(lang, "no_sensitivity"),)
+    validation = (findings.validation_line(data, lang),) if data.validation else ()
     return [
-        Section(
-            "question", text(lang, "question_heading"), (findings.question(data, lang), findings.answer(data, lang))
-        ),
+        Section("question", text(lang, "question_heading"), (question(data, lang), findings.answer(data, lang))),
         Section("units", text(lang, "units_heading"), charts=("units", "compute")),
         Section("production", text(lang, "production_heading"), charts=("production",)),
         Section(
             "runway",
             text(lang, "runway_heading"),
-            charts=("runway",),
+            charts=("runway",) if data.base.stockpiles else (),
             bullets=tuple(findings.runout_lines(data, lang)),
         ),
         Section(
             "binding",
             text(lang, "binding_heading"),
-            (text(lang, "binding_text"),),
+            (text(lang, "binding_timeline_text"), text(lang, "binding_text")),
             charts=("binding",),
             bullets=tuple(findings.binding_lines(data, lang)),
         ),
@@ -122,7 +177,7 @@ def sections(data: ReportData, lang: Lang) -> list[Section]:
             "comparison",
             text(lang, "comparison_heading"),
             (text(lang, "comparison_text", seed=seed),) if data.comparison else (),
-            charts=("comparison",),
+            charts=("comparison",) if data.comparison else (),
         ),
         Section(
             "sensitivity",
@@ -135,7 +190,7 @@ def sections(data: ReportData, lang: Lang) -> list[Section]:
         Section(
             "validation",
             text(lang, "validation_heading"),
-            (findings.validation_line(data, lang),),
+            validation,
             table=_validation(data, lang),
         ),
         Section("owned", text(lang, "compute_heading"), charts=("owned",)),
@@ -144,6 +199,9 @@ def sections(data: ReportData, lang: Lang) -> list[Section]:
             text(lang, "register_heading"),
             (findings.register_line(data, lang),),
             table=_register(data, lang),
+            folded=text(lang, "register_show", count=len(data.inputs)),
+            filter_hint=text(lang, "register_filter"),
+            no_match=text(lang, "register_none"),
         ),
         Section("record", text(lang, "record_heading"), table=_record(data, lang)),
     ]

@@ -8,6 +8,7 @@ Excel cannot hold become U+FFFD, and text that starts with ``=`` stays text, nev
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ def _value(value: object) -> object:
         return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, pd.Period):  # a month: as people write it, 2025-03
+        return str(value)
     if hasattr(value, "item"):  # a numpy scalar: store the plain number
         return value.item()
     return value
@@ -64,9 +67,9 @@ def _text_cell(sheet: Any, value: object) -> object:
     return cell
 
 
-def _sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
+def _sheet(book: Workbook, name: str, table: pd.DataFrame, headers: Mapping[str, str]) -> None:
     sheet = book.create_sheet(name[:31])
-    _append(sheet, [str(c) for c in table.columns])
+    _append(sheet, [headers.get(str(c), str(c)) for c in table.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table.itertuples(index=False):
@@ -77,17 +80,19 @@ def _sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
         if number_format is not None:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
                 cell.number_format = number_format
-        width = max([len(str(column)), *(len(str(v)) for v in table[column].head(200))], default=8)
+        header = headers.get(str(column), str(column))
+        width = max([len(header), *(len(str(v)) for v in table[column].head(200))], default=8)
         sheet.column_dimensions[letter].width = min(60, width + 2)
     sheet.freeze_panes = "A2"
 
 
-def write_workbook(path: Path, tables: dict[str, pd.DataFrame]) -> None:
-    """One sheet per table, in the order given."""
+def write_workbook(path: Path, tables: dict[str, pd.DataFrame], headers: Mapping[str, str] | None = None) -> None:
+    """One sheet per table, in the order given; ``headers`` gives columns their words in the
+    header row (number formats still follow the column's own name)."""
     book = Workbook()
     default = book.active
     if default is not None:
         book.remove(default)
     for name, table in tables.items():
-        _sheet(book, name, table)
+        _sheet(book, name, table, headers or {})
     book.save(path)

@@ -128,6 +128,8 @@ def _paths_table(result: RunResult) -> pd.DataFrame:
 
 
 def _write_table(table: pd.DataFrame, folder: Path, name: str) -> list[str]:
+    """CSV and Parquet; months (``pandas.Period``) as ``YYYY-MM`` text, which every reader takes."""
+    table = table.astype({c: str for c in table.columns if isinstance(table[c].dtype, pd.PeriodDtype)})
     table.to_csv(folder / f"{name}.csv", index=False)
     table.to_parquet(folder / f"{name}.parquet", index=False)
     return [f"{name}.csv", f"{name}.parquet"]

@@ -1,5 +1,9 @@
 """``report.html``: one self-contained page (plotly.js embedded, no network) with the
-report's sections and interactive charts."""
+report's sections and interactive charts.
+
+Tables wrap long cells rather than overflow the page; a folded section (the assumptions
+register) shows its table under a ``<details>`` summary with a box that filters its rows
+as one types (every word must appear in the row), by a few lines of script on the page."""
 
 from __future__ import annotations
 
@@ -17,6 +21,24 @@ h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2e
 table { border-collapse: collapse; font-size: .85em; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } .chart { margin: 1em 0; } nav a { margin-right: .8em; }
+table.fixed { table-layout: fixed; width: 100%; }
+td, th { overflow-wrap: anywhere; word-break: normal; }
+details.folded > summary { cursor: pointer; font-weight: 600; margin: .5em 0; }
+input.filter { width: 100%; box-sizing: border-box; padding: .4em; margin: .5em 0; font: inherit; }
+"""
+FILTER = """
+document.querySelectorAll('input.filter').forEach(function (box) {
+  box.addEventListener('input', function () {
+    var words = box.value.toLowerCase().split(/\\s+/).filter(Boolean), shown = 0;
+    var table = document.getElementById(box.dataset.table);
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      var text = row.textContent.toLowerCase();
+      var keep = words.every(function (w) { return text.indexOf(w) >= 0; });
+      row.hidden = !keep; shown += keep ? 1 : 0;
+    });
+    document.getElementById(box.dataset.table + '-none').hidden = shown > 0;
+  });
+});
 """
 
 
@@ -28,10 +50,27 @@ def _cell(cell: Cell) -> str:
     return escape(cell)
 
 
-def _table(table: Table) -> str:
+def _table(table: Table, key: str = "") -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
     body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in table.rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    columns = "".join(f'<col style="width:{w}%">' for w in table.widths)
+    attributes = (f' id="table-{key}"' if key else "") + (' class="fixed"' if table.widths else "")
+    group = f"<colgroup>{columns}</colgroup>" if columns else ""
+    return f"<table{attributes}>{group}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _folded(section: Section, table: Table) -> str:
+    """The table under a summary line, with a filter box and a line for no match."""
+    key = f"table-{section.key}"
+    box = (
+        f'<input type="search" class="filter" data-table="{key}" placeholder="{escape(section.filter_hint)}" '
+        f'aria-label="{escape(section.filter_hint)}">'
+    )
+    none = f'<p id="{key}-none" hidden>{escape(section.no_match)}</p>'
+    return (
+        f'<details class="folded"><summary>{escape(section.folded)}</summary>{box}'
+        f"{_table(table, section.key)}{none}</details>"
+    )
 
 
 def _section(section: Section, charts: dict[str, Figure]) -> str:
@@ -41,7 +80,7 @@ def _section(section: Section, charts: dict[str, Figure]) -> str:
     if section.bullets:
         parts.append("<ul>" + "".join(f"<li>{escape(b)}</li>" for b in section.bullets) + "</ul>")
     if section.table is not None:
-        parts.append(_table(section.table))
+        parts.append(_folded(section, section.table) if section.folded else _table(section.table))
     return "\n".join(parts) + "</section>"
 
 
@@ -54,5 +93,5 @@ def html_page(title: str, lang: str, sections: list[Section], charts: list[Figur
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{STYLE}</style>"
         f"<script>{plotly_js()}</script></head><body>"
-        f"<h1>{escape(title)}</h1><nav>{nav}</nav>\n{body}\n</body></html>\n"
+        f"<h1>{escape(title)}</h1><nav>{nav}</nav>\n{body}\n<script>{FILTER}</script></body></html>\n"
     )

@@ -24,6 +24,16 @@ _EN = {
     "answer_binding": (
         "The constraint most likely to bind the leading product ({variant}) in {year} is {constraint} (P={p})."
     ),
+    "answer_since": "It is the most likely one from {first} on.",
+    "answer_span": "It is the most likely one from {first} to {last}.",
+    "answer_throughout": "It is the most likely one throughout the horizon.",
+    "answer_years": "Accelerators produced per year, P50 (90% range): {series}.",
+    "answer_compute_years": "H100-equivalents added per year: {series}.",
+    "answer_scenarios": (
+        "Against {base} in {year}, on the same random numbers, the accelerators produced change by: {changes}."
+    ),
+    "answer_change": "{scenario} {p50} ({low} to {high})",
+    "answer_unchanged": "Unchanged in {year}: {names}.",
     "answer_unsourced": (
         "Of these, {part} ({share} at P50) are {names}, products whose specs and bills cite no source; "
         "without them, {rest}."
@@ -108,6 +118,40 @@ _EN = {
         "{count} other factors have no one-at-a-time effect and a total Sobol index below {limit}: "
         "they do not matter for this output."
     ),
+    # issue 11 §4: the binding timeline, panels, and a question for any scenario
+    "binding_timeline_title": "Most likely binding constraint, by product variant and month",
+    "binding_timeline_text": (
+        "Each row is a product variant, each column a month. The colour is the constraint most likely to "
+        "set the variant's output that month (given it is being made); the shade is how likely: full colour "
+        "is certain, pale is a close call. A dot marks months in which the variant was mostly starved by "
+        "priority (higher-priority variants had drawn its binding input down); grey is outside its launch window."
+    ),
+    "binding_hidden": "{count} variants never active in the horizon are not shown.",
+    "variant": "product variant",
+    "inactive": "inactive",
+    "starved_by_priority": "starved by priority",
+    "limit_packaging": "packaging",
+    "limit_demand_cap": "demand cap",
+    "limit_market": "market demand",
+    "question_any": (
+        "Scenario {scenario}{about}: how many AI accelerators can this supply chain build, month by month "
+        "from {start} to {end}, when {limits} run short at different times, and which input binds?"
+    ),
+    "limit_words_fab_line": "logic wafers",
+    "limit_words_memory_line": "memory wafers",
+    "limit_words_stockpile": "stockpiles",
+    "limit_words_flow": "imports",
+    "limit_words_packaging": "packaging",
+    "and": "and",
+    "owned_only_title": "Compute owned (installed)",
+    "stranded_kind_logic_die": "logic dies",
+    "stranded_kind_hbm_stack": "HBM stacks",
+    "stranded_kind_memory": "other memory",
+    "stranded_kind_other": "other components",
+    "fan_note": "The band is {base}'s P5–P95; other scenarios are shown by their P50.",
+    "register_filter": "Filter the register (input, field, value, source)",
+    "register_show": "Show all {count} values",
+    "register_none": "No value matches.",
 }
 
 _NL = {
@@ -124,6 +168,17 @@ _NL = {
     "answer_binding": (
         "De beperking die het belangrijkste product ({variant}) in {year} het vaakst begrenst, is {constraint} (P={p})."
     ),
+    "answer_since": "Dat is zo vanaf {first}.",
+    "answer_span": "Dat is zo van {first} tot en met {last}.",
+    "answer_throughout": "Dat is zo over de hele periode.",
+    "answer_years": "Geproduceerde versnellers per jaar, P50 (90%-bereik): {series}.",
+    "answer_compute_years": "Toegevoegde H100-equivalenten per jaar: {series}.",
+    "answer_scenarios": (
+        "Tegenover {base} in {year}, op dezelfde toevalsgetallen, veranderen de geproduceerde versnellers met: "
+        "{changes}."
+    ),
+    "answer_change": "{scenario} {p50} ({low} tot {high})",
+    "answer_unchanged": "Ongewijzigd in {year}: {names}.",
     "answer_unsourced": (
         "Daarvan zijn er {part} ({share} bij P50) {names}: producten waarvan specificaties en stuklijst geen bron "
         "hebben; zonder die producten {rest}."
@@ -208,6 +263,41 @@ _NL = {
         "{count} andere factoren hebben één voor één geen effect en een totale Sobol-index onder {limit}: "
         "voor deze uitkomst doen ze er niet toe."
     ),
+    # issue 11 §4: the binding timeline, panels, and a question for any scenario
+    "binding_timeline_title": "Meest waarschijnlijke beperking, per productvariant en maand",
+    "binding_timeline_text": (
+        "Elke rij is een productvariant, elke kolom een maand. De kleur is de beperking die de productie van "
+        "de variant die maand het vaakst begrenst (gegeven dat ze gemaakt wordt); de tint zegt hoe waarschijnlijk: "
+        "volle kleur is zeker, bleek is een nek-aan-nekrace. Een stip markeert maanden waarin de variant "
+        "meestal verdrongen werd door hogere prioriteit (varianten met voorrang hadden de beperkende invoer "
+        "opgebruikt); grijs ligt buiten de periode waarin ze gemaakt wordt."
+    ),
+    "binding_hidden": "{count} varianten die in de hele periode niet actief zijn, worden niet getoond.",
+    "variant": "productvariant",
+    "inactive": "inactief",
+    "starved_by_priority": "verdrongen door hogere prioriteit",
+    "limit_packaging": "packaging",
+    "limit_demand_cap": "vraagplafond",
+    "limit_market": "marktvraag",
+    "question_any": (
+        "Scenario {scenario}{about}: hoeveel AI-versnellers kan deze toeleveringsketen bouwen, maand na maand "
+        "van {start} tot {end}, als {limits} op verschillende momenten opraken, en welke factor beperkt?"
+    ),
+    "limit_words_fab_line": "logische wafers",
+    "limit_words_memory_line": "geheugenwafers",
+    "limit_words_stockpile": "voorraden",
+    "limit_words_flow": "import",
+    "limit_words_packaging": "packaging",
+    "and": "en",
+    "owned_only_title": "Rekenkracht in bezit (geïnstalleerd)",
+    "stranded_kind_logic_die": "logische chips",
+    "stranded_kind_hbm_stack": "HBM-stacks",
+    "stranded_kind_memory": "overig geheugen",
+    "stranded_kind_other": "overige componenten",
+    "fan_note": "De band is het P5–P95-bereik van {base}; andere scenario's staan er met hun P50.",
+    "register_filter": "Filter het register (invoer, veld, waarde, bron)",
+    "register_show": "Toon alle {count} waarden",
+    "register_none": "Geen waarde gevonden.",
 }
 
 _TEXT: dict[Lang, dict[str, str]] = {"en": _EN, "nl": _NL}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from stackbound.analysis.validate import validation_table
+from stackbound.engine.results import RunResult
 from stackbound.report.gather import ReportData
 
 __all__ = ["TABLES", "tables"]
@@ -16,24 +17,27 @@ SUMMARY_METRICS = ("units", "units_delivered", "compute_added_h100e", "installed
 
 
 def summary(data: ReportData) -> pd.DataFrame:
-    """Per scenario: the headline year's units and compute, P5–P50–P95."""
+    """Per scenario, metric and year (every year of the run): total units and compute,
+    P5–P50–P95, with the unit; rental only when the scenario rents any."""
     rows = []
     for result in data.results:
         table = result.annual_table()
-        chosen = table[(table["year"] == data.year) & (table["group"] == "total")]
+        chosen = table[table["group"] == "total"]
         for metric in SUMMARY_METRICS:
-            row = chosen[chosen["metric"] == metric]
-            if len(row):
-                record = row.iloc[0]
+            found = chosen[chosen["metric"] == metric]
+            if metric == "rental_h100e" and not (found["p95"] > 0).any():
+                continue
+            for record in found.to_dict("records"):
                 rows.append(
                     {
                         "scenario": result.scenario,
-                        "year": data.year,
+                        "year": int(record["year"]),
                         "metric": metric,
+                        "unit": result.unit(metric),
                         **{k: float(record[k]) for k in ("mean", "p5", "p50", "p95")},
                     }
                 )
-    return pd.DataFrame(rows, columns=["scenario", "year", "metric", "mean", "p5", "p50", "p95"])
+    return pd.DataFrame(rows, columns=["scenario", "year", "metric", "unit", "mean", "p5", "p50", "p95"])
 
 
 def _stack(frames: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
@@ -42,12 +46,18 @@ def _stack(frames: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
     return table[["scenario", *[c for c in table.columns if c != "scenario"]]]
 
 
+def _with_unit(result: RunResult, table: pd.DataFrame) -> pd.DataFrame:
+    return table.assign(unit=table["metric"].map(result.unit))
+
+
 def annual(data: ReportData) -> pd.DataFrame:
-    return _stack([(r.scenario, r.annual_table()) for r in data.results])
+    return _stack([(r.scenario, _with_unit(r, r.annual_table())) for r in data.results])
 
 
 def monthly(data: ReportData) -> pd.DataFrame:
-    return _stack([(r.scenario, r.monthly_table()) for r in data.results])
+    """Every scenario's monthly table, months written ``YYYY-MM`` (text in files and sheets)."""
+    table = _stack([(r.scenario, r.monthly_table()) for r in data.results])
+    return table.assign(month=table["month"].astype(str))
 
 
 def bottlenecks(data: ReportData) -> pd.DataFrame:

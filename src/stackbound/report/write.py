@@ -4,7 +4,7 @@ report.html          self-contained, interactive (plotly.js embedded)
 report.md            the same findings, charts as PNG
 report.nl.html/.md   the Dutch edition, when asked for (charts under charts/nl/)
 charts/              every chart as PNG and SVG
-stackbound.xlsx      one sheet per table
+stackbound.xlsx      the summary of every year, a wide sheet per headline metric, the tables
 data/                the same tables as CSV and Parquet
 manifest.json        the run record and every file written (``files``)
 """
@@ -29,6 +29,7 @@ from stackbound.report.html import html_page
 from stackbound.report.i18n import Lang, text
 from stackbound.report.markdown import markdown_page
 from stackbound.report.tables import tables
+from stackbound.report.workbook import HEADERS, workbook_sheets
 
 __all__ = ["write_fan_chart", "write_report"]
 
@@ -41,7 +42,7 @@ def _edition(folder: Path, data: ReportData, lang: Lang) -> list[str]:
     for figure in found:
         written += [str(p.relative_to(folder)) for p in charts.save(figure, folder / chart_dir)]
     title = text(lang, "title", scenario=data.base.scenario)
-    parts = sections(data, lang)
+    parts = sections(data, lang, {f.key for f in found})
     (folder / f"report{suffix}.html").write_text(html_page(title, lang, parts, found), encoding="utf-8")
     (folder / f"report{suffix}.md").write_text(markdown_page(title, parts, found, chart_dir), encoding="utf-8")
     return [*written, f"report{suffix}.html", f"report{suffix}.md"]
@@ -66,7 +67,7 @@ def write_report(target: Path, data: ReportData, languages: Sequence[Lang] = ("e
         for lang in dict.fromkeys(("en", *languages)):
             written += _edition(staging, data, lang)
         found = tables(data)
-        write_workbook(staging / "stackbound.xlsx", found)
+        write_workbook(staging / "stackbound.xlsx", workbook_sheets(data, found), HEADERS)
         written += ["stackbound.xlsx", *_data(staging, found)]
         manifest = {
             "stackbound": data.version,
