@@ -1,7 +1,8 @@
 """Format gaps closed: packaging yield per variant; rental given as units of a product
 converted on the scenario's metric; curves written in months after an uncertain launch;
 arrivals as shares of one uncertain total; several sources with their own grades on one
-derived value; a die bank shared by several products — known answers and errors."""
+derived value; a die bank shared by several products; specs per variant — known answers
+and errors."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from stackbound.analysis.features import sample_inputs
 from stackbound.engine.run import run
 from stackbound.errors import ScenarioError
 from stackbound.report.register import register_markdown
+from stackbound.scenario.inputs import unsourced_products
 from stackbound.scenario.loader import load_scenario
 from stackbound.scenario.months import parse_month
 from support import AMPLE, block, load, product, run_main, scenario
@@ -480,7 +483,22 @@ def test_a_bad_construct_is_refused_with_its_file_line_and_field(
 ) -> None:
     """The fixture with one mistake: ``check`` exits 2 with ``file:line:column: field:
     message``, the line being the one that holds the field's value."""
-    text = FIXTURE.read_text(encoding="utf-8")
+    refused_where_it_is(tmp_path, capsys, FIXTURE, (good, bad), field, message, on_line)
+
+
+def refused_where_it_is(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fixture: Path,
+    edit: tuple[str, str],
+    field: str,
+    message: str,
+    on_line: str,
+) -> None:
+    """``fixture`` with ``edit`` (good text, bad text) makes ``check`` exit 2 with
+    ``file:line:column: field: message``, the line holding ``on_line``."""
+    good, bad = edit
+    text = fixture.read_text(encoding="utf-8")
     assert good in text
     path = tmp_path / "bad.yaml"
     path.write_text(text.replace(good, bad, 1), encoding="utf-8")
@@ -502,3 +520,200 @@ def test_the_fixture_checks_clean_and_runs(capsys: pytest.CaptureFixture[str]) -
     result = run(load_scenario(FIXTURE), samples=64, seed=1)
     hk, sg = (result.annual_values("parts_made", name)[:, 0] for name in ("via_hong_kong", "via_singapore"))
     assert np.all(hk >= sg)  # 50–70 % of one total against the rest
+
+
+# ------------------------------------------------------------------ specs per variant
+
+VARIANT_SPECS = Path(__file__).parent / "fixtures" / "variant-specs.yaml"
+H100_BF16, H100_TBPS = 989.4, 3.35  # the default reference: the H100 SXM's dense BF16 and bandwidth
+
+
+def variant_specs(**changes: Any) -> dict[str, Any]:
+    """The fixture as data, with ``changes`` to the GDDR variant's specs (``None`` removes
+    a field)."""
+    data = yaml.safe_load(VARIANT_SPECS.read_text(encoding="utf-8"))
+    specs = data["products"]["accel"]["variants"]["gddr"]["specs"]
+    for field, value in changes.items():
+        if value is None:
+            specs.pop(field)
+        else:
+            specs[field] = value
+    return data
+
+
+def test_each_variant_counts_at_its_own_specs(tmp_path: Path) -> None:
+    """15 dies and 40 HBM stacks a month: 10 HBM units (1.0 H100e, 3.2 TB/s, 20k USD each)
+    and 5 GDDR units (0.4 H100e, 0.8 TB/s, 8k USD), so 12 H100e, 36 TB/s and 240k USD are
+    made each month; 3 units of work in progress complete in March at the product's specs.
+    Delivered after 2 months and retired after 6 (utilisation 50 %):
+    compute added in 2025 = 10 · 12 + 3 = 123; in service at December = the deliveries of
+    months 6–11 = 6 · 12 = 72; bandwidth = 10 · 36 + 3 · 3.2 = 369.6 TB/s; value (when
+    made) = 12 · 240k + 3 · 20k = 2.94M USD."""
+    result = run(load_scenario(VARIANT_SPECS), samples=4, seed=1, keep_paths=True)
+    assert result.paths is not None
+
+    def year(metric: str, group: str = "accel") -> np.ndarray:
+        return result.annual_values(metric, group)[:, 0]
+
+    np.testing.assert_allclose(year("units"), 12 * 15 + 3, rtol=RTOL)
+    for variant, units in (("hbm", 10), ("gddr", 5)):
+        np.testing.assert_allclose(result.paths[("units_by_variant", f"accel/{variant}")], units, rtol=RTOL)
+    np.testing.assert_allclose(year("compute_added_h100e"), 123, rtol=RTOL)
+    np.testing.assert_allclose(year("effective_compute_added_h100e"), 0.5 * 123, rtol=RTOL)
+    np.testing.assert_allclose(year("installed_h100e", "total"), 72, rtol=RTOL)
+    np.testing.assert_allclose(year("effective_installed_h100e", "total"), 0.5 * 72, rtol=RTOL)
+    np.testing.assert_allclose(year("bandwidth_added_tbps", "total"), 10 * 36 + 3 * 3.2, rtol=RTOL)
+    np.testing.assert_allclose(year("value_usd"), 12 * 240e3 + 3 * 20e3, rtol=RTOL)
+    delivered = np.array([0, 0, 12, 12, 15] + [12] * 7)  # H100e delivered each month
+    in_service = [delivered[max(t - 5, 0) : t + 1].sum() for t in range(12)]  # a 6-month life
+    np.testing.assert_allclose(result.paths[("compute_added_h100e", "total")], np.broadcast_to(delivered, (4, 12)))
+    np.testing.assert_allclose(result.paths[("installed_h100e", "total")], np.broadcast_to(in_service, (4, 12)))
+
+
+def test_uncertain_variant_specs_are_inputs_drawn_per_sample(tmp_path: Path) -> None:
+    """With the GDDR variant's throughput x uncertain: 10 · 12 + 5 · 10 · x / 989.4 + 3
+    H100e added in 2025, sample by sample."""
+    data = variant_specs(dense_bf16={"value": {"uniform": ["300 TFLOPS", "500 TFLOPS"]}, "assumption": "x"})
+    loaded = load(data, tmp_path)
+    field = "products.accel.variants.gddr.specs.dense_bf16"
+    assert [inp.name for inp in loaded.inputs] == [field]
+    throughput = sample_inputs(loaded, 64, 3)[field]
+    assert np.ptp(throughput) > 100
+    result = run(loaded, samples=64, seed=3)
+    expected = 10 * 10 + 10 * 5 * throughput / H100_BF16 + 3
+    np.testing.assert_allclose(result.annual_values("compute_added_h100e", "accel")[:, 0], expected, rtol=RTOL)
+
+
+def test_the_metric_reads_each_variants_figure(tmp_path: Path) -> None:
+    """On memory bandwidth, an H100e is 3.35 TB/s: the HBM units count 3.2/3.35 each and
+    the GDDR units 0.8/3.35. A variant that gives no throughput of its own takes the
+    product's on a throughput metric."""
+    data = variant_specs()
+    data["metric"] = "memory_bandwidth"
+    result = run(load(data, tmp_path), samples=2, seed=0)
+    expected = (10 * (10 * 3.2 + 5 * 0.8) + 3 * 3.2) / H100_TBPS
+    np.testing.assert_allclose(result.annual_values("compute_added_h100e", "accel")[:, 0], expected, rtol=RTOL)
+    result = run(load(variant_specs(dense_bf16=None), tmp_path), samples=2, seed=0)
+    np.testing.assert_allclose(result.annual_values("compute_added_h100e", "accel")[:, 0], 153, rtol=RTOL)
+    np.testing.assert_allclose(result.annual_values("bandwidth_added_tbps")[:, 0], 369.6, rtol=RTOL)
+
+
+def test_the_foresight_bound_counts_each_variant_at_its_own_specs() -> None:
+    """10 HBM units at 1.0 H100e and 5 GDDR units at 0.4 a month, 10 months delivered in
+    2025: a bound of 120 H100e (150 if the GDDR units counted as HBM ones)."""
+    from stackbound.engine.foresight import foresight
+
+    result = foresight(load_scenario(VARIANT_SPECS), samples=2, workers=1)
+    np.testing.assert_allclose(result.bound[1, 0], 120, rtol=RTOL)
+    np.testing.assert_allclose(result.engine[1, 0], 120, rtol=RTOL)
+
+
+def test_variant_specs_the_outputs_do_not_read_change_nothing(tmp_path: Path) -> None:
+    """A variant giving only memory and power (no output reads them) leaves every result
+    bit for bit as without it; one repeating its product's figures gives the same numbers."""
+    plain = variant_specs()
+    del plain["products"]["accel"]["variants"]["gddr"]["specs"]
+    quiet = variant_specs(dense_bf16=None, bandwidth=None, price=None)
+    quiet["products"]["accel"]["specs"]["power"] = {"value": "700 W", "assumption": "x"}
+    quiet["products"]["accel"]["variants"]["gddr"]["specs"]["power"] = {"value": "400 W", "assumption": "x"}
+    same = variant_specs(**{f: plain["products"]["accel"]["specs"][f] for f in ("dense_bf16", "bandwidth", "price")})
+    base = run(load(plain, tmp_path, "plain"), samples=8, seed=2)
+    for name, data, exact in (("quiet", quiet, True), ("same", same, False)):
+        other = run(load(data, tmp_path, name), samples=8, seed=2)
+        assert base.annual.keys() == other.annual.keys()
+        for key, values in base.annual.items():
+            if exact:
+                np.testing.assert_array_equal(other.annual[key], values, err_msg=str(key))
+            else:
+                np.testing.assert_allclose(other.annual[key], values, rtol=RTOL, err_msg=str(key))
+
+
+def test_a_product_sourced_only_in_a_variants_specs_is_sourced(tmp_path: Path) -> None:
+    data = variant_specs(bandwidth={"value": "0.8 TB/s", "source": "https://example.org/gddr", "grade": "B"})
+    loaded = load(data, tmp_path)
+    assert unsourced_products(load_scenario(VARIANT_SPECS).scenario) == ["accel"]
+    assert unsourced_products(loaded.scenario) == []
+    register = register_markdown(loaded)
+    row = next(line for line in register.splitlines() if "`products.accel.variants.gddr.specs.bandwidth`" in line)
+    assert "| 0.8 | TB/s | [example.org](https://example.org/gddr) |" in row
+    assert "| B |" in row
+
+
+def test_a_variant_spec_without_provenance_is_flagged_where_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = VARIANT_SPECS.read_text(encoding="utf-8")
+    written = '          memory: {value: 48 GB, assumption: "illustrative: 8 × 6 GB GDDR6"}'
+    assert written in text
+    path = tmp_path / "unsourced.yaml"
+    path.write_text(text.replace(written, "          memory: 48 GB"), encoding="utf-8")
+    code, _, err = run_main(capsys, "check", "--strict", str(path))
+    assert code != 0
+    line = text.splitlines().index(written) + 1
+    assert f"{path}:{line}:19: products.accel.variants.gddr.specs.memory: warning: no source or assumption" in err
+    register = register_markdown(load_scenario(path))
+    row = next(r for r in register.splitlines() if "`products.accel.variants.gddr.specs.memory`" in r)
+    assert "**no source or assumption**" in row
+
+
+GDDR_PRICE = '          price: {value: 8k USD, assumption: "illustrative"}\n'
+VARIANT_SPEC_EDITS = [
+    # (what the fixture says, what the bad file says instead, the field, the message, a text on its line)
+    (
+        "bandwidth: {value: 0.8 TB/s",
+        "bandwidth: {value: 0.8 GB",
+        "products.accel.variants.gddr.specs.bandwidth",
+        "expected a bandwidth in TB/s, got '0.8 GB'",
+        "0.8 GB",
+    ),
+    (
+        "dense_bf16: {value: 395.76 TFLOPS",
+        "dense_bf16: {value: 395.76 GB",
+        "products.accel.variants.gddr.specs.dense_bf16",
+        "expected a throughput in TFLOPS, got '395.76 GB'",
+        "395.76 GB",
+    ),
+    (
+        "          bandwidth: {value: 0.8 TB/s",
+        "          bandwith: {value: 0.8 TB/s",
+        "products.accel.variants.gddr.specs.bandwith",
+        "unknown field",
+        "bandwith:",
+    ),
+    (
+        "dense_bf16: {value: 395.76 TFLOPS,",
+        "dense_bf16: {value: {2025-01: 395.76 TFLOPS, 2025-12: 400 TFLOPS},",
+        "products.accel.variants.gddr.specs.dense_bf16",
+        "not a curve over time",
+        "2025-12: 400 TFLOPS",
+    ),
+    (
+        GDDR_PRICE,
+        GDDR_PRICE + '          power: {value: 300 W, assumption: "x"}\n',
+        "products.accel.variants.gddr.specs.power",
+        "a variant's power replaces its product's, and product 'accel' gives none",
+        "300 W",
+    ),
+    (
+        '      price: {value: 20k USD, assumption: "illustrative"}\n',
+        "",
+        "products.accel.variants.gddr.specs.price",
+        "give price in the product's specs too",
+        "8k USD",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("good", "bad", "field", "message", "on_line"), VARIANT_SPEC_EDITS, ids=[e[3][:40] for e in VARIANT_SPEC_EDITS]
+)
+def test_a_bad_variant_spec_is_refused_with_its_file_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], good: str, bad: str, field: str, message: str, on_line: str
+) -> None:
+    refused_where_it_is(tmp_path, capsys, VARIANT_SPECS, (good, bad), field, message, on_line)
+
+
+def test_the_variant_specs_fixture_checks_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(capsys, "check", "--strict", str(VARIANT_SPECS))
+    assert code == 0, err
+    assert "0 values without source or assumption" in out

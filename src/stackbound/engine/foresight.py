@@ -265,7 +265,7 @@ def _numbers(plan: Plan, supply: Supply, objective: str, first: int) -> _Numbers
     limits = np.concatenate(parts).transpose(1, 0, 2).reshape(-1, n)
     finite = np.isfinite(values).all(axis=0) & np.isfinite(parts[0]).all(axis=(0, 1))
     domestic = plan.arrays.variant_domestic[:, None, None]
-    compute = yields * supply.h100e[plan.arrays.variant_product][:, None, :] * domestic
+    compute = yields * supply.variant_h100e[:, None, :] * domestic
     units = yields * domestic
     finite &= np.isfinite(compute).all(axis=(0, 1))
     if not finite.all():

@@ -2,7 +2,9 @@
 
 All series are ``(T, n)`` arrays (months first). Lags are whole months per sample:
 packaging (attempt started → good unit), delivery (good unit → installed), service life
-(installed → retired).
+(installed → retired). Compute, bandwidth and value are units times the product's
+per-unit figures, or, for a product whose variants have specs of their own, the sum over
+its variants of good units times each variant's figure, lagged and retired as units are.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ def _products_into(  # type: ignore[no-untyped-def]
     bandwidth,
     price,
     priced,
+    own_specs,
     by_variant,
     made,
     delivered,
@@ -104,7 +107,9 @@ def _products_into(  # type: ignore[no-untyped-def]
 ):
     """Every per-product series of a block: good units out of packaging (lagged per
     line), made, delivered (lagged), compute added, in service (installed base plus
-    arrivals less retirements after the service life) and value.
+    arrivals less retirements after the service life) and value. Products whose variants
+    have specs of their own (``own_specs``) get units only: their compute, bandwidth and
+    value are summed variant by variant in :func:`_own_specs_into`.
     Lags must be at least 0 (supply clamps them; nothing here checks an index).
     ``arrived`` is a (T, n) work array. Sums run in a fixed order (variants by priority,
     products in order), so results never depend on how samples are grouped."""
@@ -131,6 +136,11 @@ def _products_into(  # type: ignore[no-untyped-def]
                 units = imports[p, t, i] + (made[p, source, i] if source >= 0 else 0.0)
                 delivered[p, t, i] = units
                 arrived[t, i] = units if t == 0 else arrived[t - 1, i] + units
+        if own_specs[p]:  # units only; the rest in _own_specs_into
+            for t in range(T):
+                for i in range(n):
+                    produced[p, t, i] = made[p, t, i] + imports[p, t, i]
+            continue
         for t in range(T):
             for i in range(n):
                 retired = t - service_life[p, i]
@@ -150,6 +160,80 @@ def _products_into(  # type: ignore[no-untyped-def]
                 out = made[p, t, i] + imports[p, t, i]
                 produced[p, t, i] = out
                 value[p, t, i] = out * price[p, i] if priced[p] else 0.0
+
+
+H100E, TBPS, USD = 0, 1, 2
+"""The rows of a per-unit figures array: H100e, TB/s and USD per unit."""
+
+
+@njit(nogil=True)
+def _own_specs_into(  # type: ignore[no-untyped-def]
+    own_specs,
+    by_variant,
+    variant_product,
+    variant_figures,
+    figures,
+    priced,
+    work_in_progress,
+    imports,
+    delivery_lag,
+    installed_base,
+    service_life,
+    utilisation,
+    compute_added,
+    effective_added,
+    value,
+    installed_total,
+    effective_installed,
+    bandwidth_total,
+    made,
+    arrived,
+):
+    """Compute added and in service, bandwidth delivered and value of the products whose
+    variants have specs of their own, figure by figure (rows of ``figures``, per product,
+    and ``variant_figures``, per variant: H100e, TB/s, USD per unit): the figure made each
+    month is work in progress at the product's figure plus each variant's good units at
+    the variant's; it is valued when made, delivered after the delivery lag beside imports
+    at the product's figure, and, for H100e, in service (beside the installed base at the
+    product's figure) until the service life ends, as units are in :func:`_products_into`.
+    ``made`` and ``arrived`` are (T, n) work arrays."""
+    variants, T, n = by_variant.shape
+    for p in range(own_specs.shape[0]):
+        if not own_specs[p]:
+            continue
+        for f in range(3):
+            for t in range(T):
+                for i in range(n):
+                    made[t, i] = work_in_progress[p, t, i] * figures[p, f, i]
+            for v in range(variants):
+                if variant_product[v] == p:
+                    for t in range(T):
+                        for i in range(n):
+                            made[t, i] += by_variant[v, t, i] * variant_figures[v, f, i]
+            if f == USD:
+                for t in range(T):
+                    for i in range(n):
+                        out = made[t, i] + imports[p, t, i] * figures[p, f, i]
+                        value[p, t, i] = out if priced[p] else 0.0
+                continue
+            for t in range(T):
+                for i in range(n):
+                    source = t - delivery_lag[p, i]
+                    added = imports[p, t, i] * figures[p, f, i] + (made[source, i] if source >= 0 else 0.0)
+                    if f == TBPS:
+                        bandwidth_total[t, i] += added
+                        continue
+                    compute_added[p, t, i] = added
+                    effective_added[p, t, i] = added * utilisation[p, t, i]
+                    arrived[t, i] = added if t == 0 else arrived[t - 1, i] + added
+            if f == H100E:
+                for t in range(T):
+                    for i in range(n):
+                        retired = t - service_life[p, i]
+                        gone = arrived[retired, i] if retired >= 0 else 0.0
+                        in_service = installed_base[p, t, i] * figures[p, f, i] + arrived[t, i] - gone
+                        installed_total[t, i] += in_service
+                        effective_installed[t, i] += in_service * utilisation[p, t, i]
 
 
 @njit(nogil=True)
@@ -193,6 +277,9 @@ def derive(plan: Plan, supply: Supply, paths: Paths, workspace: Workspace | None
     installed_total, effective_installed, bandwidth = (
         empty(ws, name, (T, n)) for name in ("installed_total", "effective_installed", "bandwidth_total")
     )
+    priced = np.asarray(supply.price.any(axis=1))  # a product is valued when it or a variant has a price
+    np.logical_or.at(priced, plan.arrays.variant_product, supply.variant_price.any(axis=1))
+    arrived = empty(ws, "arrived_units", (T, n))
     _products_into(
         paths.good,
         plan.arrays.variant_product,
@@ -207,7 +294,8 @@ def derive(plan: Plan, supply: Supply, paths: Paths, workspace: Workspace | None
         supply.utilisation,
         supply.bandwidth,
         supply.price,
-        supply.price.any(axis=1),
+        priced,
+        supply.own_specs,
         by_variant,
         made,
         delivered,
@@ -218,8 +306,31 @@ def derive(plan: Plan, supply: Supply, paths: Paths, workspace: Workspace | None
         installed_total,
         effective_installed,
         bandwidth,
-        empty(ws, "arrived_units", (T, n)),
+        arrived,
     )
+    if supply.own_specs.any():
+        _own_specs_into(
+            supply.own_specs,
+            by_variant,
+            plan.arrays.variant_product,
+            np.stack([supply.variant_h100e, supply.variant_bandwidth, supply.variant_price], axis=1),
+            np.stack([supply.h100e, supply.bandwidth, supply.price], axis=1),
+            priced,
+            supply.work_in_progress,
+            supply.imports,
+            supply.delivery_lag,
+            supply.installed_base,
+            supply.service_life,
+            supply.utilisation,
+            compute_added,
+            effective_added,
+            value,
+            installed_total,
+            effective_installed,
+            bandwidth,
+            empty(ws, "figure_made", (T, n)),
+            arrived,
+        )
     made_by_lines = zeros(ws, "made_by_lines", (len(plan.components), T, n))
     for p in plan.lines:
         made_by_lines[plan.pools[p].component] += supply.arrivals[p]

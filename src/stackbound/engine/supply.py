@@ -5,7 +5,8 @@ market demand, imports, rental, and per-unit compute are computed for all months
 (arrays shaped ``(months, samples)``, time first so one month is one contiguous row;
 parameters are evaluated months first too and only materialised where they must be).
 A value written as a share of a total is its share times the total's one draw; a curve
-written in months after a launch moves with each sample's drawn launch month.
+written in months after a launch moves with each sample's drawn launch month. Per-unit
+figures are the product's, and each variant's where it gives specs of its own.
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ class Supply:
     utilisation: FloatArray  # (products, T, n)
     bandwidth: FloatArray  # (products, n) TB/s per unit
     price: FloatArray  # (products, n) USD per unit, 0 where not given
+    variant_h100e: FloatArray  # (variants, n) H100e per unit each variant makes: its own specs, else its product's
+    variant_bandwidth: FloatArray  # (variants, n) TB/s per unit each variant makes
+    variant_price: FloatArray  # (variants, n) USD per unit each variant makes
+    own_specs: NDArray[np.bool_]  # (products,) whether some variant has its own figure of what the outputs read
     rental: FloatArray  # (T, n) H100e accessible offshore
     variant_yield: FloatArray  # (variants, T, n) good packages per attempt
     account_share: list[FloatArray]  # per account, broadcastable to (T, n): its part of its pool or line
@@ -437,14 +442,51 @@ def _variants(b: _Builder) -> tuple[FloatArray, FloatArray]:
     return bill, slots
 
 
-def _per_unit_compute(b: _Builder, name: str, product: Product) -> FloatArray:
-    """H100-equivalents per unit: the first given spec the metric reads ÷ the reference's."""
+def _figure(b: _Builder, name: str, product: Product, field: str, variant: str | None = None) -> FloatArray:
+    """One spec of a unit that ``variant`` makes (``None``: of a unit made without one), 0
+    where neither the variant nor the product gives it."""
+    param, where = product.spec(field, variant)
+    return b.scalar(param, ("products", name, *where), 0.0)
+
+
+def _per_unit_compute(b: _Builder, name: str, product: Product, variant: str | None = None) -> FloatArray:
+    """H100-equivalents per unit (of those ``variant`` makes): the first given spec the
+    metric reads (the variant's own, else the product's) ÷ the reference's."""
     metric = b.scenario.metric
     keys = METRIC_SPECS[metric]
-    key = next((k for k in keys if getattr(product.specs, k) is not None), keys[0])
+    key = next((k for k in keys if product.spec(k, variant)[0] is not None), keys[0])
     reference = METRIC_REFERENCE[metric]
     ref = b.scalar(getattr(b.scenario.reference, reference), ("reference", reference), 1.0)
-    return b.scalar(getattr(product.specs, key), ("products", name, "specs", key), 0.0) / ref
+    return _figure(b, name, product, key, variant) / ref
+
+
+def _output_specs(metric: str) -> frozenset[str]:
+    """The specs per-unit outputs read: the metric's, bandwidth and price."""
+    return frozenset({*METRIC_SPECS[metric], "bandwidth", "price"})
+
+
+def _gives_own(product: Product, read: frozenset[str]) -> bool:
+    """Whether some variant of ``product`` gives its own figure of one of the specs ``read``."""
+    return any(v.specs is not None and not read.isdisjoint(v.specs.given()) for v in product.variants.values())
+
+
+def _variant_figures(b: _Builder, h100e: FloatArray, bandwidth: FloatArray, price: FloatArray) -> dict[str, object]:
+    """Each variant's H100e, TB/s and USD per unit: its product's, except where the variant
+    gives its own specs; ``own_specs`` marks the products with a variant whose own figures
+    the outputs read (only theirs are summed variant by variant)."""
+    plan, products = b.plan, b.scenario.products
+    read = _output_specs(b.scenario.metric)
+    own = np.array([_gives_own(product, read) for product in products.values()], dtype=bool)
+    rows = plan.arrays.variant_product
+    figures = {"variant_h100e": h100e[rows], "variant_bandwidth": bandwidth[rows], "variant_price": price[rows]}
+    for v, spec in enumerate(plan.variants):
+        name = plan.products[spec.product]
+        product = products[name]
+        if own[spec.product] and product.variants[spec.key].specs is not None:
+            figures["variant_h100e"][v] = _per_unit_compute(b, name, product, spec.key)
+            figures["variant_bandwidth"][v] = _figure(b, name, product, "bandwidth", spec.key)
+            figures["variant_price"][v] = _figure(b, name, product, "price", spec.key)
+    return {**figures, "own_specs": own}
 
 
 def _products(b: _Builder, supply: dict[str, object]) -> None:
@@ -466,13 +508,14 @@ def _products(b: _Builder, supply: dict[str, object]) -> None:
         if product.service_life is not None:
             life[p] = np.maximum(b.months_int(product.service_life, (*path, "service_life"), 0.0), 1)
         h100e[p] = _per_unit_compute(b, name, product)
-        bandwidth[p] = b.scalar(product.specs.bandwidth, (*path, "specs", "bandwidth"), 0.0)
-        price[p] = b.scalar(product.specs.price, (*path, "specs", "price"), 0.0)
+        bandwidth[p] = _figure(b, name, product, "bandwidth")
+        price[p] = _figure(b, name, product, "price")
         if product.platform is not None:
             platform = b.scenario.platforms[product.platform]
             utilisation[p] = b.series(platform.utilisation, ("platforms", product.platform, "utilisation"), 1.0)
     supply.update(active=active, demand_cap=cap, delivery_lag=delivery, service_life=life)
     supply.update(h100e=h100e, bandwidth=bandwidth, price=price, utilisation=utilisation)
+    supply.update(_variant_figures(b, h100e, bandwidth, price))
 
 
 def _trade(b: _Builder, supply: dict[str, object]) -> None:

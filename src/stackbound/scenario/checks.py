@@ -152,6 +152,25 @@ def _rentals(scenario: Scenario) -> Iterator[Finding]:
             )
 
 
+def _variant_specs(scenario: Scenario) -> Iterator[Finding]:
+    """A variant's specs replace its product's field by field, so the product gives every
+    field a variant gives: it is the figure of the units made without that variant (other
+    variants, work in progress, the installed base, imports, rented units)."""
+    for pname, product in scenario.products.items():
+        given = product.specs.given()
+        for vname, variant in product.variants.items():
+            for field in variant.specs.given() if variant.specs is not None else []:
+                if field not in given:
+                    yield (
+                        ("products", pname, "variants", vname, "specs", field),
+                        (
+                            f"a variant's {field} replaces its product's, and product {pname!r} gives none: "
+                            f"give {field} in the product's specs too (the figure of its units made without "
+                            f"variant {vname!r}: other variants, work in progress, installed base, imports)"
+                        ),
+                    )
+
+
 def _stockpile_arrivals(scenario: Scenario) -> Iterator[Finding]:
     for name, source in scenario.sources.items():
         if isinstance(source, Stockpile):
@@ -401,6 +420,7 @@ def check_references(scenario: Scenario) -> list[Finding]:
         _access,
         _reserves,
         _rentals,
+        _variant_specs,
         _launch_curves,
         _totals,
     )

@@ -107,14 +107,15 @@ def needs_source(param: Param) -> bool:
 
 def unsourced_products(scenario: Scenario) -> list[str]:
     """The products none of whose specs and bills (what they are and what they are made
-    of) cites a source: every figure that says what they are is an assumption, so no
-    headline should be led by them. A lag or a launch date shared with sourced products does
-    not make them sourced."""
+    of, their variants' own specs included) cites a source: every figure that says what
+    they are is an assumption, so no headline should be led by them. A lag or a launch date
+    shared with sourced products does not make them sourced."""
     found = []
     for name, product in scenario.products.items():
         defining = [
             *walk_params(product.specs),
             *(pair for v in product.variants.values() for pair in walk_params(v.bill)),
+            *(pair for v in product.variants.values() for pair in walk_params(v.specs)),
         ]
         if not any(p.provenance is not None and p.provenance.source for _, p in defining):
             found.append(name)

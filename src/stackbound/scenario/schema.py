@@ -408,6 +408,22 @@ class PackagingLine(Owned):
         return self.packages_per_wafer is not None or self.interposer_area is not None
 
 
+class Specs(Model):
+    """Per-unit figures of a product, or of the units one of its variants makes."""
+
+    dense_bf16: Annotated[Param, _reader(u.COMPUTE, curve=False)] | None = None
+    dense_fp8: Annotated[Param, _reader(u.COMPUTE, curve=False)] | None = None
+    dense_int8: Annotated[Param, _reader(u.COMPUTE, curve=False)] | None = None
+    memory: Annotated[Param, _reader(u.MEMORY, curve=False)] | None = None
+    bandwidth: Annotated[Param, _reader(u.BANDWIDTH, curve=False)] | None = None
+    power: Annotated[Param, _reader(u.POWER, curve=False)] | None = None
+    price: Annotated[Param, _reader(u.MONEY, curve=False)] | None = None
+
+    def given(self) -> list[str]:
+        """The fields this mapping gives, in schema order."""
+        return [name for name in type(self).model_fields if getattr(self, name) is not None]
+
+
 class Variant(Model):
     priority: Priority
     bill: dict[Name, Annotated[Param, _reader(u.COUNT, curve=False)]] = Field(min_length=1)  # see Scenario._counts
@@ -416,17 +432,10 @@ class Variant(Model):
     packaging_yield: Fraction | None = Field(default=None, alias="yield")
     """Good packages per attempt of this variant on its line, instead of the line's (a
     4-die package fails more often than a 1-die one)."""
+    specs: Specs | None = None
+    """Figures of the units this variant makes where they differ from its product's (a GDDR
+    variant's bandwidth and memory); each field not given is the product's."""
     description: FreeText = ""
-
-
-class Specs(Model):
-    dense_bf16: Annotated[Param, _reader(u.COMPUTE, curve=False)] | None = None
-    dense_fp8: Annotated[Param, _reader(u.COMPUTE, curve=False)] | None = None
-    dense_int8: Annotated[Param, _reader(u.COMPUTE, curve=False)] | None = None
-    memory: Annotated[Param, _reader(u.MEMORY, curve=False)] | None = None
-    bandwidth: Annotated[Param, _reader(u.BANDWIDTH, curve=False)] | None = None
-    power: Annotated[Param, _reader(u.POWER, curve=False)] | None = None
-    price: Annotated[Param, _reader(u.MONEY, curve=False)] | None = None
 
 
 METRIC_SPECS: dict[str, tuple[str, ...]] = {
@@ -452,6 +461,15 @@ class Product(Model):
     service_life: Annotated[Param, _reader(u.SERVICE_LIFE, curve=False)] | None = None
     variants: dict[Name, Variant] = {}
     description: FreeText = ""
+
+    def spec(self, field: str, variant: str | None = None) -> tuple[Param | None, tuple[str, ...]]:
+        """The figure ``field`` of one unit that ``variant`` makes (``None``: a unit made
+        without one, as imports, work in progress and the installed base are), and where it
+        is written below the product: the variant's own, else the product's."""
+        own = None if variant is None else self.variants[variant].specs
+        if variant is not None and own is not None and getattr(own, field) is not None:
+            return getattr(own, field), ("variants", variant, "specs", field)
+        return getattr(self.specs, field), ("specs", field)
 
 
 class Platform(Model):
