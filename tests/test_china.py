@@ -34,7 +34,7 @@ SAMPLES, SEED = 3_000, 20261128
 
 # What each overlay's story names: every resolved change must fall under one of these paths.
 STORY_PATHS = {
-    "no-die-bank": ["sources.tsmc_die_bank", "components.ascend910_die.draw_order"],
+    "no-die-bank": ["sources.tsmc_die_bank", "totals.tsmc_die_bank", "components.ascend910_die.draw_order"],
     "tight-controls": ["levers."],
     "domestic-hbm-takeoff": ["sources.cxmt_hbm3.", "sources.huawei_hbm."],
     "hbm-smuggling": ["levers.hbm_smuggling_enforcement.", "levers.hbm_controls."],
@@ -267,9 +267,18 @@ def test_all_of_smics_advanced_capacity_no_longer_lowers_huaweis_units(tmp_path:
     """The overlay of issue 10: SMIC's total advanced capacity (SemiAnalysis series, facts
     file §A) all to AI dies. Under one global priority list Huawei's 2026 P50 fell from
     463k to 365k while Cambricon's rose; with ownership Huawei's cumulative P50 never falls.
-    A few samples still lose a little: Huawei's own 960 takes Huawei HBM its 950DT would have
-    used (a vendor's second product competing for its own parts, DESIGN.md's documented
-    counterexample), which month-by-month priority allows."""
+    A few samples still lose: Huawei's own 960 takes Huawei HBM its 950DT would have used, or
+    its 910C the dies and HBM2E of its 910B (a vendor's second product competing for its own
+    parts, DESIGN.md's documented counterexample), which month-by-month priority allows.
+
+    Restated (2026-12, third step) as what holds: since the next die's SMIC wafers start
+    relative to the 960's launch (no longer stockpiled from a calendar month), the base
+    960 is die-limited in late-launch samples, so more SMIC wafers lift it and it takes more
+    Huawei HBM from the 950DT: one sample of 4,000 lost 7.3% (2028), and the 2028 P50 moved
+    by 9 units of 2.25M. So the test checks the cause of every loss (another Huawei product
+    gained by then, or the loss is under 1% and the others drew more of CXMT's shared HBM3)
+    for every loss above 0.1%, that such losses stay rare, and the P50 within 1e-5 (was:
+    every loss under 5%, P50 within 1e-6); docs/china-calibration.md says so."""
     capacity = (
         "  sources.smic_n2.wafer_starts:\n"
         "    value: {2024-01: 30k wafer/month, 2025-12: 45k wafer/month, 2026-12: 60k wafer/month,"
@@ -280,7 +289,88 @@ def test_all_of_smics_advanced_capacity_no_longer_lowers_huaweis_units(tmp_path:
     more = run(_overlay(tmp_path, "smic-all-ai", capacity), samples=4000, seed=1)
     before = base.annual_values("units", "Huawei").cumsum(axis=1)
     after = more.annual_values("units", "Huawei").cumsum(axis=1)
-    assert np.all(np.median(after, axis=0) >= np.median(before, axis=0) - 1e-6 * np.median(before, axis=0))
-    falls = ((before - after) / np.maximum(before, 1.0)).max(axis=1)
-    assert np.mean(falls > 1e-3) < 0.01  # the counterexample is rare ...
-    assert falls.max() < 0.05  # ... and small
+    assert np.all(np.median(after, axis=0) >= np.median(before, axis=0) * (1 - 1e-5))
+    falls = (before - after) / np.maximum(before, 1.0)
+    assert np.mean(falls.max(axis=1) > 1e-3) < 0.01  # the counterexample is rare ...
+    huawei = [p for p, vendor in base.vendors.items() if vendor == "Huawei"]
+    gained = np.stack(
+        [(more.annual_values("units", p) - base.annual_values("units", p)).cumsum(axis=1) for p in huawei]
+    )
+    others = (more.annual_values("units", "Others") - base.annual_values("units", "Others")).cumsum(axis=1)
+    lost = np.argwhere(falls > 1e-3)
+    assert len(lost) > 0  # the counterexample shows in this run
+    for sample, year in lost:  # ... and every loss has one of the two documented causes:
+        substitution = (gained[:, sample, year] > 0).any()  # another Huawei product gained
+        # or CXMT's HBM3, the one pool shared by priority: the others' extra dies drew on it
+        # in months Huawei could not use it (see the test above); then the loss is small
+        shared_pool = others[sample, year] > 0 and falls[sample, year] < 0.01
+        assert substitution or shared_pool, (sample, base.years[year])
+
+
+# ------------------------------------------ launch-relative curves, totals, several sources
+
+
+def test_launch_tied_ramps_follow_their_products_launch() -> None:
+    """Ramps that the sources tie to a launch are written after that launch, so they move
+    with it in every sample (docs/china-calibration.md, 'Re-expressed with launch-relative
+    curves, totals and multi-source grades')."""
+    from stackbound.scenario.values import LaunchCurve
+
+    tied = {
+        "packaging.ascend_multi.capacity": "ascend910c",
+        "packaging.ascend_multi.yield": "ascend910c",
+        "sources.smic_n2.dies[1].share": "ascend950pr",
+        "sources.smic_n2.dies[2].share": "ascend960",
+        "sources.smic_n3.wafer_starts": "ascend960",
+        "sources.huawei_fabs.dies[0].share": "ascend960",
+        "sources.huawei_fabs.dies[1].share": "ascend960",
+    }
+    params = {format_path(path): param for path, param in walk_params(load_scenario("china").scenario)}
+    for field, product in tied.items():
+        value = params[field].value
+        assert isinstance(value, LaunchCurve), field
+        assert value.relative_to == product, field
+    for variant in ("huawei_hbm", "hbm3"):  # the 4-die 970's own package yield, after its own launch
+        value = params[f"products.ascend970.variants.{variant}.yield"].value
+        assert isinstance(value, LaunchCurve) and value.relative_to is None
+    # the 910-die share stops with the 910C's END of life, which no launch-relative curve follows
+    assert not isinstance(params["sources.smic_n2.dies[0].share"].value, LaunchCurve)
+
+
+def test_stockpile_tranches_are_shares_of_one_total() -> None:
+    """The die bank and the foreign HBM2E stockpile are one uncertain total each; their
+    tranches are shares of it, one of them the rest, so they add up to the total in every
+    sample. no-die-bank removes the die bank's total with its source."""
+    from stackbound.scenario.inputs import parts_of
+
+    scenario = load_scenario("china").scenario
+    parts = parts_of(scenario)
+    for total, source in (("tsmc_die_bank", "tsmc_die_bank"), ("foreign_hbm2e", "hbm2e_stockpile")):
+        assert total in scenario.totals
+        found = parts[total]
+        assert {format_path(p).split(".")[1] for p, _ in found} == {source}
+        assert sum(part.share == "rest" for _, part in found) == 1, total
+    assert "tsmc_die_bank" not in load_scenario("no-die-bank").scenario.totals
+
+
+def test_values_from_several_sources_carry_each_grade_and_the_weakest() -> None:
+    """A derived value lists every source with its own date and grade; its grade is the
+    weakest. Nikkei's SJ figure (A) read through re-posts (C) is graded C."""
+    params = {format_path(path): param for path, param in walk_params(load_scenario("china").scenario)}
+    several = {f: p.provenance for f, p in params.items() if p.provenance is not None and p.provenance.sources}
+    for field in (
+        "products.ascend910b.specs.dense_int8",
+        "products.ascend910c.specs.dense_int8",
+        "products.mlu590.specs.dense_int8",
+        "platforms.cann.utilisation",
+        "packaging.ascend_single.capacity",
+        "totals.tsmc_die_bank.value",
+        "totals.foreign_hbm2e.value",
+    ):
+        assert field in several, field
+    for field, prov in several.items():
+        assert len(prov.sources) >= 2, field
+        for citation in prov.sources:
+            assert citation.date and citation.grade in {"A", "B", "C"}, (field, citation.source)
+        assert prov.grade == max(c.grade for c in prov.sources), field  # "C" > "B" > "A": the weakest
+    assert params["packaging.ascend_single.capacity"].provenance.grade == "C"
