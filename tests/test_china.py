@@ -332,7 +332,8 @@ def test_launch_tied_ramps_follow_their_products_launch() -> None:
         assert value.relative_to == product, field
     for variant in ("huawei_hbm", "hbm3"):  # the 4-die 970's own package yield, after its own launch
         value = params[f"products.ascend970.variants.{variant}.yield"].value
-        assert isinstance(value, LaunchCurve) and value.relative_to is None
+        assert isinstance(value, LaunchCurve)
+        assert value.relative_to is None
     # the 910-die share stops with the 910C's END of life, which no launch-relative curve follows
     assert not isinstance(params["sources.smic_n2.dies[0].share"].value, LaunchCurve)
 
@@ -371,6 +372,7 @@ def test_values_from_several_sources_carry_each_grade_and_the_weakest() -> None:
     for field, prov in several.items():
         assert len(prov.sources) >= 2, field
         for citation in prov.sources:
-            assert citation.date and citation.grade in {"A", "B", "C"}, (field, citation.source)
+            assert citation.date, (field, citation.source)
+            assert citation.grade in {"A", "B", "C"}, (field, citation.source)
         assert prov.grade == max(c.grade for c in prov.sources), field  # "C" > "B" > "A": the weakest
     assert params["packaging.ascend_single.capacity"].provenance.grade == "C"

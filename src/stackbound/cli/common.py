@@ -8,12 +8,14 @@ simulates (:class:`LazyProgress`, :func:`run_options`).
 from __future__ import annotations
 
 import functools
+import os
+import shutil
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
@@ -30,6 +32,7 @@ __all__ = [
     "DEFAULT_SEED",
     "FORMAT",
     "SEED",
+    "WIDE",
     "LazyProgress",
     "RenamedOptions",
     "err",
@@ -38,6 +41,7 @@ __all__ = [
     "output_options",
     "run_options",
     "run_with_progress",
+    "stdout_width",
 ]
 
 DEFAULT_SCENARIO = "china"
@@ -45,11 +49,34 @@ DEFAULT_SEED = 0
 """Every command's seed unless ``--seed`` is given: the same command prints the same numbers."""
 F = TypeVar("F", bound=Callable[..., Any])
 
+WIDE = 160
+"""Columns of standard output that is neither a terminal nor given ``COLUMNS`` (a file, a memo)."""
+
+
+def stdout_width(is_terminal: bool) -> int:
+    """The columns standard output is laid out for: ``COLUMNS`` when set (read at each
+    print, so a script or a test may set it), else the terminal's, else :data:`WIDE`."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return shutil.get_terminal_size().columns if is_terminal else WIDE
+
+
+class _Stdout(Console):
+    """Standard output, as wide as :func:`stdout_width` says when it prints."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        return ConsoleDimensions(stdout_width(self.is_terminal), super().size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        raise AttributeError("standard output is as wide as COLUMNS or the terminal says")
+
+
 # No emoji codes (":fire:", "line100" -> 💯) and no highlighting: what is printed is the text.
 err = Console(stderr=True, emoji=False, highlight=False)
-out = Console(emoji=False, highlight=False)
-if not out.is_terminal:  # piped into a file or a memo: wide enough for a five-year table
-    out = Console(width=160, emoji=False, highlight=False)
+out = _Stdout(emoji=False, highlight=False)
 DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 
 import click
 from rich.console import Console
@@ -13,11 +14,14 @@ from rich.table import Table
 
 from stackbound.analysis.compare import ALL_CHANGES, REST, Comparison, Difference, LeverView, compare, lever_view
 from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, FORMAT, load, out, run_options, run_with_progress
+from stackbound.cli.layout import Cell, Row, print_by_year
+from stackbound.cli.render import render_answer
 from stackbound.engine.results import RunResult
 from stackbound.formatting import number
+from stackbound.report.findings import run_findings, signed_number
 from stackbound.scenario.loader import LoadedScenario
 
-__all__ = ["command", "render_comparison", "render_levers"]
+__all__ = ["COMPACT", "command", "render_comparison", "render_levers"]
 
 LABELS = {
     "units": "units",
@@ -51,9 +55,10 @@ def command(
     allow_outside: bool,
     debug: bool,
 ) -> None:
-    """Compare SCENARIOS (files or built-in names) against the first: every headline output
-    by year, as P50 (P5–P95) of the per-sample difference. Every scenario runs with the same
-    seed, so inputs they share take the same draws and the differences are paired."""
+    """Compare SCENARIOS (files or built-in names) against the first: the answer in a few
+    sentences, then every headline output by year, as P50 (P5–P95) of the per-sample
+    difference. Every scenario runs with the same seed, so inputs they share take the same
+    draws and the differences are paired."""
     if len(scenarios) < 2:
         raise click.UsageError("compare needs a base scenario and at least one more")
     loaded = load(list(scenarios), allow_outside)
@@ -61,78 +66,62 @@ def command(
     def run_one(scenario: LoadedScenario) -> RunResult:
         return run_with_progress(scenario, samples=samples, seed=seed)
 
-    analysis: Comparison | LeverView
     if levers:
-        analysis = lever_view(loaded[0], loaded[1:], run_one)
-    else:
-        analysis = compare([run_one(scenario) for scenario in loaded])
+        view = lever_view(loaded[0], loaded[1:], run_one)
+        if output_format == "json":
+            sys.stdout.write(json.dumps(view.to_document(), indent=2) + "\n")
+        else:
+            render_levers(out, view)
+        return
+    results = [run_one(scenario) for scenario in loaded]
+    comparison = compare(results)
     if output_format == "json":
-        sys.stdout.write(json.dumps(analysis.to_document(), indent=2) + "\n")
-    elif isinstance(analysis, LeverView):
-        render_levers(out, analysis)
-    else:
-        render_comparison(out, analysis)
+        sys.stdout.write(json.dumps(comparison.to_document(), indent=2) + "\n")
+        return
+    render_answer(out, run_findings(loaded, results, comparison))
+    render_comparison(out, comparison)
 
 
-NOISE = 0.5
-"""Differences smaller than this are shown as 0: annual totals are kept as float32, so
-differences between separate runs carry rounding residue of that order."""
+COMPACT = (("units", "total"), ("units", "domestic"), ("compute_added_h100e", "total"))
+"""The outputs and groups ``run --all-scenarios`` compares without ``--detail``."""
 
 
-def _signed(value: float) -> str:
-    if abs(value) < NOISE:
-        return "0"
-    return f"+{number(value)}" if value > 0 else number(value)
+def _difference(d: Difference) -> Cell:
+    p5, p50, p95 = (signed_number(v) for v in (d.p5, d.p50, d.p95))
+    return Cell(p50, "" if p5 == p50 == p95 else f"{p5}–{p95}")
 
 
-def _cell(d: Difference) -> str:
-    return f"{_signed(d.p50)} [dim]({_signed(d.p5)}–{_signed(d.p95)})[/dim]"
-
-
-def _level(d: Difference) -> str:
-    return f"[dim]{number(d.base_p50)}[/dim]"
-
-
-def _table(years: tuple[int, ...], first: list[str]) -> Table:
-    table = Table()
-    for column in first:
-        table.add_column(escape(column), no_wrap=True)
-    for year in years:
-        table.add_column(str(year), justify="right")
-    return table
-
-
-def _add_rows(table: Table, base: str, differences: tuple[Difference, ...], years: int) -> None:
-    """Per output and group (consecutive in ``differences``): the base's P50 level, then
-    one row of ``years`` differences per scenario or change, in order."""
+def _blocks(
+    base: str, differences: Sequence[Difference], years: int, keep: Sequence[tuple[str, str]] = ()
+) -> list[Row]:
+    """Per output and group (consecutive in ``differences``; only those in ``keep``, if
+    given): a heading row, the base's P50 level in grey, then one row of ``years``
+    differences per scenario or change, in order (:data:`REST` in grey)."""
     blocks: dict[tuple[str, str], list[Difference]] = {}
     for d in differences:
-        blocks.setdefault((d.metric, d.group), []).append(d)
+        if not keep or (d.metric, d.group) in keep:
+            blocks.setdefault((d.metric, d.group), []).append(d)
+    rows = []
     for (metric, group), block in blocks.items():
-        table.add_row(
-            escape(LABELS.get(metric, metric)), escape(group), f"[dim]{escape(base)}[/dim]", *map(_level, block[:years])
-        )
-        rows = [block[i : i + years] for i in range(0, len(block), years)]
-        for i, row in enumerate(rows):
-            name = row[0].scenario
-            style = "bold" if name == ALL_CHANGES else "dim" if name == REST else ""
-            label = f"[{style}]{escape(name)}[/{style}]" if style else escape(name)
-            table.add_row("", "", label, *map(_cell, row), end_section=i == len(rows) - 1)
+        rows.append(Row((f"{LABELS.get(metric, metric)}, {group}",), (Cell(""),) * years))
+        rows.append(Row((f"  {base}",), tuple(Cell(number(d.base_p50)) for d in block[:years]), dim=True))
+        for i in range(0, len(block), years):
+            row = block[i : i + years]
+            name, last = row[0].scenario, i + years >= len(block)
+            rows.append(Row((f"  {name}",), tuple(map(_difference, row)), end_section=last, dim=name == REST))
+    return rows
 
 
-def render_comparison(console: Console, comparison: Comparison) -> None:
-    """Per output and group: the base's P50 level, then each scenario's difference."""
+def render_comparison(console: Console, comparison: Comparison, outputs: Sequence[tuple[str, str]] = ()) -> None:
+    """Per output and group (every headline one, or those in ``outputs``): the base's P50
+    level, then each scenario's paired difference."""
     console.print(
         f"{escape(', '.join(comparison.scenarios))} against [bold]{escape(comparison.base)}[/bold]  "
         f"samples {comparison.samples:,}  seed {comparison.seed}"
     )
-    console.print(
-        f"[bold]difference against {escape(comparison.base)}, paired per sample (common random numbers): "
-        "P50 (P5–P95) of the difference[/bold] [dim](the base's P50 in grey)[/dim]"
-    )
-    table = _table(comparison.years, ["output", "group", "scenario"])
-    _add_rows(table, comparison.base, comparison.differences, len(comparison.years))
-    console.print(table)
+    title = f"difference against {comparison.base}, paired per sample (common random numbers; the base's P50 in grey)"
+    rows = _blocks(comparison.base, comparison.differences, len(comparison.years), outputs)
+    print_by_year(console, title, ("output",), comparison.years, rows)
 
 
 def render_levers(console: Console, view: LeverView) -> None:
@@ -151,13 +140,8 @@ def render_levers(console: Console, view: LeverView) -> None:
             console.print(levers)
         else:
             console.print(f"{escape(overlay)} changes no lever of {escape(view.base)}")
-        console.print(
-            f"[bold]{escape(overlay)}: what each lever changes alone against {escape(view.base)}, P50 (P5–P95) of the "
-            f"paired difference[/bold] [dim](the base's P50 in grey)[/dim]"
-        )
-        table = _table(view.years, ["output", "group", "change"])
-        _add_rows(table, view.base, effects, len(view.years))
-        console.print(table)
+        title = f"{overlay}: what each lever changes alone against {view.base}, paired (the base's P50 in grey)"
+        print_by_year(console, title, ("output",), view.years, _blocks(view.base, effects, len(view.years)))
     console.print(
         f"[dim]{REST}: an overlay's changes that are not levers, and the interactions of its levers "
         f"({ALL_CHANGES} minus the sum of the levers alone, per sample)[/dim]"

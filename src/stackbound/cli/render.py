@@ -1,19 +1,106 @@
-"""Rich tables for the terminal: the readable face of a run."""
+"""Rich output for the terminal: the readable face of a run.
+
+A run opens with the answer in sentences (:func:`render_answer`, the report's own
+sentences), then compact tables that fit the terminal (:mod:`.layout`): units by origin,
+compute, units by vendor and by product, and each variant's binding story. ``--detail``
+prints the full tables instead (:func:`render_run` with ``detail``)."""
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from stackbound.analysis.bottlenecks import bottlenecks
 from stackbound.analysis.validate import CaseResult, published_text
+from stackbound.cli.layout import Row, cell, percent_cell, print_by_year
 from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.formatting import number
+from stackbound.report import findings
 from stackbound.report.export import inputs_table
 from stackbound.scenario.loader import LoadedScenario
 
-__all__ = ["render_run", "render_scenario"]
+__all__ = ["render_answer", "render_levels", "render_run", "render_scenario", "render_validation"]
+
+
+def render_answer(console: Console, facts: findings.Findings) -> None:
+    """The opening sentences, one paragraph each: the headline (how many, what rests on
+    unsourced products, what binds and from when), units and compute per year, and how
+    the scenarios differ (when compared)."""
+    paragraphs = (
+        findings.answer(facts, "en"),
+        " ".join(findings.years_lines(facts, "en")),
+        findings.scenarios_line(facts, "en"),
+    )
+    for paragraph in paragraphs:
+        if paragraph:
+            console.print(paragraph, markup=False, highlight=False)
+            console.print()
+
+
+def _record(console: Console, result: RunResult) -> None:
+    console.print(
+        f"[bold]{escape(result.scenario)}[/bold]  samples {result.samples:,}  seed {result.seed}  "
+        f"scenario {result.digest[:12]}" + ("  exact LP" if result.exact else "")
+    )
+
+
+def render_run(console: Console, result: RunResult, detail: bool = False) -> None:
+    """The run's record line, then its compact tables, or with ``detail`` the full ones."""
+    _record(console, result)
+    if detail:
+        console.print(_annual(result))
+        console.print(_binding(result))
+        return
+    years = result.years
+    origins = sorted(set(result.origins.values()))
+    rows = [_row(result, "units", g, g) for g in origins]
+    rows.append(_row(result, "units", "total", "total", end_section=True))
+    share = sample_percentiles(result.annual_values("domestic_share_units"), PERCENTILES)
+    rows.append(Row(("domestic share",), tuple(percent_cell(*share[:, y]) for y in range(len(years)))))
+    print_by_year(console, f"{result.scenario}: units by origin", ("origin",), years, rows)
+    compute = [
+        _row(result, "compute_added_h100e", "total", "added"),
+        _row(result, "effective_compute_added_h100e", "total", "effective"),
+    ]
+    print_by_year(console, "H100-equivalents added", ("compute",), years, compute)
+    vendors = [_row(result, "units", v, v) for v in sorted(set(result.vendors.values()))]
+    print_by_year(console, "units by vendor", ("vendor",), years, vendors)
+    products = [_row(result, "units", p, p) for p in result.products]
+    shown = [r for r, p in zip(products, result.products, strict=True) if _made(result, p)]
+    idle = [p for p in result.products if not _made(result, p)]
+    note = f"none made in any year, even at P95: {', '.join(idle)}" if idle else ""
+    print_by_year(console, "units by product", ("product",), years, shown, note)
+    console.print(_stories(result))
+
+
+def _row(result: RunResult, metric: str, group: str, label: str, end_section: bool = False) -> Row:
+    pct = sample_percentiles(result.annual_values(metric, group), PERCENTILES)
+    return Row((label,), tuple(cell(*pct[:, y]) for y in range(len(result.years))), end_section)
+
+
+def _made(result: RunResult, product: str) -> bool:
+    """Whether ``product`` makes anything in some year at P95."""
+    return bool((sample_percentiles(result.annual_values("units", product), PERCENTILES)[2] > 0).any())
+
+
+def _stories(result: RunResult) -> Table:
+    """Each variant's binding constraint, month by month, in words (wrapped, never cut)."""
+    table = Table(
+        title="most likely binding constraint, month by month (P: its lowest monthly probability in the span)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    table.add_column("variant", overflow="fold")
+    table.add_column("binds", overflow="fold")
+    for headline in bottlenecks(result, by="month").headlines:
+        story = headline.text.removeprefix(f"{headline.variant}: ")
+        table.add_row(escape(headline.variant), escape(story))
+    return table
 
 
 def _cell(p5: float, p50: float, p95: float) -> str:
@@ -22,10 +109,10 @@ def _cell(p5: float, p50: float, p95: float) -> str:
 
 def _annual(result: RunResult) -> Table:
     table = Table(title=f"{escape(result.scenario)}: annual output, P50 (P5–P95)", title_justify="left")
-    table.add_column("metric")
-    table.add_column("group")
+    table.add_column("metric", overflow="fold")
+    table.add_column("group", overflow="fold")
     for year in result.years:
-        table.add_column(str(year), justify="right")
+        table.add_column(str(year), justify="right", overflow="fold")
     rows = [("units", g) for g in result.groups("units")]
     rows += [("compute_added_h100e", "total"), ("effective_compute_added_h100e", "total")]
     rows += [("domestic_share_units", "total")]
@@ -47,9 +134,9 @@ def _annual(result: RunResult) -> Table:
 
 def _binding(result: RunResult) -> Table:
     table = Table(title="most likely binding constraint (share of active sample-months)", title_justify="left")
-    table.add_column("variant")
+    table.add_column("variant", overflow="fold")
     for year in result.years:
-        table.add_column(str(year))
+        table.add_column(str(year), overflow="fold")
     best = {(r["variant"], r["year"]): r for r in result.most_likely_binding().to_dict("records")}
     for variant in result.variants:
         cells = []
@@ -66,26 +153,18 @@ def _binding(result: RunResult) -> Table:
     return table
 
 
-def render_run(console: Console, result: RunResult) -> None:
-    console.print(
-        f"[bold]{escape(result.scenario)}[/bold]  samples {result.samples:,}  seed {result.seed}  "
-        f"scenario {result.digest[:12]}" + ("  exact LP" if result.exact else "")
-    )
-    console.print(_annual(result))
-    console.print(_binding(result))
-
-
-def render_comparison(console: Console, results: list[RunResult]) -> None:
+def render_levels(console: Console, results: list[RunResult]) -> None:
     """Annual domestic units and compute added by scenario, P50 (P5–P95); every scenario
-    ran with the same seed, so differences are not sampling noise."""
+    ran with the same seed, so differences are not sampling noise (``run --all-scenarios
+    --detail``; without ``--detail`` the paired differences are shown instead)."""
     first = results[0]
     table = Table(
         title=f"scenarios compared (seed {first.seed}, common random numbers), P50 (P5–P95)", title_justify="left"
     )
-    table.add_column("metric")
-    table.add_column("scenario")
+    table.add_column("metric", overflow="fold")
+    table.add_column("scenario", overflow="fold")
     for year in first.years:
-        table.add_column(str(year), justify="right")
+        table.add_column(str(year), justify="right", overflow="fold")
     rows = (
         ("units", "domestic", "domestic units"),
         ("units", "imported", "imported units"),

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import click
 import numpy as np
+from rich.markup import escape
 
+from stackbound.analysis.compare import compare
 from stackbound.analysis.validate import validate, validation_table
 from stackbound.cli.common import (
     ALLOW_OUTSIDE,
@@ -21,12 +23,14 @@ from stackbound.cli.common import (
     out,
     run_options,
 )
-from stackbound.cli.render import render_comparison, render_run, render_validation
+from stackbound.cli.compare import COMPACT, render_comparison
+from stackbound.cli.render import render_answer, render_levels, render_run, render_validation
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import DEFAULT_CHUNK_SIZE, run
 from stackbound.errors import StackboundError
 from stackbound.report.atomic import check_output_target
 from stackbound.report.export import Extra, package_version, write_run
+from stackbound.report.findings import run_findings
 from stackbound.report.jsondoc import finite_document, json_text
 from stackbound.report.summary import HEADLINE_METRICS, non_finite_warning, summary_document
 from stackbound.scenario.loader import LoadedScenario
@@ -63,6 +67,13 @@ FORESIGHT_SAMPLES = 500
     help="Also run every built-in overlay of the scenario, same seed, and print a comparison.",
 )
 @click.option(
+    "--detail",
+    is_flag=True,
+    help="Print the full tables (every product, vendor and origin in one table with P50 (P5-P95) cells, the "
+    "binding constraint of each variant per year, and with --all-scenarios every scenario's levels) instead "
+    "of the compact ones that fit the terminal.",
+)
+@click.option(
     "--keep-paths", is_flag=True, help="Also write every sample's monthly paths (paths.parquet; needs --out)."
 )
 @click.option("--exact", is_flag=True, help="Solve each month as a lexicographic LP (reference mode, few samples).")
@@ -91,6 +102,7 @@ def run_command(
     out_dir: Path | None,
     output_format: str,
     all_scenarios: bool,
+    detail: bool,
     keep_paths: bool,
     exact: bool,
     foresight: bool,
@@ -99,7 +111,8 @@ def run_command(
     debug: bool,
 ) -> None:
     """Simulate SCENARIOS (files or built-in names; default: the embedded default) and print
-    annual units, compute and the binding constraints."""
+    the answer in a few sentences, then annual units, compute and the binding constraints in
+    tables that fit the terminal (--detail: the full tables)."""
     if keep_paths and out_dir is None:
         raise click.UsageError("--keep-paths needs --out")
     if foresight and output_format != "table":
@@ -114,7 +127,7 @@ def run_command(
     if out_dir is not None:
         check_output_target(out_dir)  # refuse a foreign folder before simulating, not after
     results = [_run_one(scenario, samples, seed, chunk_size, exact, keep_paths) for scenario in loaded]
-    _print_results(results, output_format, all_scenarios)
+    _print_results(results, output_format, all_scenarios, detail)
     if foresight:
         for scenario, _ in results:
             _print_foresight(scenario, min(samples, FORESIGHT_SAMPLES), seed)
@@ -166,7 +179,9 @@ def _run_one(
     return scenario, result
 
 
-def _print_results(results: list[tuple[LoadedScenario, RunResult]], output_format: str, all_scenarios: bool) -> None:
+def _print_results(
+    results: list[tuple[LoadedScenario, RunResult]], output_format: str, all_scenarios: bool, detail: bool
+) -> None:
     with np.errstate(all="ignore"):  # non-finite numbers get the one warning line below instead
         warning = non_finite_warning([summary_document(r) for _, r in results])
         if warning is not None:
@@ -175,11 +190,26 @@ def _print_results(results: list[tuple[LoadedScenario, RunResult]], output_forma
             documents = [summary_document(r, HEADLINE_METRICS) for _, r in results]
             sys.stdout.write(json_text(documents[0] if len(documents) == 1 else documents, ascii_only=True))
         elif all_scenarios:
-            render_run(out, results[0][1])
-            render_comparison(out, [r for _, r in results])
+            _print_compared(results, detail)
         else:
-            for _, result in results:
-                render_run(out, result)
+            for scenario, result in results:
+                render_answer(out, run_findings([scenario], [result]))
+                render_run(out, result, detail)
+
+
+def _print_compared(results: list[tuple[LoadedScenario, RunResult]], detail: bool) -> None:
+    """The base's answer and how the others differ, the base's tables, then the scenarios
+    compared: paired differences, or with ``detail`` every scenario's levels."""
+    runs = [r for _, r in results]
+    comparison = compare(runs) if len(runs) > 1 else None  # a scenario may have no overlays
+    render_answer(out, run_findings([s for s, _ in results], runs, comparison))
+    render_run(out, runs[0], detail)
+    if detail:
+        render_levels(out, runs)
+    elif comparison is not None:
+        render_comparison(out, comparison, COMPACT)
+    else:
+        out.print(f"{escape(runs[0].scenario)} has no built-in overlays to compare with")
 
 
 def _fan_chart(results: list[tuple[LoadedScenario, RunResult]]) -> Callable[[Path], Path]:

@@ -1,42 +1,123 @@
-"""The report's generated sentences, in either language, from a :class:`ReportData`."""
+"""The report's generated sentences, in either language, from a :class:`ReportData`; the
+headline sentences also from a run alone (:class:`RunFindings`), which the terminal opens with."""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 import numpy as np
 
-from stackbound.analysis.bottlenecks import Runout
-from stackbound.analysis.sensitivity.tornado import INTERACTION_TOTAL
+from stackbound.analysis.bottlenecks import Bottlenecks, Runout, Segment, bottlenecks
+from stackbound.analysis.compare import Comparison
+from stackbound.analysis.sensitivity.tornado import INTERACTION_TOTAL, TornadoResult
 from stackbound.engine.histogram import sample_percentiles
-from stackbound.engine.results import PERCENTILES
+from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.report.dutch import discovery_nl, effect_nl, headline_nl
-from stackbound.report.gather import ReportData
+from stackbound.report.gather import ReportData, headline_year
 from stackbound.report.i18n import Lang, number, text
 from stackbound.scenario.inputs import unsourced_products
+from stackbound.scenario.loader import LoadedScenario
+from stackbound.scenario.months import format_month
 
 __all__ = [
+    "NOISE",
+    "Findings",
+    "RunFindings",
     "answer",
     "binding_lines",
     "discovery_lines",
     "question",
     "register_line",
+    "run_findings",
     "runout_lines",
+    "scenarios_line",
+    "signed_number",
     "validation_line",
+    "years_lines",
 ]
 
+NOISE = 0.5
+"""Differences smaller than this read as 0: annual totals are kept as float32, so
+differences between separate runs carry rounding residue of that order."""
 
-def question(data: ReportData, lang: Lang) -> str:
+
+class Findings(Protocol):
+    """What the headline sentences read: a report's :class:`ReportData`, or a run's
+    :class:`RunFindings`."""
+
+    @property
+    def loaded(self) -> Sequence[LoadedScenario]: ...
+    @property
+    def results(self) -> Sequence[RunResult]: ...
+    @property
+    def year(self) -> int: ...
+    @property
+    def monthly(self) -> Bottlenecks: ...
+    @property
+    def yearly(self) -> Sequence[Bottlenecks]: ...
+    @property
+    def comparison(self) -> Comparison | None: ...
+    @property
+    def tornado(self) -> TornadoResult | None: ...
+    @property
+    def base(self) -> RunResult: ...
+
+
+@dataclass(frozen=True, eq=False)
+class RunFindings:
+    """What the headline sentences of runs read, without a sensitivity analysis: the base
+    (first) run's binding constraints and, when asked for, the others against it."""
+
+    loaded: tuple[LoadedScenario, ...]
+    results: tuple[RunResult, ...]
+    year: int
+    monthly: Bottlenecks
+    yearly: tuple[Bottlenecks, ...]
+    comparison: Comparison | None
+    tornado: TornadoResult | None = None
+
+    @property
+    def base(self) -> RunResult:
+        return self.results[0]
+
+
+def run_findings(
+    loaded: Sequence[LoadedScenario], results: Sequence[RunResult], comparison: Comparison | None = None
+) -> RunFindings:
+    """The findings of ``results`` (the base first, with its scenario first in ``loaded``)
+    and, if given, the later ones against the base (:func:`~stackbound.analysis.compare.compare`)."""
+    base = results[0]
+    return RunFindings(
+        loaded=tuple(loaded),
+        results=tuple(results),
+        year=headline_year(base),
+        monthly=bottlenecks(base, by="month"),
+        yearly=(bottlenecks(base, by="year"),),
+        comparison=comparison,
+    )
+
+
+def signed_number(value: float, lang: Lang = "en") -> str:
+    """A difference with its sign, as :func:`number` writes it; within :data:`NOISE` of 0, '0'."""
+    if abs(value) < NOISE:
+        return "0"
+    return f"+{number(value, lang)}" if value > 0 else number(value, lang)
+
+
+def question(data: Findings, lang: Lang) -> str:
     return text(lang, "question", scenario=data.base.scenario)
 
 
-def _leading_binding(data: ReportData, lang: Lang) -> str:
-    """The most likely binding constraint, in the headline year, of the variant that makes
-    most among the products whose specs or bills cite a source (all, if none does)."""
+def _leading(data: Findings) -> tuple[Bottlenecks, int, int, int] | None:
+    """The base's yearly bottlenecks, the variant that makes most in the headline year among
+    the products whose specs or bills cite a source (all, if none does), its most likely
+    binding constraint then, and that year's index."""
     base = data.base
     yearly = next(b for b in data.yearly if b.scenario == base.scenario)
     if not yearly.variants:
-        return ""
+        return None
     t = yearly.periods.index(str(data.year))
     unsourced = set(unsourced_products(data.loaded[0].scenario))
     eligible = [p not in unsourced for p in yearly.products]
@@ -47,19 +128,46 @@ def _leading_binding(data: ReportData, lang: Lang) -> str:
         for product, ok in zip(yearly.products, eligible, strict=True)
     ]
     v = int(np.argmax(made))
-    k = int(np.argmax(yearly.probability[v, :, t]))
-    return text(
-        lang,
-        "answer_binding",
-        variant=yearly.variants[v],
-        year=data.year,
-        constraint=yearly.constraints[k],
-        p=f"{yearly.probability[v, k, t]:.2f}",
+    return yearly, v, int(np.argmax(yearly.probability[v, :, t])), t
+
+
+def _leading_binding(data: Findings, lang: Lang) -> str:
+    """The most likely binding constraint of the leading variant in the headline year, and
+    the months it is the most likely one (its span in the month-by-month story)."""
+    leading = _leading(data)
+    if leading is None:
+        return ""
+    yearly, v, k, t = leading
+    variant, constraint = yearly.variants[v], yearly.constraints[k]
+    p = f"{yearly.probability[v, k, t]:.2f}"
+    sentence = text(lang, "answer_binding", variant=variant, year=data.year, constraint=constraint, p=p)
+    span = _span(data, variant, constraint)
+    if span is None:
+        return sentence
+    months = data.base.months
+    if span.last != int(months[-1]):
+        since = text(lang, "answer_span", first=format_month(span.first), last=format_month(span.last))
+    elif span.first != int(months[0]):
+        since = text(lang, "answer_since", first=format_month(span.first))
+    else:
+        since = text(lang, "answer_throughout")
+    return f"{sentence} {since}"
+
+
+def _span(data: Findings, variant: str, constraint: str) -> Segment | None:
+    """The first span of ``variant``'s month-by-month story in which ``constraint`` is the
+    most likely to bind and which reaches into the headline year (None: there is none)."""
+    headline = next((h for h in data.monthly.headlines if h.variant == variant), None)
+    if headline is None:
+        return None
+    return next(
+        (s for s in headline.segments if s.label == constraint and s.first // 12 <= data.year <= s.last // 12), None
     )
 
 
-def answer(data: ReportData, lang: Lang) -> str:
-    """The headline in two sentences: how many, and what binds."""
+def answer(data: Findings, lang: Lang) -> str:
+    """The headline in two to four sentences: how many, how much of it rests on unsourced
+    products, what binds and from when, and which input moves it most (with a tornado)."""
     base = data.base
     y = base.years.index(data.year)
     units = base.annual_values("units")[:, y]
@@ -79,7 +187,50 @@ def answer(data: ReportData, lang: Lang) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _without_unsourced(data: ReportData, lang: Lang) -> str:
+def years_lines(data: Findings, lang: Lang) -> list[str]:
+    """Units produced and compute added in every year of the base, P50 with the P5–P95 range."""
+    base = data.base
+    return [
+        text(lang, key, series=_series(base, metric, lang))
+        for key, metric in (("answer_years", "units"), ("answer_compute_years", "compute_added_h100e"))
+    ]
+
+
+def _series(result: RunResult, metric: str, lang: Lang) -> str:
+    pct = sample_percentiles(result.annual_values(metric), PERCENTILES)
+    return ", ".join(
+        f"{year} {number(float(pct[1, y]), lang)} ({number(float(pct[0, y]), lang)}–{number(float(pct[2, y]), lang)})"
+        for y, year in enumerate(result.years)
+    )
+
+
+def scenarios_line(data: Findings, lang: Lang) -> str:
+    """How each later scenario changes the units the base produces in the headline year,
+    paired per sample, largest gain first; those that change nothing, named together."""
+    comparison = data.comparison
+    if comparison is None:
+        return ""
+    found = [d for d in comparison.differences if d.metric == "units" and d.group == "total" and d.year == data.year]
+    changed = sorted((d for d in found if max(abs(d.p5), abs(d.p50), abs(d.p95)) >= NOISE), key=lambda d: -d.p50)
+    unchanged = [d.scenario for d in found if d not in changed]
+    changes = ", ".join(
+        text(
+            lang,
+            "answer_change",
+            scenario=d.scenario,
+            p50=signed_number(d.p50, lang),
+            low=signed_number(d.p5, lang),
+            high=signed_number(d.p95, lang),
+        )
+        for d in changed
+    )
+    parts = [text(lang, "answer_scenarios", base=comparison.base, year=data.year, changes=changes)] if changed else []
+    if unchanged:
+        parts.append(text(lang, "answer_unchanged", year=data.year, names=", ".join(unchanged)))
+    return " ".join(parts)
+
+
+def _without_unsourced(data: Findings, lang: Lang) -> str:
     """How much of the headline comes from products whose specs and bills cite no source,
     and the headline without them (empty when there are none, or when every product is)."""
     base = data.base
@@ -103,7 +254,7 @@ def _without_unsourced(data: ReportData, lang: Lang) -> str:
     )
 
 
-def _widest_input(data: ReportData, lang: Lang) -> str:
+def _widest_input(data: Findings, lang: Lang) -> str:
     """Which input moves the headline most one at a time, and whether it has a source."""
     if data.tornado is None or not data.tornado.bars:
         return ""
