@@ -17,7 +17,9 @@ from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.report.dutch import discovery_nl, effect_nl, headline_nl
 from stackbound.report.gather import ReportData, headline_year
 from stackbound.report.i18n import Lang, number, text
+from stackbound.report.timeline import constraint_label, variant_label
 from stackbound.scenario.inputs import unsourced_products
+from stackbound.scenario.labels import named
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
 
@@ -140,7 +142,15 @@ def _leading_binding(data: Findings, lang: Lang) -> str:
     yearly, v, k, t = leading
     variant, constraint = yearly.variants[v], yearly.constraints[k]
     p = f"{yearly.probability[v, k, t]:.2f}"
-    sentence = text(lang, "answer_binding", variant=variant, year=data.year, constraint=constraint, p=p)
+    scenario = data.loaded[0].scenario
+    sentence = text(
+        lang,
+        "answer_binding",
+        variant=variant_label(scenario, variant, yearly.products[v]),
+        year=data.year,
+        constraint=constraint_label(scenario, constraint, lang),
+        p=p,
+    )
     span = _span(data, variant, constraint)
     if span is None:
         return sentence
@@ -249,7 +259,7 @@ def _without_unsourced(data: Findings, lang: Lang) -> str:
         "answer_unsourced",
         part=number(float(sample_percentiles(part, [50.0])[0]), lang),
         share=f"{share:.0%}",
-        names=", ".join(unsourced),
+        names=", ".join(named(data.loaded[0].scenario, "products", p) for p in unsourced),
         rest=number(rest, lang),
     )
 

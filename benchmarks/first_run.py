@@ -1,0 +1,70 @@
+"""The edit loop as a user meets it: wall time of fresh ``stackbound`` commands.
+
+    .venv/bin/python benchmarks/first_run.py               # 5 repeats each (compile once)
+    .venv/bin/python benchmarks/first_run.py --repeats 3 --skip-compile
+
+Every figure is one new process running the installed command, so imports, YAML parsing
+and loading the compiled kernels count as they do for a user:
+
+- ``--help``: the import cost of the command-line tool alone;
+- ``check china``: one edit-and-check cycle on the embedded default;
+- ``run china`` (10,000 samples): the first run after ``scripts/setup``, which compiled the
+  kernels into the shipped cache (``python -m stackbound.engine.warmup``);
+- ``run china`` with an empty kernel cache (``NUMBA_CACHE_DIR`` set to a new directory):
+  what a first run costs without that step, i.e. what setup saves.
+
+Medians over ``--repeats`` (the compile case runs once). Targets: ``check china`` well
+under a second; the first run after setup starts in seconds, not the tens of seconds a
+compile takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COMMAND = Path(sys.executable).parent / "stackbound"
+
+
+def _seconds(arguments: list[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run([str(COMMAND), *arguments], check=True, capture_output=True, env=env)
+    return time.perf_counter() - started
+
+
+def _median(arguments: list[str], repeats: int) -> tuple[float, list[float]]:
+    times = [_seconds(arguments) for _ in range(repeats)]
+    return statistics.median(times), times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-compile", action="store_true", help="leave out the empty-cache run")
+    args = parser.parse_args()
+    cases = {
+        "stackbound --help": ["--help"],
+        "stackbound check china": ["check", "china"],
+        "stackbound run china (10,000 samples), after setup": ["run", "china", "--samples", "10000"],
+    }
+    _seconds(["run", "china", "--samples", "1000"])  # the page cache warm, as after setup
+    print(f"cores {os.cpu_count()}, {args.repeats} fresh processes per command, wall seconds")
+    print(f"{'command':58s} {'median':>7s}  runs")
+    for label, arguments in cases.items():
+        median, times = _median(arguments, args.repeats)
+        print(f"{label:58s} {median:7.2f}  {', '.join(f'{t:.2f}' for t in times)}")
+    if not args.skip_compile:
+        with tempfile.TemporaryDirectory() as empty:
+            env = {**os.environ, "NUMBA_CACHE_DIR": empty}
+            compile_run = _seconds(["run", "china", "--samples", "10000"], env)
+        print(f"{'stackbound run china (10,000 samples), empty kernel cache':58s} {compile_run:7.2f}  (once)")
+
+
+if __name__ == "__main__":
+    main()
