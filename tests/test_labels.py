@@ -49,7 +49,9 @@ def test_china_inputs_are_labelled_by_the_things_they_belong_to() -> None:
     known = labels(china().scenario)
     assert known["sources.smic_n2.dies[4].die_area"] == "SMIC N+2 · other domestic die · die area"
     assert known["sources.smic_n2.wafer_starts"] == "SMIC N+2 · wafer starts"
-    assert known["sources.tsmc_die_bank.initial"] == "TSMC die bank · initial"
+    assert known["totals.tsmc_die_bank.value"] == "total · TSMC die bank"
+    tranche = "TSMC die bank · arrivals · 2024-05 · share of TSMC die bank"
+    assert known["sources.tsmc_die_bank.arrivals.2024-05.share"] == tranche
     assert known["levers.tool_controls.value"] == "lever · tool controls"
     assert known["initial.installed_base[3].units"] == "installed base · Ascend 910B · units"
     assert known["products.ascend910c.variants.hbm3.bill.hbm3_cxmt"] == "Ascend 910C · HBM3 · CXMT HBM3 per unit"
