@@ -362,6 +362,25 @@ def test_keep_freed_arrays_takes_chunk_arrays_from_the_heap_and_keeps_them_when_
     assert kept >= 16 * 2**20  # …and still held for the next chunk after it was freed
 
 
+HUGEPAGE_PROBE = """
+import sys
+import numpy
+from numpy._core import multiarray
+from stackbound.engine.memory import keep_freed_arrays
+keep_freed_arrays()
+print(multiarray._set_madvise_hugepage(True))
+"""
+
+
+def test_keep_freed_arrays_turns_off_numpys_hugepage_advice() -> None:
+    """The first touch of a madvised huge page can stall on compaction (engine/memory.py)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc and transparent huge pages are Linux's")
+    done = subprocess.run([sys.executable, "-c", HUGEPAGE_PROBE], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"  # the advice was off when it was switched back on
+
+
 # ------------------------------------------------------------------ chunking and threads
 
 
