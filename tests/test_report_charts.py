@@ -82,7 +82,8 @@ def test_a_variant_bound_throughout_shows_certain(blackwell: ReportData) -> None
 
 def test_variant_labels_are_words() -> None:
     scenario = load_scenario("china").scenario
-    assert variant_label(scenario, "ascend910c/hbm2e", "ascend910c") == "Ascend 910C · hbm2e"
+    assert variant_label(scenario, "ascend910c/hbm2e", "ascend910c") == "Ascend 910C · HBM2E"
+    assert variant_label(scenario, "ascend950pr/huawei_hbm", "ascend950pr") == "Ascend 950PR · Huawei HBM"
 
 
 def test_timeline_draws_static_and_interactive(china: ReportData, tmp_path: Path) -> None:

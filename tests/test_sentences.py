@@ -430,7 +430,22 @@ def test_question() -> None:
 
 
 def _runouts(*runouts: Runout) -> ReportData:
-    return report_data(monthly=SimpleNamespace(runouts=runouts))
+    no_sources = SimpleNamespace(scenario=SimpleNamespace(sources={}))  # names stay as given
+    return report_data(monthly=SimpleNamespace(runouts=runouts), loaded=[no_sources])
+
+
+def test_a_runout_names_the_stockpile_in_words() -> None:
+    from stackbound.scenario.labels import named
+    from stackbound.scenario.loader import load_scenario
+
+    china = load_scenario("china")
+    data = report_data(
+        monthly=SimpleNamespace(runouts=(Runout("hbm2e_stockpile", 0.9, None, None, None),)), loaded=[china]
+    )
+    (line,) = runout_lines(data, "en")
+    name = named(china.scenario, "sources", "hbm2e_stockpile")
+    assert line.startswith(f"{name} runs empty")
+    assert "_" not in name
 
 
 def test_runout_within_the_horizon() -> None:

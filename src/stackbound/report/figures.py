@@ -222,7 +222,10 @@ def _production(data: ReportData, lang: Lang) -> Figure:
 def _runway(data: ReportData, lang: Lang) -> Figure:
     base = data.base
     groups = [g for m, g in base.monthly_keys if m == "stock"]
-    series = [_monthly_band(base, "stock", g) for g in groups]
+    scenario = data.loaded[0].scenario
+    series = [
+        _monthly_band(base, "stock", g, named(scenario, "sources", g) if g in scenario.sources else g) for g in groups
+    ]
     series = [s for s in series if s.high is not None and max(s.high) > 0]
     return Figure(
         "runway",

@@ -283,11 +283,12 @@ def _month(runout: Runout, which: Literal["p5", "p50", "p95"], lang: Lang) -> st
 
 def runout_lines(data: ReportData, lang: Lang) -> list[str]:
     """When each stockpile of the base runs out: probability and P5–P50–P95 month."""
+    sources = data.loaded[0].scenario.sources
     return [
         text(
             lang,
             "runout",
-            stockpile=r.stockpile,
+            stockpile=named(data.loaded[0].scenario, "sources", r.stockpile) if r.stockpile in sources else r.stockpile,
             p=f"{r.probability:.0%}",
             p50=_month(r, "p50", lang),
             p5=_month(r, "p5", lang),

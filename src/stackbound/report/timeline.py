@@ -20,7 +20,7 @@ import numpy as np
 from stackbound.analysis.bottlenecks import MOSTLY, Bottlenecks
 from stackbound.report.i18n import Lang, text
 from stackbound.report.palette import category_colour
-from stackbound.scenario.labels import SEPARATOR, named
+from stackbound.scenario.labels import SEPARATOR, named, vocabulary, words
 from stackbound.scenario.schema import Scenario
 
 __all__ = ["Grid", "constraint_label", "timeline_grid", "variant_label"]
@@ -60,11 +60,14 @@ def constraint_label(scenario: Scenario, name: str, lang: Lang) -> str:
 
 
 def variant_label(scenario: Scenario, variant: str, product: str) -> str:
-    """``ascend910b/hbm2e`` -> ``Ascend 910B · hbm2e``; a product's only variant by the product alone."""
+    """``ascend910c/huawei_hbm`` -> ``Ascend 910C · Huawei HBM``; a product's only variant by the product alone."""
     name = named(scenario, "products", product) if product in scenario.products else product
     key = variant[len(product) + 1 :] if variant.startswith(f"{product}/") else variant
     only = product in scenario.products and len(scenario.products[product].variants) == 1
-    return name if only or not key else f"{name}{SEPARATOR}{key}"
+    if only or not key:
+        return name
+    key = words(key, vocabulary(scenario))
+    return f"{name}{SEPARATOR}{key[:1].upper()}{key[1:]}"
 
 
 def timeline_grid(monthly: Bottlenecks, scenario: Scenario, lang: Lang) -> Grid:
