@@ -19,10 +19,11 @@ from pydantic import BaseModel
 from stackbound.scenario.correlation import is_valid_correlation, nearest_correlation, spearman_to_pearson
 from stackbound.scenario.distributions import Distribution
 from stackbound.scenario.months import format_month
+from stackbound.scenario.provenance import Provenance
 from stackbound.scenario.schema import Part, Scenario
 from stackbound.scenario.text import excerpt
 from stackbound.scenario.units import PRIORITY, Kind
-from stackbound.scenario.values import Curve, LaunchCurve, Param, Provenance, Scalar, knot_suffix
+from stackbound.scenario.values import Curve, LaunchCurve, Param, Scalar, knot_suffix
 from stackbound.scenario.yamlio import Path, format_path
 
 __all__ = [

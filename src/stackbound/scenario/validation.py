@@ -53,10 +53,10 @@ from pydantic import (
 from stackbound.errors import Problem, ScenarioError
 from stackbound.scenario.files import read_text
 from stackbound.scenario.overlay import builtin_dir
+from stackbound.scenario.provenance import parse_provenance
 from stackbound.scenario.schema import METRIC_REFERENCE
 from stackbound.scenario.text import FreeText, Label, excerpt
 from stackbound.scenario.units import FRACTION, SIGNED, Kind, parse_quantity
-from stackbound.scenario.values import parse_provenance
 from stackbound.scenario.yamlio import Path, Positions, read_yaml
 
 __all__ = [
