@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_SCENARIO",
     "DEFAULT_SEED",
     "FORMAT",
+    "FORMAT_CSV",
     "SEED",
     "WIDE",
     "LazyProgress",
@@ -81,6 +82,10 @@ DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
+FORMAT_CSV = click.option(
+    "--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
+"""``--format`` of commands whose result is one table, so CSV is offered too."""
 SEED = click.option(
     "--seed",
     type=click.IntRange(min=0),

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, SEED, LazyProgress, err, load, out
+from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, FORMAT_CSV, SEED, LazyProgress, err, load, out
 from stackbound.engine.foresight import DEFAULT_SAMPLES, DEFAULT_WORKERS, OBJECTIVES, ForesightResult, foresight
 from stackbound.formatting import number
 from stackbound.report.atomic import write_text_atomically
@@ -57,9 +57,7 @@ NOTE = (
     show_default=True,
     help="What the bound maximises: H100e of domestic units delivered, or domestic units delivered.",
 )
-@click.option(
-    "--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
-)
+@FORMAT_CSV
 @click.option(
     "--out",
     "out_file",

@@ -8,7 +8,16 @@ import click
 from rich.table import Table
 
 from stackbound.analysis.ledger import FLOWS, HELD, LEVELS, ledger_table
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, load, out, run_options, run_with_progress
+from stackbound.cli.common import (
+    ALLOW_OUTSIDE,
+    DEBUG,
+    DEFAULT_SCENARIO,
+    FORMAT_CSV,
+    load,
+    out,
+    run_options,
+    run_with_progress,
+)
 from stackbound.formatting import number
 from stackbound.report.jsondoc import json_text
 
@@ -43,13 +52,7 @@ NOTE = (
     help="One row per account, or per component.",
 )
 @click.option("--year", "years", type=int, multiple=True, help="Only these years (repeat for more); default all.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+@FORMAT_CSV
 @ALLOW_OUTSIDE
 @DEBUG
 def command(

@@ -39,9 +39,6 @@ from stackbound.scenario.validation import builtin_validation, load_validation
 
 __all__ = ["run_command", "validate_command"]
 
-FORESIGHT_SAMPLES = 500
-"""Samples of ``run --foresight``'s bound (the reference mode loops over samples)."""
-
 
 @click.command("run", short_help="Simulate scenarios: annual units, compute, binding constraints.")
 @click.argument("scenarios", nargs=-1)
@@ -130,7 +127,7 @@ def run_command(
     _print_results(results, output_format, all_scenarios, detail)
     if foresight:
         for scenario, _ in results:
-            _print_foresight(scenario, min(samples, FORESIGHT_SAMPLES), seed)
+            _print_foresight(scenario, samples, seed)
     if out_dir is not None:
         extras: list[Extra] = [(plot_name, _fan_chart(results))] if plot_name is not None else []
         written = write_run(out_dir, results, {"chunk_size": chunk_size}, extras)
@@ -141,12 +138,15 @@ def run_command(
 
 
 def _print_foresight(scenario: LoadedScenario, samples: int, seed: int) -> None:
+    """The bound on the run's first samples, at most the foresight command's default (the
+    reference mode loops over samples)."""
     # Imported here: the LP machinery loads only when the bound is asked for.
     from stackbound.cli.foresight import render_foresight
+    from stackbound.engine.foresight import DEFAULT_SAMPLES
     from stackbound.engine.foresight import foresight as bound
 
     with LazyProgress(f"{scenario.name}: foresight") as progress:
-        result = bound(scenario, samples=samples, seed=seed, progress=progress)
+        result = bound(scenario, samples=min(samples, DEFAULT_SAMPLES), seed=seed, progress=progress)
     render_foresight(out, result)
 
 
