@@ -49,11 +49,14 @@ IntArray = NDArray[np.int64]
 @dataclass(frozen=True)
 class MonthState:
     """What a month's allocation starts from (the input of an exact solver): the size of
-    every slice, the demand caps and market demand, which variants are active, their good
-    packages per attempt and this month's priority order."""
+    every slice (a solver may rewrite the slices of proportional accounts: the month is then
+    drawn from its slices), what each account may give, the demand caps and market demand,
+    which variants are active, their good packages per attempt and this month's priority
+    order."""
 
     month: int
     size: FloatArray  # (slices, n)
+    drawable: FloatArray  # (accounts, n)
     demand_cap: FloatArray  # (products, n)
     market: FloatArray | None  # (n,)
     active: NDArray[np.bool_]  # (variants, n)
@@ -251,13 +254,22 @@ def kernel_inputs(
     return structure, block
 
 
-def _state(t: int, plan: Plan, supply: Supply, size: FloatArray, order: NDArray[np.int64]) -> MonthState:
+def _state(
+    t: int, plan: Plan, supply: Supply, size: FloatArray, drawable: FloatArray, order: NDArray[np.int64]
+) -> MonthState:
     n = size.shape[1]
     active = supply.active[plan.arrays.variant_product, t]
     market = None if supply.market is None else supply.market[t].copy()
     ranks = np.broadcast_to(order[0 if order.shape[0] == 1 else t], (len(plan.variants), n)).copy()
     return MonthState(
-        t, size.copy(), supply.demand_cap[:, t].copy(), market, active, supply.variant_yield[:, t].copy(), ranks
+        t,
+        size.copy(),
+        drawable.copy(),
+        supply.demand_cap[:, t].copy(),
+        market,
+        active,
+        supply.variant_yield[:, t].copy(),
+        ranks,
     )
 
 
@@ -313,6 +325,8 @@ def simulate(
     assert isinstance(order, np.ndarray)
     for t in range(T):
         open_month(t, structure, block, *state, outputs)
-        given = np.ascontiguousarray(solver(_state(t, plan, supply, state[3], order)))
+        month = _state(t, plan, supply, state[3], state[2], order)
+        given = np.ascontiguousarray(solver(month))
+        state[3][...] = month.size
         close_month(t, structure, block, *state, given, True, outputs)
     return paths

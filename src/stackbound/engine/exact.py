@@ -8,7 +8,9 @@ left by the ranks before), its demand cap and market demand allow; what it takes
 drawn from its slices in draw order, the rule the fast path applies too. The rows are
 built here from the scenario's bills, slots and caps, not from the greedy path, so the two
 can be checked against each other. The slices themselves (reserves, proportional splits)
-come from the month's opening, which both modes share.
+come from the month's opening, which both modes share, except where a bill draws on two or
+more proportional pools: then the month's proportional pools are split together, by
+weighted max-min fairness (:mod:`stackbound.engine.fairness`), before the ranks draw.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from stackbound.engine.allocate import MonthState, Solver, kernel_inputs
+from stackbound.engine.fairness import Fairness, Month, coupled_pools
 from stackbound.engine.plan import Plan
 from stackbound.engine.supply import Supply
 from stackbound.errors import SimulationError
@@ -115,15 +118,44 @@ def _solve_month(plan: Plan, coef: FloatArray, state: MonthState) -> FloatArray:
     return solution
 
 
-def lp_solver(plan: Plan, supply: Supply) -> Solver:
-    """A month solver for :func:`~stackbound.engine.allocate.simulate`."""
+def lp_solver(plan: Plan, supply: Supply, *, split_fairly: bool = True) -> Solver:
+    """A month solver for :func:`~stackbound.engine.allocate.simulate`. With
+    ``split_fairly=False`` the month is allocated within the opening's slices even where a
+    bill draws on several proportional pools: the fast path's rule, to check its allocation."""
     if supply.bill.shape[2] > EXACT_MAX_SAMPLES:
         raise SimulationError(f"exact mode is capped at {EXACT_MAX_SAMPLES} samples per run")
     _, block = kernel_inputs(plan, supply)
-    coef = block[10]
+    coef, weight_of, weights = block[10], block[8], block[9]
     assert isinstance(coef, np.ndarray)
+    assert isinstance(weight_of, np.ndarray)
+    assert isinstance(weights, np.ndarray)
+    fairness = Fairness(plan) if split_fairly and coupled_pools(plan) else None
 
     def solve(state: MonthState) -> FloatArray:
+        if fairness is not None:
+            _split_fairly(fairness, coef, weight_of, weights, state)
         return _solve_month(plan, coef, state)
 
     return solve
+
+
+def _split_fairly(
+    fairness: Fairness, coef: FloatArray, weight_of: IntArray, weights: FloatArray, state: MonthState
+) -> None:
+    """Rewrite the month's proportional slices by progressive filling across the pools."""
+    t, n = state.month, state.size.shape[1]
+    rows = [int(weight_of[claim.slice]) for claim in fairness.claims]
+    weight = np.stack([weights[r, t] if r >= 0 else np.full(n, np.nan) for r in rows])
+    month = Month(
+        coef=coef,
+        size=state.size,
+        drawable=state.drawable,
+        cap=state.demand_cap,
+        market=state.market,
+        active=state.active,
+        good=state.good_per_attempt,
+        weight=weight,
+    )
+    sizes, fair = fairness.slices(month)
+    claimed = np.array([claim.slice for claim in fairness.claims], dtype=np.int64)
+    state.size[np.ix_(claimed, np.flatnonzero(fair))] = sizes[:, fair]
