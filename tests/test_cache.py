@@ -14,7 +14,9 @@ import sysconfig
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, NamedTuple
 
+import numpy as np
 import pytest
 
 import stackbound
@@ -291,3 +293,88 @@ def test_the_first_run_of_the_default_after_setup_compiles_nothing(tmp_path: Pat
     hits, misses = map(int, done.stdout.splitlines()[0].split())
     assert misses == 0
     assert hits > 0
+
+
+# ------------------------------------------------------------------ one signature per kernel
+
+
+class Pair(NamedTuple):
+    left: np.ndarray
+    right: object
+
+
+def test_read_only_arrays_are_given_as_writable_copies_and_nothing_else_changes() -> None:
+    locked = np.arange(6.0).reshape(2, 3)
+    locked.flags.writeable = False
+    free = np.zeros(3)
+    given = (locked, free, 7, Pair(np.broadcast_to(free, (2, 3)), "x"))
+    made = compiled.writable_arrays(given)
+    assert isinstance(made, tuple)
+    assert made[0].flags.writeable
+    assert made[0].flags.c_contiguous
+    np.testing.assert_array_equal(made[0], locked)
+    assert made[1] is free  # a writable array is passed as it is: a kernel's writes reach the caller
+    assert made[2] == 7
+    assert isinstance(made[3], Pair)
+    assert made[3].left.flags.writeable
+    assert made[3].left.strides == (24, 8)
+    assert made[3].right == "x"
+
+
+def test_a_read_only_or_broadcast_array_adds_no_kernel_signature() -> None:
+    from stackbound.engine import kernel
+
+    weights, knots = np.eye(3), np.arange(6.0).reshape(3, 2)
+    kernel.interpolate(weights, knots, np.empty((3, 2)))
+    before = list(kernel.interpolate.signatures)
+    locked = knots.copy()
+    locked.flags.writeable = False
+    for given in (locked, np.broadcast_to(np.ones(2), (3, 2))):  # read-only; read-only with a 0 stride
+        out = np.empty((3, 2))
+        kernel.interpolate(weights, given, out)
+        np.testing.assert_array_equal(out, weights.T @ given)
+    assert kernel.interpolate.signatures == before
+
+
+def signatures() -> dict[str, int]:
+    from stackbound.engine import kernel, outputs
+
+    return {name: len(d.signatures) for m in (kernel, outputs) for name, d in vars(m).items() if hasattr(d, "stats")}
+
+
+def locked(value: object) -> object:
+    """``value`` (an array, or a tuple of them) read-only, arrays of two or more dimensions
+    in Fortran order too."""
+    if isinstance(value, tuple):
+        return tuple(locked(v) for v in value)
+    if not isinstance(value, np.ndarray):
+        return value
+    copy = np.asfortranarray(value) if value.ndim > 1 else value.copy()
+    copy.flags.writeable = False
+    return copy
+
+
+def test_a_scenario_whose_arrays_are_read_only_runs_on_the_same_kernel_signatures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ``example`` after ``china`` compiled again, for ~11 s: china's market demand came
+    read-only. Now every array the monthly loop is given locked (and in another layout)
+    still runs on the signatures already compiled, to the same numbers."""
+    from stackbound.engine import allocate
+    from stackbound.engine.run import run
+    from stackbound.scenario.loader import load_scenario
+
+    example = load_scenario("example")
+    first = run(example, samples=64, seed=1)
+    before = signatures()
+    real = allocate.kernel_inputs
+
+    def locked_inputs(*args: Any, **kwargs: Any) -> Any:
+        structure, block = real(*args, **kwargs)
+        return locked(structure), locked(block)
+
+    monkeypatch.setattr(allocate, "kernel_inputs", locked_inputs)
+    again = run(example, samples=64, seed=1)
+    assert signatures() == before
+    for key, values in first.annual.items():
+        np.testing.assert_array_equal(again.annual[key], values)

@@ -7,20 +7,23 @@ prints the full tables instead (:func:`render_run` with ``detail``)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from stackbound.analysis.bottlenecks import bottlenecks
 from stackbound.analysis.validate import CaseResult, published_text
 from stackbound.cli.layout import Row, cell, percent_cell, print_by_year
 from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.formatting import number
-from stackbound.report import findings
 from stackbound.report.export import inputs_table
 from stackbound.scenario.loader import LoadedScenario
+
+if TYPE_CHECKING:  # the findings load the engine's runner (numba, SciPy's solver): not wanted by show
+    from stackbound.report import findings
 
 __all__ = ["render_answer", "render_levels", "render_run", "render_scenario", "render_validation"]
 
@@ -29,6 +32,8 @@ def render_answer(console: Console, facts: findings.Findings) -> None:
     """The opening sentences, one paragraph each: the headline (how many, what rests on
     unsourced products, what binds and from when), units and compute per year, and how
     the scenarios differ (when compared)."""
+    from stackbound.report import findings
+
     paragraphs = (
         findings.answer(facts, "en"),
         " ".join(findings.years_lines(facts, "en")),
@@ -88,6 +93,8 @@ def _made(result: RunResult, product: str) -> bool:
 
 def _stories(result: RunResult) -> Table:
     """Each variant's binding constraint, month by month, in words (wrapped, never cut)."""
+    from stackbound.analysis.bottlenecks import bottlenecks  # pandas: for a run, not for show
+
     table = Table(
         title="most likely binding constraint, month by month (P: its lowest monthly probability in the span)",
         title_justify="left",

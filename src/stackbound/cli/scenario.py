@@ -11,7 +11,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, err, load, out
-from stackbound.cli.render import render_scenario
 from stackbound.report.atomic import write_text_atomically
 from stackbound.report.register import register_markdown
 from stackbound.scenario.overlay import builtin_names, builtin_story
@@ -25,6 +24,8 @@ __all__ = ["register_command", "scenarios_command", "show_command"]
 @DEBUG
 def show_command(scenario: str, allow_outside: bool, debug: bool) -> None:
     """Print the resolved SCENARIO: every value with its unit and source."""
+    from stackbound.cli.render import render_scenario  # the run renderers' imports, for show alone
+
     render_scenario(out, load([scenario], allow_outside)[0])
 
 

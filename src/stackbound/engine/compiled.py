@@ -30,7 +30,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CACHE", "SHIPPED", "WARNING", "CacheChoice", "choose_cache", "njit", "user_cache"]
+__all__ = [
+    "CACHE",
+    "SHIPPED",
+    "WARNING",
+    "CacheChoice",
+    "Kernel",
+    "choose_cache",
+    "njit",
+    "user_cache",
+    "writable_arrays",
+]
 
 SHIPPED = Path(__file__).resolve().parent.parent / "__pycache__" / "numba"
 """The cache compiled at setup, inside the installed package."""
@@ -122,12 +132,50 @@ CACHE = _configure()  # before numba reads its configuration, below
 WARNING = CACHE.warning
 
 import numba  # noqa: E402  (NUMBA_CACHE_DIR must be set before numba's config loads)
+import numpy as np  # noqa: E402
+from numba.core.registry import CPUDispatcher  # noqa: E402
 
 numba.core.config.reload_config()  # type: ignore[no-untyped-call]  # in case numba was imported first, by someone else
 
 
+def writable_arrays(value: object) -> object:
+    """``value`` with every read-only array in it (itself, or an element of a tuple, named
+    or not) replaced by a writable C-contiguous copy; anything else as it is."""
+    if isinstance(value, np.ndarray):
+        return value if value.flags.writeable else np.array(value, order="C")
+    if isinstance(value, tuple):
+        items = [writable_arrays(item) for item in value]
+        named: Any = type(value)  # a NamedTuple, or tuple itself
+        return named(*items) if hasattr(value, "_fields") else tuple(items)
+    return value
+
+
+class Kernel(CPUDispatcher):
+    """A compiled kernel that is given read-only arrays as writable copies.
+
+    numba compiles one specialisation per argument type, and an array's type includes
+    whether it is writable: a kernel called with a read-only array (a broadcast, an array
+    locked against change) compiled again, about 11 s, and kept a second signature in the
+    cache (the ``example`` scenario after ``china``, whose market demand came read-only).
+    A kernel cannot write to an array it was given read-only (numba refuses to compile the
+    write), so a copy reads the same and every kernel keeps one signature. Calls from one
+    kernel to another are compiled and do not pass through here.
+    """
+
+    def __call__(self, *args: object, **kwargs: object) -> Any:
+        return super().__call__(*map(writable_arrays, args), **{k: writable_arrays(v) for k, v in kwargs.items()})
+
+
 def njit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
-    """``numba.njit(cache=..., **options)`` with caching on only where a cache was found;
-    the kernel it returns is a numba dispatcher (untyped, as numba's own)."""
-    decorator: Callable[[Callable[..., Any]], Any] = numba.njit(cache=CACHE.directory is not None, **options)
-    return decorator
+    """``numba.njit(cache=..., **options)`` with caching on only where a cache was found,
+    returning a :class:`Kernel` (untyped, as numba's own dispatcher)."""
+
+    def decorate(function: Callable[..., Any]) -> Any:
+        if getattr(numba.core.config, "DISABLE_JIT", False):  # NUMBA_DISABLE_JIT=1: plain Python, as numba.njit
+            return function
+        kernel = Kernel(function, targetoptions={"nopython": True, "boundscheck": None, **options})
+        if CACHE.directory is not None:
+            kernel.enable_caching()
+        return kernel
+
+    return decorate

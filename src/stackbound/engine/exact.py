@@ -15,16 +15,18 @@ weighted max-min fairness (:mod:`stackbound.engine.fairness`), before the ranks 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
-from scipy.optimize import linprog
 
 from stackbound.engine.allocate import MonthState, Solver, kernel_inputs
-from stackbound.engine.fairness import Fairness, Month, coupled_pools
 from stackbound.engine.plan import Plan
 from stackbound.engine.supply import Supply
 from stackbound.errors import SimulationError
+
+if TYPE_CHECKING:  # SciPy's LP solver is imported where it runs: a run without --exact never loads it
+    from stackbound.engine.fairness import Fairness
 
 __all__ = ["EXACT_MAX_SAMPLES", "lp_solver"]
 
@@ -43,6 +45,9 @@ def _rank_lp(
     v: IntArray,
 ) -> FloatArray:
     """The most attempts of variant ``v[i]`` in every sample i, as one LP over x[i]."""
+    from scipy import sparse
+    from scipy.optimize import linprog
+
     n = v.shape[0]
     samples = np.arange(n)
     uses = plan.arrays.use_slices[v]  # (n, uses, depth)
@@ -129,6 +134,8 @@ def lp_solver(plan: Plan, supply: Supply, *, split_fairly: bool = True) -> Solve
     assert isinstance(coef, np.ndarray)
     assert isinstance(weight_of, np.ndarray)
     assert isinstance(weights, np.ndarray)
+    from stackbound.engine.fairness import Fairness, coupled_pools
+
     fairness = Fairness(plan) if split_fairly and coupled_pools(plan) else None
 
     def solve(state: MonthState) -> FloatArray:
@@ -143,6 +150,8 @@ def _split_fairly(
     fairness: Fairness, coef: FloatArray, weight_of: IntArray, weights: FloatArray, state: MonthState
 ) -> None:
     """Rewrite the month's proportional slices by progressive filling across the pools."""
+    from stackbound.engine.fairness import Month
+
     t, n = state.month, state.size.shape[1]
     rows = [int(weight_of[claim.slice]) for claim in fairness.claims]
     weight = np.stack([weights[r, t] if r >= 0 else np.full(n, np.nan) for r in rows])

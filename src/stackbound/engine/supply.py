@@ -165,7 +165,7 @@ class _Builder:
 
     def full(self, param: Param | Part | None, path: Path, default: float) -> FloatArray:
         """``param`` over the horizon as a (T, n) array of its own."""
-        return np.ascontiguousarray(np.broadcast_to(self.series(param, path, default), (self.T, self.n)))
+        return np.broadcast_to(self.series(param, path, default), (self.T, self.n)).copy()  # writable, C order
 
     def scalar(self, param: Param | Part | None, path: Path, default: float) -> FloatArray:
         if param is None:
@@ -540,7 +540,7 @@ def _trade(b: _Builder, supply: dict[str, object]) -> None:
     market = None
     if b.scenario.market_demand is not None and b.scenario.market_demand.cap_domestic:
         demand = b.series(b.scenario.market_demand.units, ("market_demand", "units"), np.inf)
-        market = np.ascontiguousarray(np.broadcast_to(np.maximum(demand - imports.sum(axis=0), 0.0), (T, n)))
+        market = np.broadcast_to(np.maximum(demand - imports.sum(axis=0), 0.0), (T, n)).copy()  # writable, C order
     supply.update(imports=imports, rental=rental, market=market)
 
 

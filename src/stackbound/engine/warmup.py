@@ -4,9 +4,11 @@
 ``example`` scenario in each mode that compiles its own kernel signatures, and the embedded
 default ``china`` (whose ownership, proportional pools and priorities over time give the
 kernels other argument types: without it the first ``stackbound run`` after setup compiled
-for about 25 s), into :data:`~stackbound.engine.compiled.SHIPPED`, then makes the cache
-world-readable (files 0644, directories 0755) so that other users load it instead of
-compiling.
+for about 25 s), and the example with a variant's own specs (:data:`VARIANT_SPECS`: no
+built-in scenario has one), into :data:`~stackbound.engine.compiled.SHIPPED`, then makes
+the cache world-readable (files 0644, directories 0755) so that other users load it instead
+of compiling. Each kernel compiles once: arrays given read-only take the writable signature
+(:class:`~stackbound.engine.compiled.Kernel`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["compile_kernels", "main", "share"]
+__all__ = ["VARIANT_SPECS", "compile_kernels", "main", "share"]
+
+VARIANT_SPECS = """stackbound: 1
+extends: example
+name: warmup-variant-specs
+add:
+  products.accel_a.variants.hbm3.specs: {price: {value: 8k USD, assumption: a variant's own price}}
+"""
+"""The example with one variant's own specs, whose units the outputs sum by a kernel of their
+own (without it, the first run of such a scenario after setup compiled for a few seconds)."""
 
 
 def share(directory: Path) -> None:
@@ -44,7 +55,7 @@ def compile_kernels() -> None:
     """Run what compiles every kernel signature the built-in scenarios need, into whatever
     cache :mod:`stackbound.engine.compiled` chose."""
     from stackbound.engine.run import run
-    from stackbound.scenario.loader import load_scenario
+    from stackbound.scenario.loader import load_scenario, load_scenario_text
 
     example = load_scenario("example")
     run(example, samples=64, seed=1)
@@ -53,6 +64,7 @@ def compile_kernels() -> None:
     china = load_scenario("china")
     run(china, samples=64, seed=1)
     run(china, samples=64, seed=1, keep_paths=True)
+    run(load_scenario_text(VARIANT_SPECS, "warmup"), samples=64, seed=1)
 
 
 if __name__ == "__main__":

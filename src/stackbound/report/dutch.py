@@ -6,14 +6,17 @@ the analyses' own ``describe``/``text``."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from stackbound.analysis.bottlenecks import INACTIVE, MOSTLY, Headline, Segment
-from stackbound.analysis.discover import STRONG_COVERAGE, STRONG_DENSITY, Box, Condition, Discovery, Outcome, Verdict
-from stackbound.analysis.sensitivity.tornado import Effect
 from stackbound.report.i18n import number
 from stackbound.scenario.months import format_month
 from stackbound.scenario.units import FRACTION
 from stackbound.scenario.values import MONTH
+
+if TYPE_CHECKING:  # discovery and the tornado (the engine, SciPy, SALib) load only where they are used
+    from stackbound.analysis.discover import Box, Condition, Discovery, Outcome, Verdict
+    from stackbound.analysis.sensitivity.tornado import Effect
 
 __all__ = ["discovery_nl", "effect_nl", "headline_nl", "verdict_nl"]
 
@@ -119,6 +122,8 @@ def verdict_nl(verdict: Verdict, outcome: Outcome) -> str:
     if verdict.strength == "strong":
         return f"een sterke bevinding: {times} zo waarschijnlijk als gemiddeld (quasi-p-waarde {p})"
     if verdict.strength == "weak":
+        from stackbound.analysis.discover import STRONG_COVERAGE, STRONG_DENSITY  # loaded with the verdict already
+
         return (
             f"een zwakke bevinding: {times} zo waarschijnlijk als gemiddeld (quasi-p-waarde {p}), maar een sterke "
             f"vraagt een dichtheid van minstens {STRONG_DENSITY:.0%} en een dekking van minstens {STRONG_COVERAGE:.0%}"

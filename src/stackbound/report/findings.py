@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
 from stackbound.analysis.bottlenecks import Bottlenecks, Runout, Segment, bottlenecks
-from stackbound.analysis.compare import Comparison
-from stackbound.analysis.sensitivity.tornado import INTERACTION_TOTAL, TornadoResult
 from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.report.dutch import discovery_nl, effect_nl, headline_nl
@@ -22,6 +20,10 @@ from stackbound.scenario.inputs import unsourced_products
 from stackbound.scenario.labels import named
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
+
+if TYPE_CHECKING:  # pandas, and the sensitivity methods' SciPy and SALib, load only where they are used
+    from stackbound.analysis.compare import Comparison
+    from stackbound.analysis.sensitivity.tornado import TornadoResult
 
 __all__ = [
     "NOISE",
@@ -304,6 +306,8 @@ def effect_lines(data: ReportData, lang: Lang) -> list[str]:
     counting those that do not matter at all."""
     if data.tornado is None:
         return []
+    from stackbound.analysis.sensitivity.tornado import INTERACTION_TOTAL  # loaded with the tornado already
+
     totals = None if data.sobol is None else {i.factor: i.total for i in data.sobol.indices}
     effects = data.tornado.effects(totals)
     lines = [f"{e.factor}: {e.describe() if lang == 'en' else effect_nl(e)}" for e in effects if e.kind != "none"]

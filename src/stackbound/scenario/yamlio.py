@@ -6,16 +6,26 @@ tags are built; nothing in a file is ever evaluated as code. Plain scalars are r
 the YAML 1.2 core schema (``yes``, ``on`` and ``190:20:30`` are text; ``012`` is twelve),
 no string may hold a control or format character (:mod:`stackbound.scenario.text`), and
 every problem carries a line.
+
+The file is parsed by libyaml (PyYAML's C parser, about four times faster on ``china``)
+when it is installed, else by PyYAML's pure-Python parser; nodes are composed in Python
+either way, so the caps on nesting and on values hold while the file is read, aliases
+unexpanded. Both give the same nodes, lines and columns, except in corners (:func:`_alike`,
+:meth:`_CLoader.compose_node`) where PyYAML alone reads the file; and they word syntax errors
+differently, so a file libyaml refuses is read again by PyYAML, whose message is reported.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from stackbound.errors import Problem, ScenarioError
 from stackbound.scenario.text import bad_character, excerpt
@@ -58,20 +68,23 @@ def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
     return float(text)
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader with YAML 1.2 core-schema resolution and bounded nesting."""
+class _Bounded(yaml.composer.Composer, SafeConstructor):
+    """Composition and construction (shared by both parsers) that refuse nesting past
+    MAX_DEPTH and more than MAX_NODES values and keys, and note where each alias stood."""
 
-    yaml_implicit_resolvers = {}  # noqa: RUF012 -- pyyaml keeps its resolver table here; ours starts empty
+    peek_event: Callable[[], Any]  # the parser's (PyYAML's or libyaml's), untyped in the stubs
+    refused: ClassVar[tuple[type[Exception], ...]] = ()
+    """What this parser raises for a file it cannot read that the pure-Python parser words
+    for the user (none: this is that parser)."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+    def _bound(self) -> None:
         self.depth = 0
         self.composed = 0
         self.alias_marks: dict[tuple[int, int], Any] = {}
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         """Compose as usual, refusing nesting past MAX_DEPTH and noting where aliases stood."""
-        event = self.peek_event()  # type: ignore[no-untyped-call]
+        event = self.peek_event()
         if self.depth >= MAX_DEPTH:
             raise _LimitError(event.start_mark, f"values nested more than {MAX_DEPTH} deep")
         self.composed += not isinstance(event, yaml.AliasEvent)  # aliases are counted as they expand
@@ -86,6 +99,16 @@ class _Loader(yaml.SafeLoader):
             self.alias_marks[(id(parent), index if isinstance(index, int) else id(index))] = event.start_mark
         assert node is not None  # compose_node returns None only at the end of a stream
         return node
+
+
+class _Loader(_Bounded, yaml.SafeLoader):
+    """The pure-Python safe loader with YAML 1.2 core-schema resolution and bounded nesting."""
+
+    yaml_implicit_resolvers = {}  # noqa: RUF012 -- pyyaml keeps its resolver table here; ours starts empty
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._bound()
 
 
 class _LimitError(Exception):
@@ -115,6 +138,62 @@ def _configure(loader: type[_Loader]) -> None:
 
 
 _configure(_Loader)
+
+
+class _RefusedError(Exception):
+    """libyaml cannot read the file, or would read it otherwise than PyYAML: PyYAML reads it."""
+
+
+_LIBYAML_REFUSED = (yaml.reader.ReaderError, yaml.scanner.ScannerError, yaml.parser.ParserError, UnicodeError)
+"""What libyaml raises, in its own words, for a file it cannot read (nothing composed in
+Python raises these)."""
+
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _CLoader(_Bounded, CParser, Resolver):
+        """:class:`_Loader` with libyaml's scanner and parser (events in C, nodes composed
+        by :class:`_Bounded` in Python: libyaml's own composer is neither capped nor
+        located at aliases)."""
+
+        yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+        yaml_constructors = _Loader.yaml_constructors
+        refused = _LIBYAML_REFUSED
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self._bound()
+
+        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+            """As PyYAML composes, except for an empty value in a flow collection or an empty
+            document: libyaml places it at the next token, PyYAML at the indicator before it."""
+            event = self.peek_event()
+            empty = isinstance(event, yaml.ScalarEvent) and not event.value and not event.style
+            if empty and (parent is None or getattr(parent, "flow_style", False)):
+                raise _RefusedError
+            return super().compose_node(parent, index)
+
+    _FAST: type[_Bounded] | None = _CLoader
+else:  # pragma: no cover -- PyYAML built without libyaml
+    _FAST = None
+
+_PYYAML_ONLY = re.compile(r"[\t\ufeff!]|(?:^|[\s\[{,])\?(?:\s|$)|[|>][-+0-9]*#", re.MULTILINE)
+"""What libyaml reads otherwise than PyYAML (found by tests/test_yaml_loaders.py): a tab, a
+byte-order mark, a tag, an explicit key (``?``), a block scalar's header running into a
+comment."""
+
+
+def _alike(text: str) -> bool:
+    """Whether libyaml reads ``text`` as PyYAML does: it holds nothing of :data:`_PYYAML_ONLY`
+    nor a character PyYAML refuses before parsing, and it ends a line (at the end of a last
+    line left open, libyaml moves the end of the stream to the next line)."""
+    if text and not text.endswith("\n"):
+        return False
+    return not _PYYAML_ONLY.search(text) and not yaml.reader.Reader.NON_PRINTABLE.search(text)
+
 
 _PLAIN_TAGS: dict[type[yaml.Node], str] = {
     yaml.MappingNode: yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
@@ -156,7 +235,7 @@ class Positions:
 
 
 class _Builder:
-    def __init__(self, file: str, loader: _Loader) -> None:
+    def __init__(self, file: str, loader: _Bounded) -> None:
         self.file = file
         self.loader = loader
         self.positions = Positions()
@@ -280,8 +359,20 @@ def _character_problem(text: str, error: yaml.reader.ReaderError, file: str) -> 
 
 def read_yaml(text: str, file: str) -> tuple[Any, Positions]:
     """Parse ``text`` (named ``file`` in errors) safely; ScenarioError on any YAML problem."""
+    if _FAST is not None and _alike(text):
+        try:
+            return _read(text, file, _FAST)
+        except _RefusedError:
+            pass
+    return _read(text, file, _Loader)
+
+
+def _read(text: str, file: str, kind: type[_Bounded]) -> tuple[Any, Positions]:
+    """:func:`read_yaml` with the parser ``kind``; _RefusedError if it is libyaml's and it refuses."""
     try:
-        loader = _Loader(text)
+        loader = kind(text)  # type: ignore[call-arg]
+    except kind.refused:
+        raise _RefusedError from None
     except yaml.reader.ReaderError as error:
         raise ScenarioError([_character_problem(text, error, file)]) from None
     builder = _Builder(file, loader)
@@ -290,6 +381,8 @@ def read_yaml(text: str, file: str) -> tuple[Any, Positions]:
         if node is None:
             raise ScenarioError([Problem(file, 1, 1, "", "the file is empty")])
         data = builder.build(node, ())
+    except kind.refused:
+        raise _RefusedError from None
     except yaml.MarkedYAMLError as error:
         raise ScenarioError([_syntax_problem(error, file)]) from None
     except _LimitError as error:
@@ -299,7 +392,7 @@ def read_yaml(text: str, file: str) -> tuple[Any, Positions]:
     except yaml.YAMLError as error:
         raise ScenarioError([_mark_problem(file, builder.mark, f"YAML: {error}")]) from None
     finally:
-        loader.dispose()
+        loader.dispose()  # type: ignore[attr-defined]
     if builder.problems:
         raise ScenarioError(builder.problems)
     return data, builder.positions
