@@ -51,6 +51,7 @@ SIMULATES = {
     "sensitivity",
     "ledger",
     "foresight",
+    "sweep",
 }
 
 
@@ -110,6 +111,10 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "my.yaml").write_text(minimal, encoding="utf-8")
     (tmp_path / "my-scenario.yaml").write_text(minimal, encoding="utf-8")
     (tmp_path / "other.yaml").write_text(format_example("extends: example"), encoding="utf-8")
+    sweeps = Path("src/stackbound/scenario/builtin/sweeps")  # the docs name the example by its path in the repo
+    (tmp_path / sweeps).mkdir(parents=True)
+    for sweep in (ROOT / sweeps).glob("*.yaml"):
+        (tmp_path / sweeps / sweep.name).write_bytes(sweep.read_bytes())
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

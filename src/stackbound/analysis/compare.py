@@ -20,9 +20,9 @@ levers alone, per sample).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,8 @@ from stackbound.errors import Problem, ScenarioError, SimulationError
 from stackbound.scenario.checks import check_references
 from stackbound.scenario.inputs import collect_inputs, copula
 from stackbound.scenario.loader import LoadedScenario
+from stackbound.scenario.schema import Lever
+from stackbound.scenario.yamlio import format_path
 
 __all__ = [
     "ALL_CHANGES",
@@ -45,6 +47,7 @@ __all__ = [
     "Comparison",
     "Difference",
     "LeverChange",
+    "LeverSetting",
     "LeverView",
     "Runner",
     "changed_levers",
@@ -52,6 +55,7 @@ __all__ = [
     "lever_view",
     "paired_difference",
     "with_lever",
+    "with_levers",
 ]
 
 HEADLINE_METRICS = (
@@ -250,25 +254,54 @@ def changed_levers(base: LoadedScenario, overlay: LoadedScenario) -> tuple[str, 
     return tuple(name for name in ours if name in theirs and ours[name].value.value != theirs[name].value.value)
 
 
+class LeverSetting(NamedTuple):
+    """A lever's new setting: the validated lever, and its plain data as a scenario file
+    writes it (``{"value": 0.5, "description": ...}``)."""
+
+    lever: Lever
+    data: Mapping[str, Any]
+
+
 def with_lever(base: LoadedScenario, overlay: LoadedScenario, lever: str) -> LoadedScenario:
     """``base`` with only ``lever`` set as in ``overlay``: what an overlay of ``base`` that
     overrides ``levers.<lever>`` would load to, built in memory from both validated
     scenarios. Its uncertain inputs keep their names, so its draws pair with the base's."""
     if lever not in base.scenario.levers or lever not in overlay.scenario.levers:
         raise SimulationError(f"lever {lever!r} is not in both {base.name!r} and {overlay.name!r}")
-    name = f"{base.name} + {lever} of {overlay.name}"
-    levers = {**base.scenario.levers, lever: overlay.scenario.levers[lever]}
+    setting = LeverSetting(overlay.scenario.levers[lever], overlay.data["levers"][lever])
+    return with_levers(
+        base,
+        {lever: setting},
+        name=f"{base.name} + {lever} of {overlay.name}",
+        source=f"levers.{lever} of {overlay.name}",
+        file=f"{base.name} with {lever} of {overlay.name}",
+    )
+
+
+def with_levers(
+    base: LoadedScenario, settings: Mapping[str, LeverSetting], *, name: str, source: str, file: str | None = None
+) -> LoadedScenario:
+    """``base``, renamed ``name``, with each lever in ``settings`` replaced, checked as the
+    loader checks a scenario (a ScenarioError names ``file``, by default ``name``).
+    ``source`` is recorded after the base's files as where the change came from. Its
+    uncertain inputs keep their names, so its draws pair with the base's::
+
+        setting = LeverSetting(overlay.scenario.levers["licence"], overlay.data["levers"]["licence"])
+        changed = with_levers(base, {"licence": setting}, name="base + licence", source="licence")
+    """
+    levers = {**base.scenario.levers, **{lever: s.lever for lever, s in settings.items()}}
     scenario = base.scenario.model_copy(update={"levers": levers, "name": name})
     data = copy.deepcopy(base.data)
     data["name"] = name
-    data["levers"][lever] = copy.deepcopy(overlay.data["levers"][lever])
+    for lever, setting in settings.items():
+        data["levers"][lever] = copy.deepcopy(dict(setting.data))
     inputs = collect_inputs(scenario)
     cop, findings = copula(scenario, inputs)
     findings = [*check_references(scenario), *findings]
     if findings:
-        file = f"{base.name} with {lever} of {overlay.name}"
-        raise ScenarioError([Problem(file, 0, 0, ".".join(map(str, path)), message) for path, message in findings])
-    files = (*base.files, f"levers.{lever} of {overlay.name}")
+        shown = name if file is None else file
+        raise ScenarioError([Problem(shown, 0, 0, format_path(path), message) for path, message in findings])
+    files = (*base.files, source)
     return LoadedScenario(scenario, data, base.positions, files, tuple(inputs), cop, base.warnings)
 
 

@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Rank the uncertain inputs by how much they move one output.",
     ),
     "show": ("stackbound.cli.scenario:show_command", "Print a resolved scenario: every value, its unit and source."),
+    "sweep": ("stackbound.cli.sweep:command", "Sweep lever values and overlays, paired sample by sample."),
     "validate": ("stackbound.cli.simulate:validate_command", "Check a scenario against published estimates."),
 }
 """Every subcommand: its name, where it is defined (``module:attribute``) and its short

@@ -2,7 +2,8 @@
 
 Light on purpose: the command group imports this module, so the scenario loader is imported
 when a scenario is loaded (:func:`load`) and the engine (numba) only where a command
-simulates (:class:`LazyProgress`, :func:`run_options`).
+simulates (:class:`LazyProgress`, :func:`run_options`), and distributed only where a
+command is given ``--executor dask`` (:func:`executor_options`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
@@ -37,6 +39,7 @@ __all__ = [
     "LazyProgress",
     "RenamedOptions",
     "err",
+    "executor_options",
     "load",
     "out",
     "output_options",
@@ -226,6 +229,40 @@ def run_options(function: F) -> F:
     return click.option(
         "--samples", type=click.IntRange(min=1), default=DEFAULT_SAMPLES, show_default=True, help="Monte Carlo samples."
     )(function)
+
+
+def executor_options(function: F) -> F:
+    """``--executor`` and ``--scheduler``, as every command that runs a scenario takes them.
+    The command is called with ``executor``: None for local (threads of this process), else
+    an executor opened for the length of the command (a process pool, a Dask client and the
+    local cluster it started), closed however the command ends."""
+    from stackbound.engine.executors import EXECUTORS  # imported here: ``check`` does not load the engine
+
+    @functools.wraps(function)
+    def command(*args: Any, executor: str, scheduler: str | None, **kwargs: Any) -> Any:
+        from stackbound.engine.executors import open_executor
+
+        if scheduler is not None and executor != "dask":
+            if click.get_current_context().get_parameter_source("executor") != ParameterSource.DEFAULT:
+                raise click.UsageError(f"--scheduler is for --executor dask, not {executor}")
+            executor = "dask"
+        with open_executor(executor, scheduler) as opened:
+            return function(*args, executor=opened, **kwargs)
+
+    command = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="Address of a running Dask scheduler (tcp://host:8786) to simulate on; implies --executor dask.",
+    )(command)
+    return click.option(
+        "--executor",
+        type=click.Choice(EXECUTORS),
+        default="local",
+        show_default=True,
+        help="Where the chunks of samples are simulated: local (threads of this process), processes (one worker "
+        "process per core) or dask (a local Dask cluster, or the one at --scheduler). Results are bit-identical.",
+    )(command)  # type: ignore[return-value]  # click's decorators keep the signature click sees
 
 
 def run_with_progress(loaded: LoadedScenario, label: str | None = None, **options: Any) -> RunResult:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -13,13 +14,25 @@ from rich.markup import escape
 from rich.table import Table
 
 from stackbound.analysis.compare import ALL_CHANGES, REST, Comparison, Difference, LeverView, compare, lever_view
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, FORMAT, load, out, run_options, run_with_progress
+from stackbound.cli.common import (
+    ALLOW_OUTSIDE,
+    DEBUG,
+    FORMAT,
+    executor_options,
+    load,
+    out,
+    run_options,
+    run_with_progress,
+)
 from stackbound.cli.layout import Cell, Row, print_by_year
 from stackbound.cli.render import render_answer
 from stackbound.engine.results import RunResult
 from stackbound.formatting import number
 from stackbound.report.findings import run_findings, signed_number
 from stackbound.scenario.loader import LoadedScenario
+
+if TYPE_CHECKING:
+    from stackbound.engine.executors import Executor
 
 __all__ = ["COMPACT", "command", "render_comparison", "render_levers"]
 
@@ -38,6 +51,7 @@ LABELS = {
 @click.command("compare", short_help="Compare scenarios with the first, paired sample by sample.")
 @click.argument("scenarios", nargs=-1, required=True)
 @run_options
+@executor_options
 @click.option(
     "--levers",
     is_flag=True,
@@ -54,6 +68,7 @@ def command(
     output_format: str,
     allow_outside: bool,
     debug: bool,
+    executor: Executor | None,
 ) -> None:
     """Compare SCENARIOS (files or built-in names) against the first: the answer in a few
     sentences, then every headline output by year, as P50 (P5–P95) of the per-sample
@@ -64,7 +79,7 @@ def command(
     loaded = load(list(scenarios), allow_outside)
 
     def run_one(scenario: LoadedScenario) -> RunResult:
-        return run_with_progress(scenario, samples=samples, seed=seed)
+        return run_with_progress(scenario, samples=samples, seed=seed, executor=executor)
 
     if levers:
         view = lever_view(loaded[0], loaded[1:], run_one)

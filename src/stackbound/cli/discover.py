@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -18,12 +19,16 @@ from stackbound.cli.common import (
     DEFAULT_SCENARIO,
     FORMAT,
     LazyProgress,
+    executor_options,
     load,
     out,
     output_options,
     run_options,
 )
 from stackbound.scenario.units import SIGNED, parse_quantity
+
+if TYPE_CHECKING:
+    from stackbound.engine.executors import Executor
 
 __all__ = ["command", "number", "render_discovery"]
 
@@ -51,6 +56,7 @@ def number(ctx: click.Context, param: click.Parameter, value: str | None) -> flo
     help="Explain by each curve's average level over the horizon, or by each uncertain knot.",
 )
 @run_options
+@executor_options
 @FORMAT
 @ALLOW_OUTSIDE
 @DEBUG
@@ -67,6 +73,7 @@ def command(
     output_format: str,
     allow_outside: bool,
     debug: bool,
+    executor: Executor | None,
 ) -> None:
     """Which combinations of inputs of SCENARIO (default: the embedded default) lead to an
     outcome, such as 2027 units below 300k: PRIM boxes with their coverage and density."""
@@ -78,7 +85,9 @@ def command(
         raise click.UsageError("give exactly one of --below and --above")
     loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
     with LazyProgress(loaded.name) as progress:
-        found = discover(loaded, outcome, samples=samples, seed=seed, inputs=inputs, progress=progress)
+        found = discover(
+            loaded, outcome, samples=samples, seed=seed, inputs=inputs, progress=progress, executor=executor
+        )
     if output_format == "json":
         sys.stdout.write(json.dumps(found.to_dict(), indent=2) + "\n")
     else:

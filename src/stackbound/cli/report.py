@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, err, load, run_options
+from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, err, executor_options, load, run_options
 from stackbound.report.atomic import check_output_target
 from stackbound.report.gather import ReportSettings, gather
 from stackbound.report.i18n import LANGUAGES, Lang
 from stackbound.scenario.overlay import overlays_of
+
+if TYPE_CHECKING:
+    from stackbound.engine.executors import Executor
 
 __all__ = ["command"]
 
@@ -26,6 +30,7 @@ __all__ = ["command"]
     help="Directory to write (atomically; an earlier stackbound output there is replaced).",
 )
 @run_options
+@executor_options
 @click.option(
     "--lang",
     "languages",
@@ -49,6 +54,7 @@ def command(
     no_discovery: bool,
     allow_outside: bool,
     debug: bool,
+    executor: Executor | None,
 ) -> None:
     """Write the report of SCENARIOS (default: the embedded default and every built-in
     overlay of it; the first is the base): report.html, report.md, charts/, stackbound.xlsx, data/."""
@@ -63,7 +69,9 @@ def command(
         discovery=not no_discovery,
     )
     started = time.perf_counter()
-    data = gather(loaded, settings, step=lambda message: err.print(message, markup=False, highlight=False))
+    data = gather(
+        loaded, settings, step=lambda message: err.print(message, markup=False, highlight=False), executor=executor
+    )
     # Imported here: matplotlib loads (and, with an unwritable home, warns) only when a report is written.
     from stackbound.report.write import write_report
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -25,11 +25,15 @@ from stackbound.cli.common import (
     LazyProgress,
     RenamedOptions,
     err,
+    executor_options,
     load,
     out,
     output_options,
 )
 from stackbound.formatting import number
+
+if TYPE_CHECKING:
+    from stackbound.engine.executors import Executor
 
 __all__ = ["command"]
 
@@ -69,6 +73,7 @@ BAR_WIDTH = 20
     f"delta: Monte Carlo samples (default {DEFAULT_SAMPLES['delta']}).",
 )
 @SEED
+@executor_options
 @FORMAT
 @ALLOW_OUTSIDE
 @DEBUG
@@ -84,6 +89,7 @@ def command(
     output_format: str,
     allow_outside: bool,
     debug: bool,
+    executor: Executor | None,
 ) -> None:
     """Rank the uncertain inputs of SCENARIO by how much they move one annual output
     (--output METRIC of --group in --year)."""
@@ -98,6 +104,7 @@ def command(
             samples=samples,
             seed=seed,
             progress=progress,
+            executor=executor,
         )
     document = result.to_dict()
     if output_format == "json":

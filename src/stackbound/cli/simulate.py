@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import numpy as np
@@ -19,6 +20,7 @@ from stackbound.cli.common import (
     FORMAT,
     LazyProgress,
     err,
+    executor_options,
     load,
     out,
     run_options,
@@ -37,12 +39,16 @@ from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.overlay import overlays_of
 from stackbound.scenario.validation import builtin_validation, load_validation
 
+if TYPE_CHECKING:
+    from stackbound.engine.executors import Executor
+
 __all__ = ["run_command", "validate_command"]
 
 
 @click.command("run", short_help="Simulate scenarios: annual units, compute, binding constraints.")
 @click.argument("scenarios", nargs=-1)
 @run_options
+@executor_options
 @click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
@@ -106,6 +112,7 @@ def run_command(
     plot: Path | None,
     allow_outside: bool,
     debug: bool,
+    executor: Executor | None,
 ) -> None:
     """Simulate SCENARIOS (files or built-in names; default: the embedded default) and print
     the answer in a few sentences, then annual units, compute and the binding constraints in
@@ -123,7 +130,7 @@ def run_command(
     loaded = load(refs, allow_outside)
     if out_dir is not None:
         check_output_target(out_dir)  # refuse a foreign folder before simulating, not after
-    results = [_run_one(scenario, samples, seed, chunk_size, exact, keep_paths) for scenario in loaded]
+    results = [_run_one(scenario, samples, seed, chunk_size, exact, keep_paths, executor) for scenario in loaded]
     _print_results(results, output_format, all_scenarios, detail)
     if foresight:
         for scenario, _ in results:
@@ -164,7 +171,13 @@ def _plot_name(plot: Path, out_dir: Path | None) -> str:
 
 
 def _run_one(
-    scenario: LoadedScenario, samples: int, seed: int, chunk_size: int, exact: bool, keep_paths: bool
+    scenario: LoadedScenario,
+    samples: int,
+    seed: int,
+    chunk_size: int,
+    exact: bool,
+    keep_paths: bool,
+    executor: Executor | None,
 ) -> tuple[LoadedScenario, RunResult]:
     with LazyProgress(scenario.name) as progress:
         result = run(
@@ -175,6 +188,7 @@ def _run_one(
             exact=exact,
             keep_paths=keep_paths,
             progress=progress,
+            executor=executor,
         )
     return scenario, result
 

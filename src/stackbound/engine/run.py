@@ -2,7 +2,8 @@
 
 ``run(loaded, samples=..., seed=...)`` is the engine's one entry point. A chunk is a whole
 number of random blocks (:data:`~stackbound.engine.sampling.BLOCK_SIZE` samples each), so the
-result is bit-identical for any ``chunk_size``.
+result is bit-identical for any ``chunk_size``, and for any executor that simulates the
+chunks (:mod:`stackbound.engine.executors`: threads here, worker processes, a Dask cluster).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +23,7 @@ from stackbound.engine.accumulate import Accumulator, Reduction, reduce_chunk
 from stackbound.engine.allocate import simulate
 from stackbound.engine.budget import available_memory, budget, check_fits
 from stackbound.engine.exact import EXACT_MAX_SAMPLES, lp_solver
+from stackbound.engine.executors import Chunk, Executor, Threads
 from stackbound.engine.memory import keep_freed_arrays
 from stackbound.engine.outputs import derive
 from stackbound.engine.plan import Plan, build_plan, origin_groups
@@ -33,7 +35,16 @@ from stackbound.errors import SimulationError
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.schema import METRIC_REFERENCE
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_SAMPLES", "Adjust", "Progress", "new_seed", "run", "run_deterministic"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_SAMPLES",
+    "Adjust",
+    "ChunkWork",
+    "Progress",
+    "new_seed",
+    "run",
+    "run_deterministic",
+]
 
 DEFAULT_SAMPLES = 10_000
 DEFAULT_CHUNK_SIZE = 1_024
@@ -57,13 +68,16 @@ def _draws(
     blocks: list[tuple[int, int]],
     uniforms: NDArray[np.float64] | None,
     correlate: bool,
+    first: int = 0,
 ) -> dict[str, NDArray[np.float64]]:
+    """The blocks' draws: from their random streams, or from ``uniforms``, whose first row is
+    sample ``first`` (0: the whole design; a chunk's first sample: that chunk's rows)."""
     parts: list[dict[str, NDArray[np.float64]]] = []
     for block, size in blocks:
         if uniforms is None:
             u = block_uniforms(seed, block, size, [inp.name for inp in loaded.inputs])
         else:
-            start = block * BLOCK_SIZE
+            start = block * BLOCK_SIZE - first
             u = uniforms[start : start + size]
         parts.append(draws_from_uniforms(loaded.inputs, loaded.copula, u, correlate=correlate))
     return {inp.name: np.concatenate([p[inp.name] for p in parts]) for inp in loaded.inputs}
@@ -137,10 +151,6 @@ def _memberships(plan: Plan) -> dict[str, tuple[str, ...]]:
     return groups
 
 
-Chunk = tuple[int, list[tuple[int, int]]]
-"""First sample of a chunk, and its random blocks as (block index, size)."""
-
-
 def _chunks(samples: int, chunk_size: int) -> list[Chunk]:
     per_chunk = math.ceil(chunk_size / BLOCK_SIZE) * BLOCK_SIZE
     chunks = []
@@ -151,21 +161,45 @@ def _chunks(samples: int, chunk_size: int) -> list[Chunk]:
     return chunks
 
 
-def _in_order(work: Callable[[Chunk], Reduction], chunks: list[Chunk], workers: int) -> Iterator[Reduction]:
-    """Chunk outputs in chunk order, computed by up to ``workers`` threads (the kernels and
-    numpy release the GIL); at most twice ``workers`` chunks are under way or waiting, so
-    the threads keep working while the caller takes a finished chunk."""
-    if workers <= 1:
-        yield from map(work, chunks)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: list[Future[Reduction]] = []
-        for chunk in chunks:
-            if len(pending) == 2 * workers:
-                yield pending.pop(0).result()
-            pending.append(pool.submit(work, chunk))
-        for future in pending:
-            yield future.result()
+@dataclass(frozen=True, eq=False)
+class ChunkWork:
+    """Simulates and reduces one chunk of a run: the run's plan and settings, given each
+    chunk's blocks and, in a design, its rows of ``uniforms``. Picklable (its workspaces are
+    left behind), so an executor can send it once to each worker process, which keeps a
+    workspace per thread for as long as it holds the work."""
+
+    plan: Plan
+    seed: int
+    correlate: bool
+    exact: bool
+    keep_paths: bool
+    adjust: Adjust | None
+    spaces: dict[int, Workspace] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "spaces": {}}
+
+    def __call__(self, chunk: Chunk, uniforms: NDArray[np.float64] | None) -> Reduction:
+        first, blocks = chunk
+        plan, n = self.plan, sum(size for _, size in blocks)
+        space = self.spaces.setdefault(threading.get_ident(), Workspace())
+        # Extreme but legal inputs (1e308 wafers, a 1e-300 mm² die, a huge sigma) overflow
+        # to inf or nan, which the results carry and the reports flag: numpy's warnings
+        # would only be noise. errstate is per thread, so it is set here, in the worker.
+        with np.errstate(all="ignore"):
+            draws = _draws(plan.loaded, self.seed, blocks, uniforms, self.correlate, first)
+            supply = build_supply(plan, draws, n)
+            if self.adjust is not None:
+                self.adjust(plan, supply)
+            paths = simulate(plan, supply, n, lp_solver(plan, supply) if self.exact else None, space)
+            offsets = [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)]
+            return reduce_chunk(plan, derive(plan, supply, paths, space), offsets, self.keep_paths)
+
+
+def _rows(uniforms: NDArray[np.float64] | None, chunk: Chunk) -> NDArray[np.float64] | None:
+    """A chunk's rows of the design, the only ones its worker needs."""
+    first, blocks = chunk
+    return None if uniforms is None else uniforms[first : first + sum(size for _, size in blocks)]
 
 
 def run(
@@ -181,6 +215,7 @@ def run(
     correlate: bool = True,
     adjust: Adjust | None = None,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> RunResult:
     """Simulate ``samples`` Monte Carlo samples of a loaded scenario.
 
@@ -190,6 +225,9 @@ def run(
     seam for Latin-hypercube and Sobol designs; ``correlate=False`` then skips the copula.
     ``adjust`` may change each chunk's exogenous supply in place before it is simulated
     (one more HBM stack, one more wafer a month): the seam for marginal values.
+    ``executor`` simulates the chunks elsewhere (worker processes, a Dask cluster; see
+    :mod:`~stackbound.engine.executors`) and bit for bit alike; without one, ``workers``
+    threads here do.
     """
     if samples < 1:
         raise SimulationError(f"samples must be at least 1, got {samples}")
@@ -207,27 +245,13 @@ def run(
     need = budget(plan, samples, per_chunk, min(workers, math.ceil(samples / per_chunk)), keep_paths)
     check_fits(need, samples, keep_paths, available_memory())
     acc = Accumulator(plan, samples, keep_paths)
-    spaces: dict[int, Workspace] = {}  # one per worker thread, for this run only
-
-    def work(chunk: Chunk) -> Reduction:
-        _, blocks = chunk
-        n = sum(size for _, size in blocks)
-        space = spaces.setdefault(threading.get_ident(), Workspace())
-        # Extreme but legal inputs (1e308 wafers, a 1e-300 mm² die, a huge sigma) overflow
-        # to inf or nan, which the results carry and the reports flag: numpy's warnings
-        # would only be noise. errstate is per thread, so it is set here, in the worker.
-        with np.errstate(all="ignore"):
-            supply = build_supply(plan, _draws(loaded, seed, blocks, uniforms, correlate), n)
-            if adjust is not None:
-                adjust(plan, supply)
-            paths = simulate(plan, supply, n, lp_solver(plan, supply) if exact else None, space)
-            offsets = [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)]
-            return reduce_chunk(plan, derive(plan, supply, paths, space), offsets, keep_paths)
-
+    work = ChunkWork(plan, seed, correlate, exact, keep_paths, adjust)  # one workspace per thread, this run only
     chunks = _chunks(samples, chunk_size)
+    tasks = ((chunk, _rows(uniforms, chunk)) for chunk in chunks)
+    reductions = (executor if executor is not None else Threads(workers)).reductions(work, tasks)
     # The copula's matrix product is small: BLAS threads would only spin against ours.
     with threadpool_limits(limits=1, user_api="blas"):
-        for (start, _), reduction in zip(chunks, _in_order(work, chunks, workers), strict=True):
+        for (start, _), reduction in zip(chunks, reductions, strict=True):
             acc.add(start, reduction)
             if progress is not None:
                 progress(start + reduction.samples, samples)

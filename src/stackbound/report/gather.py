@@ -11,20 +11,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from stackbound.analysis.bottlenecks import Bottlenecks, bottlenecks
 from stackbound.analysis.compare import Comparison, compare
-from stackbound.analysis.discover import Discovery, Outcome, discover
-from stackbound.analysis.sensitivity import Output, SobolResult, TornadoResult, sobol, tornado
 from stackbound.analysis.validate import CaseResult, validate
+from stackbound.engine.executors import Executor
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import DEFAULT_SAMPLES, run
 from stackbound.report.export import inputs_table, package_version
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.validation import builtin_validation, load_validation
+
+if TYPE_CHECKING:  # the analyses (SciPy's statistics, SALib) load in gather(), where they run
+    from stackbound.analysis.discover import Discovery
+    from stackbound.analysis.sensitivity import SobolResult, TornadoResult
 
 __all__ = ["ReportData", "ReportSettings", "gather", "headline_year"]
 
@@ -82,8 +86,14 @@ def _validation(loaded: LoadedScenario, result: RunResult) -> tuple[CaseResult, 
     return ()
 
 
-def gather(loaded: list[LoadedScenario], settings: ReportSettings, step: Step | None = None) -> ReportData:
-    """Run every scenario with the same seed and analyse the first."""
+def gather(
+    loaded: list[LoadedScenario], settings: ReportSettings, step: Step | None = None, executor: Executor | None = None
+) -> ReportData:
+    """Run every scenario with the same seed and analyse the first; every run goes to
+    ``executor`` (None: threads of this process)."""
+    from stackbound.analysis.discover import Outcome, discover
+    from stackbound.analysis.sensitivity import Output, sobol, tornado
+
     timings: dict[str, float] = {}
     say = step or (lambda _: None)
 
@@ -94,7 +104,7 @@ def gather(loaded: list[LoadedScenario], settings: ReportSettings, step: Step | 
     for scenario in loaded:
         say(f"running {scenario.name}")
         started = time.perf_counter()
-        results.append(run(scenario, samples=settings.samples, seed=settings.seed))
+        results.append(run(scenario, samples=settings.samples, seed=settings.seed, executor=executor))
         timed(f"run {scenario.name}", started)
     base, base_loaded = results[0], loaded[0]
     year = headline_year(base)
@@ -109,17 +119,16 @@ def gather(loaded: list[LoadedScenario], settings: ReportSettings, step: Step | 
     if settings.sensitivity and base_loaded.inputs:
         say("sensitivity: tornado and Sobol'")
         started = time.perf_counter()
-        tornado_result = tornado(base_loaded, output, seed=settings.seed)
-        sobol_result = sobol(base_loaded, output, samples=settings.sobol_samples, seed=settings.seed)
+        tornado_result = tornado(base_loaded, output, seed=settings.seed, executor=executor)
+        sobol_result = sobol(base_loaded, output, samples=settings.sobol_samples, seed=settings.seed, executor=executor)
         timed("sensitivity", started)
     if settings.discovery and base_loaded.inputs:
         say("scenario discovery")
         started = time.perf_counter()
         values = base.annual_values("units")[:, base.years.index(year)]
         threshold = float(np.percentile(values, 25))
-        discovery = discover(
-            base_loaded, Outcome("units", year, "below", threshold), samples=settings.samples, seed=settings.seed
-        )
+        outcome = Outcome("units", year, "below", threshold)
+        discovery = discover(base_loaded, outcome, samples=settings.samples, seed=settings.seed, executor=executor)
         timed("discovery", started)
     return ReportData(
         loaded=tuple(loaded),

@@ -28,16 +28,22 @@ from stackbound.scenario.schema import (
 from stackbound.scenario.values import TAILS, LaunchCurve, Param, Scalar
 from stackbound.scenario.yamlio import Path, format_path
 
-__all__ = ["check_references", "feeds", "owners_of", "share_upper_bound", "vendors"]
+__all__ = ["check_references", "feeds", "name_hint", "owners_of", "share_upper_bound", "unknown_name", "vendors"]
 
 Finding = tuple[Path, str]
 
 
-def _unknown(what: str, name: str, known: Iterable[str]) -> str:
+def name_hint(name: str, known: Iterable[str]) -> str:
+    """How an error about the unknown ``name`` ends: ``; did you mean 'logic'?`` (the nearest
+    ``known`` name), else ``; known: hbm3e, logic``, or nothing when none are known."""
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else (f"; known: {', '.join(known)}" if known else "")
-    return f"unknown {what} {name!r}{hint}"
+    return f"; did you mean {close[0]!r}?" if close else (f"; known: {', '.join(known)}" if known else "")
+
+
+def unknown_name(what: str, name: str, known: Iterable[str]) -> str:
+    """A reference to an undeclared ``what``: ``unknown component 'logik'; did you mean 'logic'?``."""
+    return f"unknown {what} {name!r}{name_hint(name, known)}"
 
 
 def feeds(scenario: Scenario) -> dict[str, list[str]]:
@@ -57,16 +63,16 @@ def _source_refs(scenario: Scenario) -> Iterator[Finding]:
             seen: set[str] = set()
             for i, die in enumerate(source.dies):
                 if die.component not in scenario.components:
-                    yield (*base, "dies", i, "component"), _unknown("component", die.component, scenario.components)
+                    yield (*base, "dies", i, "component"), unknown_name("component", die.component, scenario.components)
                 if die.component in seen:
                     yield (*base, "dies", i, "component"), f"component {die.component!r} appears twice on this line"
                 seen.add(die.component)
         elif source.component not in scenario.components:
-            yield (*base, "component"), _unknown("component", source.component, scenario.components)
+            yield (*base, "component"), unknown_name("component", source.component, scenario.components)
         if isinstance(source, FabLine | MemoryLine | Flow):
             for j, lever in enumerate(source.levers):
                 if lever not in scenario.levers:
-                    yield (*base, "levers", j), _unknown("lever", lever, scenario.levers)
+                    yield (*base, "levers", j), unknown_name("lever", lever, scenario.levers)
 
 
 def _draw_orders(scenario: Scenario) -> Iterator[Finding]:
@@ -90,14 +96,14 @@ def _product_refs(scenario: Scenario) -> Iterator[Finding]:
     for name, product in scenario.products.items():
         base: Path = ("products", name)
         if product.platform is not None and product.platform not in scenario.platforms:
-            yield (*base, "platform"), _unknown("platform", product.platform, scenario.platforms)
+            yield (*base, "platform"), unknown_name("platform", product.platform, scenario.platforms)
         for vname, variant in product.variants.items():
             vpath: Path = (*base, "variants", vname)
             for component in variant.bill:
                 if component not in scenario.components:
-                    yield (*vpath, "bill", component), _unknown("component", component, scenario.components)
+                    yield (*vpath, "bill", component), unknown_name("component", component, scenario.components)
             if variant.packaging is not None and variant.packaging not in scenario.packaging:
-                yield (*vpath, "packaging"), _unknown("packaging line", variant.packaging, scenario.packaging)
+                yield (*vpath, "packaging"), unknown_name("packaging line", variant.packaging, scenario.packaging)
             if variant.slots is not None and variant.packaging is None:
                 yield (*vpath, "slots"), "slots need a packaging line"
             if variant.packaging_yield is not None and variant.packaging is None:
@@ -115,20 +121,20 @@ def _product_refs(scenario: Scenario) -> Iterator[Finding]:
 def _other_refs(scenario: Scenario) -> Iterator[Finding]:
     for name, imp in scenario.imports.items():
         if imp.product not in scenario.products:
-            yield ("imports", name, "product"), _unknown("product", imp.product, scenario.products)
+            yield ("imports", name, "product"), unknown_name("product", imp.product, scenario.products)
     for section, entries in (("imports", scenario.imports), ("offshore_rental", scenario.offshore_rental)):
         for name, entry in entries.items():
             for j, lever in enumerate(entry.levers):
                 if lever not in scenario.levers:
-                    yield (section, name, "levers", j), _unknown("lever", lever, scenario.levers)
+                    yield (section, name, "levers", j), unknown_name("lever", lever, scenario.levers)
     for name, line in scenario.packaging.items():
         for j, lever in enumerate(line.levers):
             if lever not in scenario.levers:
-                yield ("packaging", name, "levers", j), _unknown("lever", lever, scenario.levers)
+                yield ("packaging", name, "levers", j), unknown_name("lever", lever, scenario.levers)
     for key in ("installed_base", "work_in_progress"):
         for i, entry in enumerate(getattr(scenario.initial, key)):
             if entry.product not in scenario.products:
-                yield ("initial", key, i, "product"), _unknown("product", entry.product, scenario.products)
+                yield ("initial", key, i, "product"), unknown_name("product", entry.product, scenario.products)
 
 
 def _rentals(scenario: Scenario) -> Iterator[Finding]:
@@ -139,7 +145,7 @@ def _rentals(scenario: Scenario) -> Iterator[Finding]:
         path: Path = ("offshore_rental", name, "product")
         product = scenario.products.get(rental.product)
         if product is None:
-            yield path, _unknown("product", rental.product, scenario.products)
+            yield path, unknown_name("product", rental.product, scenario.products)
             continue
         specs = METRIC_SPECS[scenario.metric]
         if all(getattr(product.specs, spec) is None for spec in specs):
@@ -264,7 +270,7 @@ def _ownership(scenario: Scenario) -> Iterator[Finding]:
         for owner in owners:
             if owner != SHARED and owner not in known:
                 field = "owner" if thing.owners is None else "owners"
-                yield (*path, field), _unknown("vendor", owner, [*known, SHARED])
+                yield (*path, field), unknown_name("vendor", owner, [*known, SHARED])
         problem = _split_check(owners, "owners' shares")
         if problem is not None:
             yield (*path, "owners"), problem
@@ -281,7 +287,7 @@ def _weights(scenario: Scenario, path: Path, allocation: Allocation) -> Iterator
     known = vendors(scenario)
     for vendor in allocation.weights or {}:
         if vendor not in known:
-            yield (*path, "weights", vendor), _unknown("vendor", vendor, known)
+            yield (*path, "weights", vendor), unknown_name("vendor", vendor, known)
 
 
 def _die_shares(scenario: Scenario) -> Iterator[Finding]:
@@ -343,7 +349,7 @@ def _reserves(scenario: Scenario) -> Iterator[Finding]:
         }
         for j, product in enumerate(source.reserve.products):
             if product not in scenario.products:
-                yield ("sources", name, "reserve", "products", j), _unknown("product", product, scenario.products)
+                yield ("sources", name, "reserve", "products", j), unknown_name("product", product, scenario.products)
             elif product not in users:
                 yield (
                     ("sources", name, "reserve", "products", j),
@@ -359,7 +365,7 @@ def _launch_curves(scenario: Scenario) -> Iterator[Finding]:
             continue
         named = param.value.relative_to
         if named is not None and named not in scenario.products:
-            yield path, _unknown("product", named, scenario.products) + " (relative_to)"
+            yield path, unknown_name("product", named, scenario.products) + " (relative_to)"
             continue
         product = named or (str(path[1]) if path[0] == "products" else None)
         if product is None:
@@ -375,7 +381,7 @@ def _totals(scenario: Scenario) -> Iterator[Finding]:
     for name, found in parts.items():
         if name not in scenario.totals:
             for path, _ in found:
-                yield (*path, "share_of"), _unknown("total", name, scenario.totals)
+                yield (*path, "share_of"), unknown_name("total", name, scenario.totals)
     for name, total in scenario.totals.items():
         yield from _total_parts(name, total.value, parts.get(name, []))
 

@@ -7,7 +7,8 @@ works on *factors*: sets of inputs that move as one (:func:`factors`). Grouping 
 - ``curve``: the knots (and shift) of one curve only (``Input.group``);
 - ``input``: every input alone.
 
-The methods share one contract, ``method(loaded, output, *, by, samples, seed, progress)``,
+The methods share one contract, ``method(loaded, output, *, by, samples, seed, progress,
+executor)`` (``executor``: where the engine runs, see :func:`~stackbound.engine.run.run`),
 and live in :data:`METHODS`:
 
 - ``tornado``: each factor at its P10 and its P90, every other input at its median.
@@ -46,6 +47,7 @@ from stackbound.analysis.sensitivity.common import (
 from stackbound.analysis.sensitivity.delta import DeltaIndex, DeltaResult, delta
 from stackbound.analysis.sensitivity.sobol import SobolIndex, SobolResult, saltelli_design, sobol
 from stackbound.analysis.sensitivity.tornado import Bar, TornadoResult, tornado
+from stackbound.engine.executors import Executor
 from stackbound.engine.run import Progress
 from stackbound.scenario.loader import LoadedScenario
 
@@ -84,6 +86,7 @@ class Method(Protocol):
         samples: int | None = None,
         seed: int = 0,
         progress: Progress | None = None,
+        executor: Executor | None = None,
     ) -> SensitivityResult: ...
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from stackbound.engine.budget import Budget, available_memory, check_fits
+from stackbound.engine.executors import Executor
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import Progress, run, run_deterministic
 from stackbound.errors import SimulationError
@@ -156,9 +157,18 @@ def _factors_or_error(loaded: LoadedScenario, output: Output, by: By) -> tuple[F
 
 
 def _evaluate(
-    loaded: LoadedScenario, output: Output, uniforms: FloatArray, correlate: bool, seed: int, progress: Progress | None
+    loaded: LoadedScenario,
+    output: Output,
+    uniforms: FloatArray,
+    correlate: bool,
+    seed: int,
+    progress: Progress | None,
+    executor: Executor | None = None,
 ) -> FloatArray:
-    result = run(loaded, samples=len(uniforms), seed=seed, uniforms=uniforms, correlate=correlate, progress=progress)
+    samples = len(uniforms)
+    result = run(
+        loaded, samples=samples, seed=seed, uniforms=uniforms, correlate=correlate, progress=progress, executor=executor
+    )
     return output_values(result, output)
 
 

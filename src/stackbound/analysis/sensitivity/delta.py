@@ -30,6 +30,7 @@ from stackbound.analysis.sensitivity.common import (
     _stability,
     check_design_fits,
 )
+from stackbound.engine.executors import Executor
 from stackbound.engine.run import Progress
 from stackbound.engine.sampling import draws_from_uniforms
 from stackbound.errors import SimulationError
@@ -152,6 +153,7 @@ def delta(
     samples: int | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> DeltaResult:
     """δ and given-data first-order indices of every factor, from one correlated Monte Carlo
     sample of ``samples`` runs; ``progress`` follows the factors (the slow part)."""
@@ -164,7 +166,7 @@ def delta(
     uniforms = np.random.default_rng(inputs_seed).random((n, len(loaded.inputs)))
     draws = draws_from_uniforms(loaded.inputs, loaded.copula, uniforms, correlate=True)
     x = np.column_stack([draws[inp.name] for inp in loaded.inputs])
-    y = _evaluate(loaded, output, uniforms, True, seed, None)
+    y = _evaluate(loaded, output, uniforms, True, seed, None, executor)
     if np.ptp(y) == 0.0:
         rows = [DeltaIndex(f.name, f.inputs, 0.0, 0.0, 0.0, 0.0, f.label) for f in found]
         return DeltaResult(

@@ -28,6 +28,7 @@ from stackbound.analysis.sensitivity.common import (
     _stability,
     check_design_fits,
 )
+from stackbound.engine.executors import Executor
 from stackbound.engine.run import Progress
 from stackbound.scenario.loader import LoadedScenario
 
@@ -109,6 +110,7 @@ def sobol(
     samples: int | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> SobolResult:
     """First- and total-order Sobol' indices of every factor, with the copula off.
 
@@ -119,7 +121,7 @@ def sobol(
     check_design_fits(n * (len(found) + 2), len(loaded.inputs))
     design_seed, analysis_seed = np.random.SeedSequence(seed).spawn(2)
     design = saltelli_design(found, len(loaded.inputs), n, np.random.default_rng(design_seed))
-    values = _evaluate(loaded, output, design, False, seed, progress)
+    values = _evaluate(loaded, output, design, False, seed, progress, executor)
     notes: list[str] = []
     if loaded.copula is not None:
         notes.append(
