@@ -23,7 +23,7 @@ from __future__ import annotations
 import ctypes
 import sys
 
-__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "keep_freed_arrays"]
+__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "keep_freed_arrays", "release_freed_memory"]
 
 MMAP_THRESHOLD = 32 * 2**20
 """Blocks up to this size come from the heap, not a fresh mapping (glibc's maximum)."""
@@ -50,6 +50,20 @@ def keep_freed_arrays() -> None:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+
+
+def release_freed_memory() -> None:
+    """Hand freed memory back to the operating system now (glibc's ``malloc_trim``; a no-op
+    elsewhere): for a long-lived process, such as the server, once it has let results go.
+    Each worker thread's arena keeps what it freed until then."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim.argtypes = [ctypes.c_size_t]
+    trim(0)
 
 
 def _no_hugepage_advice() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any
@@ -19,12 +20,12 @@ from pydantic import ValidationError
 from stackbound.errors import Problem, ScenarioError
 from stackbound.scenario.checks import check_references
 from stackbound.scenario.inputs import Copula, Input, collect_inputs, copula
-from stackbound.scenario.overlay import Resolved, resolve, resolve_text
+from stackbound.scenario.overlay import Resolved, override, resolve, resolve_text
 from stackbound.scenario.schema import Scenario
 from stackbound.scenario.text import excerpt
 from stackbound.scenario.yamlio import Path, Positions
 
-__all__ = ["LoadedScenario", "load_scenario", "load_scenario_text"]
+__all__ = ["LoadedScenario", "load_overridden_text", "load_scenario", "load_scenario_text"]
 
 _UNION_TAGS = frozenset({"fab_line", "memory_line", "stockpile", "flow"})
 
@@ -109,6 +110,14 @@ def load_scenario_text(text: str, name: str = "<upload>") -> LoadedScenario:
     """Load a scenario from ``text`` (called ``name`` in errors); its ``extends`` may name
     only a built-in scenario. ScenarioError lists every problem."""
     return _load(resolve_text(text, name))
+
+
+def load_overridden_text(
+    text: str, overrides: Mapping[str, Any], *, name: str = "<upload>", file: str = "<overrides>"
+) -> LoadedScenario:
+    """:func:`load_scenario_text`, then each dotted path of ``overrides`` set to its value
+    (as an overlay's ``overrides``; problems with them are named ``file``)."""
+    return _load(override(resolve_text(text, name), overrides, file))
 
 
 def _load(resolved: Resolved) -> LoadedScenario:

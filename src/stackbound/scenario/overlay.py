@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "builtin_story",
     "locate",
     "overlays_of",
+    "override",
     "resolve",
     "resolve_text",
 ]
@@ -229,6 +231,14 @@ def resolve(ref: str, *, allow_outside: bool = False) -> Resolved:
     path, display = locate(ref)
     roots = None if allow_outside else (_real(path).parent, _real(FilePath.cwd()), _real(builtin_dir()))
     return _resolve_file(path, display, (), _Access(roots))
+
+
+def override(base: Resolved, overrides: Mapping[str, Any], file: str) -> Resolved:
+    """``base`` with each dotted path of ``overrides`` set to its value, as an overlay's
+    ``overrides`` section sets it (every path must exist); a problem names ``file`` and
+    ``overrides.<path>``. The seam for changes given as data, not text (an HTTP request)."""
+    where = Positions({("overrides", key): (file, 0, 0) for key in overrides})
+    return _apply(base, {"overrides": dict(overrides)}, where, file)
 
 
 def resolve_text(text: str, name: str) -> Resolved:
