@@ -159,6 +159,8 @@ def test_a_run_is_202_with_its_location_then_done_with_its_summary(live: Live) -
     assert summary["timeline"][0]["segments"]
     assert {r["name"] for r in summary["runway"]} >= {"hbm_stockpile"}
     assert {r["stockpile"] for r in summary["runout"]} >= {"hbm_stockpile", "die_bank"}
+    assert len(summary["findings"]["runout"]) == len(summary["runout"])  # one sentence per stockpile, as the report
+    assert any("HBM stockpile" in line or "stockpile" in line.lower() for line in summary["findings"]["runout"])
 
 
 def test_the_summary_numbers_are_the_librarys(live: Live, example_run: str) -> None:

@@ -5,7 +5,11 @@
     StackboundError            root; the CLI catches it, prints one line each, exits 2
     ├── ScenarioError          a scenario file is wrong; carries every Problem found
     ├── SimulationError        the engine was asked for something it cannot do
-    └── OutputError            results could not be written where asked
+    ├── OutputError            results could not be written where asked
+    └── (serve.jobs)           the HTTP server's job queue, answered as JSON, never printed:
+        ├── QueueFullError     the queue is full (429 with Retry-After)
+        ├── JobCancelledError  a job was cancelled between chunks
+        └── TimeLimitError     a job ran past its time limit
 
 Anything else that escapes is a bug (exit status 1).
 """

@@ -283,7 +283,7 @@ def _month(runout: Runout, which: Literal["p5", "p50", "p95"], lang: Lang) -> st
     return text(lang, "never") if getattr(runout, which) is None else runout.label(which)
 
 
-def runout_lines(data: ReportData, lang: Lang) -> list[str]:
+def runout_lines(data: Findings, lang: Lang) -> list[str]:
     """When each stockpile of the base runs out: probability and P5–P50–P95 month."""
     sources = data.loaded[0].scenario.sources
     return [
@@ -316,7 +316,7 @@ def effect_lines(data: ReportData, lang: Lang) -> list[str]:
     return [*lines, text(lang, "no_effect_factors", count=idle, limit=limit)] if idle else lines
 
 
-def binding_lines(data: ReportData, lang: Lang) -> list[str]:
+def binding_lines(data: Findings, lang: Lang) -> list[str]:
     """The base's binding story per variant."""
     return [h.text if lang == "en" else headline_nl(h) for h in data.monthly.headlines]
 

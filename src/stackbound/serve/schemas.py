@@ -187,6 +187,7 @@ class FindingsText(BaseModel):
     answer: str
     years: list[str]
     binding: list[str]
+    runout: list[str]
 
 
 class AnnualRow(BaseModel):

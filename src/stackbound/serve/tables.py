@@ -17,7 +17,6 @@ from stackbound.analysis.bottlenecks import bottlenecks
 from stackbound.analysis.records import records
 from stackbound.engine.results import RunResult
 from stackbound.report import findings
-from stackbound.report.dutch import headline_nl
 from stackbound.report.export import inputs_table
 from stackbound.report.i18n import Lang
 from stackbound.report.jsondoc import finite_document, json_text
@@ -105,7 +104,8 @@ def run_summary(
     text = FindingsText(
         answer=findings.answer(facts, lang),
         years=findings.years_lines(facts, lang),
-        binding=[h.text if lang == "en" else headline_nl(h) for h in facts.monthly.headlines],
+        binding=findings.binding_lines(facts, lang),
+        runout=findings.runout_lines(facts, lang),
     )
     return RunSummary(
         id=run_id,
