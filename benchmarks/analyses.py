@@ -33,7 +33,9 @@ from stackbound.scenario.overlay import overlays_of
 SEED = 1
 
 
-def _cases(loaded: LoadedScenario, year: int) -> dict[str, Callable[[], str]]:
+def cases(loaded: LoadedScenario, year: int) -> dict[str, Callable[[], str]]:
+    """Each analysis as a call that runs it on ``loaded`` (output: units in ``year``) and
+    says what it ran; ``benchmarks/scale.py`` times "sobol" and "report" from here."""
     output = Output("units", year)
 
     def with_overlays() -> str:
@@ -83,7 +85,7 @@ def main() -> None:
     run(loaded, samples=1_024, seed=SEED)
     print(f"{loaded.name}: {len(loaded.inputs)} uncertain inputs; output = units in {year}")
     print(f"{'analysis':<12} {'seconds':>8}  what")
-    for name, case in _cases(loaded, year).items():
+    for name, case in cases(loaded, year).items():
         if args.only and name not in args.only:
             continue
         started = time.perf_counter()
