@@ -163,6 +163,19 @@ def test_a_run_is_202_with_its_location_then_done_with_its_summary(live: Live) -
     assert any("HBM stockpile" in line or "stockpile" in line.lower() for line in summary["findings"]["runout"])
 
 
+def test_a_summary_asked_again_is_the_same(live: Live, example_run: str) -> None:
+    """The second answer comes from the run's kept answers (computed once per language and
+    metrics); it must not differ from the first, in either language."""
+    for lang in ("en", "nl"):
+        first = live.client.get(f"{example_run}/results", params={"lang": lang})
+        again = live.client.get(f"{example_run}/results", params={"lang": lang})
+        assert first.status_code == again.status_code == 200
+        assert first.content == again.content
+    english = live.client.get(f"{example_run}/results").json()["findings"]["answer"]
+    dutch = live.client.get(f"{example_run}/results", params={"lang": "nl"}).json()["findings"]["answer"]
+    assert english != dutch
+
+
 def test_the_summary_numbers_are_the_librarys(live: Live, example_run: str) -> None:
     from stackbound.engine.run import run
     from stackbound.scenario.loader import load_scenario_text

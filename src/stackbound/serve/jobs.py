@@ -90,6 +90,9 @@ class Job:
     value: object = None
     nbytes: int = 0
     cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+    answers: dict[object, object] = field(default_factory=dict, repr=False)
+    """Answers already computed from the result (a summary per language and metrics), so
+    asking again costs nothing; small beside the result, and freed with it."""
 
     @property
     def fraction(self) -> float:

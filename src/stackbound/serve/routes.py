@@ -159,8 +159,10 @@ def run_results(
         disposition = f'attachment; filename="{run}-{name}.{chosen}"'
         return Response(data, media_type=FORMATS[chosen], headers={"Content-Disposition": disposition})
     wanted = _metrics(metrics)
-    summary = run_summary(run, state.version, loaded, result, wanted, lang)
-    return json_response(summary.model_dump(mode="json"))
+    key = ("summary", wanted, lang)
+    if key not in job.answers:  # computed once per run, language and metrics
+        job.answers[key] = run_summary(run, state.version, loaded, result, wanted, lang).model_dump(mode="json")
+    return json_response(job.answers[key])
 
 
 def _metrics(metrics: str) -> tuple[str, ...] | None:

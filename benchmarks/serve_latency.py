@@ -1,0 +1,141 @@
+"""Latency of the HTTP API (issue 12): from a lever change to the updated result, and a cache hit.
+
+Starts ``stackbound serve`` as its own process on a free loopback port, then, on ``china`` at
+10,000 samples (``--samples``): submits runs that each change one lever (a new scenario
+digest, so a new run), waits for each to finish and fetches its results — the latency an
+analyst sees after moving a control — and asks again for a run already kept (the cache
+hit: ``303`` to the kept run, then its results). Prints median and p95 of each, the target
+(≤ 1.5 s p95 from a lever change on these 2-core machines), the server's memory (RSS) idle,
+at its peak and after the results are deleted, and the load average beside the figures.
+Figures are printed, not asserted.
+
+    .venv/bin/python benchmarks/serve_latency.py [--samples 10000] [--changes 8] [--hits 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_P95 = 1.5
+LEVER = "tool_controls"
+"""A lever of ``china`` that moves its numbers (each change is a new run)."""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _load() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def _wait(client: httpx.Client, location: str, timeout: float = 600.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get(location).json()
+        if status["status"] in ("done", "failed", "cancelled"):
+            return dict(status)
+        time.sleep(0.02)
+    raise TimeoutError(location)
+
+
+def _submit(client: httpx.Client, body: dict[str, object]) -> str:
+    answer = client.post("/v1/runs", json=body, follow_redirects=False)
+    if answer.status_code not in (202, 303):
+        raise RuntimeError(f"POST /v1/runs: {answer.status_code} {answer.text[:200]}")
+    return answer.headers["location"]
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--changes", type=int, default=8, help="lever changes timed (each a new run)")
+    parser.add_argument("--hits", type=int, default=20, help="cache hits timed")
+    args = parser.parse_args()
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/stackbound"), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=600.0) as client:
+            for _ in range(300):
+                try:
+                    if client.get("/v1/scenarios").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            idle = _rss_mb(server.pid)
+            # A first run warms the server (imports, compiled kernels): not timed.
+            _wait(client, _submit(client, {"scenario": "china", "samples": args.samples}))
+            changes, peak = [], idle
+            for k in range(args.changes):
+                started = time.perf_counter()
+                body = {"scenario": "china", "samples": args.samples, "levers": {LEVER: 0.5 + 0.05 * k}}
+                location = _submit(client, body)
+                _wait(client, location)
+                client.get(f"{location}/results").raise_for_status()
+                changes.append(time.perf_counter() - started)
+                peak = max(peak, _rss_mb(server.pid))
+            last = 0.5 + 0.05 * (args.changes - 1)  # the newest run: kept whatever the memory bound
+            kept = {"scenario": "china", "samples": args.samples, "levers": {LEVER: last}}
+            hits = []
+            for _ in range(args.hits):
+                started = time.perf_counter()
+                answer = client.post("/v1/runs", json=kept, follow_redirects=False)
+                if answer.status_code != 303:
+                    raise RuntimeError(f"expected a cache hit (303), got {answer.status_code}")
+                client.get(f"{answer.headers['location']}/results").raise_for_status()
+                hits.append(time.perf_counter() - started)
+            for k in range(args.changes):
+                body = {"scenario": "china", "samples": args.samples, "levers": {LEVER: 0.5 + 0.05 * k}}
+                client.delete(_submit(client, body))
+            time.sleep(1.0)
+            after = _rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    change_mid, change_p95 = _percentiles(changes)
+    hit_mid, hit_p95 = _percentiles(hits)
+    verdict = "PASS" if change_p95 <= TARGET_P95 else "MISS"
+    print(f"stackbound serve, china at {args.samples:,} samples (load {_load()})")
+    print(
+        f"  lever change → updated result: median {change_mid:.2f} s, p95 {change_p95:.2f} s "
+        f"over {len(changes)} changes (target p95 ≤ {TARGET_P95} s: {verdict})"
+    )
+    print(
+        f"  cache hit (303 + results):     median {1000 * hit_mid:.0f} ms, p95 {1000 * hit_p95:.0f} ms over {len(hits)}"
+    )
+    print(f"  server memory: idle {idle:.0f} MB, peak {peak:.0f} MB, after deleting the runs {after:.0f} MB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
