@@ -112,3 +112,11 @@ def test_outputs_plot_against_inputs(china: tuple[LoadedScenario, RunResult], pl
     table = plain.input_draws(loaded).join(plain.annual_values("units").to_frame()[[2026]])
     assert len(table) == 300
     assert table[2026].notna().all()
+
+
+def test_an_annual_table_of_some_metrics_is_the_whole_tables_rows(plain: RunResult) -> None:
+    whole = plain.annual_table()
+    some = plain.annual_table(["units", "domestic_share_units"])
+    assert set(some["metric"]) == {"units", "domestic_share_units"}
+    expected = whole[whole["metric"].isin(["units", "domestic_share_units"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(some, expected)

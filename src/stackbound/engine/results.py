@@ -22,6 +22,7 @@ table (to plot outputs against inputs), and the tables' months are ``pandas.Peri
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -173,11 +174,14 @@ class RunResult:
             or group in self.memberships.get(member, ())
         )
 
-    def annual_table(self) -> pd.DataFrame:
+    def annual_table(self, metrics: Sequence[str] | None = None) -> pd.DataFrame:
         """One row per year, metric and group: mean, P5, P50, P95 (exact percentiles of the
-        per-sample values, by the inverted CDF like the monthly ones)."""
+        per-sample values, by the inverted CDF like the monthly ones); ``metrics``: only
+        these (default: every metric), in the table's order."""
         rows = []
         for metric in self.metrics():
+            if metrics is not None and metric not in metrics:
+                continue
             for group in self.groups(metric):
                 values = self.annual_values(metric, group)
                 pct = sample_percentiles(values, PERCENTILES)

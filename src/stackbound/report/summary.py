@@ -42,16 +42,14 @@ def _number(value: Any) -> float:
     return round(float(value), 6)
 
 
-def _tables(result: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _tables(result: RunResult, metrics: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     with np.errstate(all="ignore"):  # overflow is reported in the document, not as a warning
-        return result.annual_table(), result.binding_table()
+        return result.annual_table(metrics), result.binding_table()
 
 
 def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The run as one JSON-ready document; ``metrics`` defaults to every annual metric."""
-    table, binding_table = _tables(result)
-    if metrics is not None:
-        table = table[table["metric"].isin(metrics)]
+    table, binding_table = _tables(result, metrics)
     annual = [
         {
             "year": int(r["year"]),
