@@ -204,6 +204,11 @@ class Bottlenecks:
         ]
         return pd.DataFrame(rows, columns=["stockpile", "probability_runs_out", "p5", "p50", "p95"])
 
+    def headlines_document(self) -> list[dict[str, Any]]:
+        """Each variant's binding story as JSON-ready data (``to_document()["headlines"]``,
+        without building the rest)."""
+        return [_headline_document(h) for h in self.headlines]
+
     def to_document(self) -> dict[str, Any]:
         """Everything as plain JSON-ready data."""
         return {
@@ -211,7 +216,7 @@ class Bottlenecks:
             "seed": self.seed,
             "samples": self.samples,
             "by": self.by,
-            "headlines": [_headline_document(h) for h in self.headlines],
+            "headlines": self.headlines_document(),
             "binding": records(self.to_frame()),
             "stranded": records(self.stranded_frame()),
             "runway": records(self.runway_frame()),

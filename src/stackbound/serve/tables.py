@@ -99,7 +99,7 @@ def run_summary(
         document = summary_document(result, metrics)
         facts = findings.run_findings([loaded], [result])
         yearly = facts.yearly[0].to_document()
-        timeline = facts.monthly.to_document()["headlines"]
+        timeline = facts.monthly.headlines_document()
         binding = records(result.most_likely_binding())
     text = FindingsText(
         answer=findings.answer(facts, lang),
