@@ -10,6 +10,7 @@ compiled kernels), so every peak memory figure is that process's own RSS high-wa
 - ``china`` at 100k samples on 2 workers, median of ``--repeats`` processes (target ≤ 1.5 s);
 - ``china`` at 1M samples on 2 workers, one process (≤ 12 s);
 - two workers against one at 100k: the ratio of the medians, the runs interleaved (≥ 1.8×);
+  the same with worker processes (``--executor processes``, pools started first);
 - peak memory at 100k and 1M, and what is left of it beside the per-sample results a run
   keeps on purpose (issue 13: "flat apart from what is kept on purpose"; the verdict here
   allows the 1M figure 25% above the 100k one);
@@ -111,6 +112,34 @@ def engine_figures(repeats: int, million: bool) -> Iterator[Figure]:
         yield _flat(small, big)
 
 
+def process_figures(repeats: int) -> Iterator[Figure]:
+    """Two worker processes against one (``--executor processes``), each pool started and
+    warmed first (its start, about 2.5 s a process, is reported, not timed in the ratio):
+    100k samples of ``china``, the runs interleaved, bit-identical to threads."""
+    from stackbound.engine.executors import Processes
+    from stackbound.engine.run import run
+    from stackbound.scenario.loader import load_scenario
+
+    loaded = load_scenario(SCENARIO)
+    seconds: dict[int, list[float]] = {1: [], 2: []}
+    starts: dict[int, float] = {}
+    with Processes(1) as one, Processes(2) as two:
+        for workers, pool in ((1, one), (2, two)):
+            started = time.perf_counter()
+            run(loaded, samples=4_096, seed=SEED, executor=pool)  # start the processes, load the kernels
+            starts[workers] = time.perf_counter() - started
+        for _ in range(repeats):
+            for workers, pool in ((2, two), (1, one)):
+                started = time.perf_counter()
+                run(loaded, samples=100_000, seed=SEED, executor=pool)
+                seconds[workers].append(time.perf_counter() - started)
+    one_s, two_s = (statistics.median(seconds[w]) for w in (1, 2))
+    yield _seconds(f"china 100k, 2 worker processes (median of {repeats})", two_s, 1.5)
+    note = f"{one_s:.2f} s on 1 process / {two_s:.2f} s on 2; pools started in {starts[1]:.1f} s and {starts[2]:.1f} s"
+    ratio = one_s / two_s
+    yield Figure("two worker processes vs one, china 100k", f"{ratio:.2f}×", "≥ 1.8×", ratio >= 1.8, _load(), note)
+
+
 def analysis_figures(report: bool) -> Iterator[Figure]:
     """The Sobol analysis and the default report of ``china``, timed as ``analyses.py`` does."""
     from stackbound.engine.run import run
@@ -148,7 +177,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"issue 13 §1 figures; cores {os.cpu_count()}; load average at start {_loads()}")
     print(f"{'figure':56s} {'measured':>10s} {'target':>11s}  {'':4s} {'load':>5s}")
-    for figure in chain(engine_figures(args.repeats, not args.quick), analysis_figures(not args.quick)):
+    figures = chain(engine_figures(args.repeats, not args.quick), process_figures(args.repeats))
+    for figure in chain(figures, analysis_figures(not args.quick)):
         print(_row(figure), flush=True)
     if not args.skip_side_by_side and not summary(args.repeats, args.quick):
         print("FAIL: the side-by-side medians differ from stackbound's by more than 1%", file=sys.stderr)

@@ -177,13 +177,18 @@ class JobQueue:
                 found[job.status.value] += 1
             return {**found, "result_bytes": sum(job.nbytes for job in self._jobs.values())}
 
-    def close(self) -> None:
-        """Cancel every job and stop the workers (each at its running job's next chunk)."""
+    def close(self, wait: float = 60.0) -> None:
+        """Cancel every job and stop the workers, each at its running job's next chunk,
+        waiting up to ``wait`` seconds for them: a worker left inside the engine while the
+        interpreter exits can abort the process."""
         with self._lock:
             for job in self._jobs.values():
                 job.cancel.set()
         for _ in self._threads:
             self._pending.put(None)
+        deadline = time.monotonic() + wait
+        for thread in self._threads:
+            thread.join(max(deadline - time.monotonic(), 0.0))
 
     # ------------------------------------------------------------------ the workers' side
 
