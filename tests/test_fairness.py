@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stackbound.engine.allocate import MonthState, kernel_inputs
-from stackbound.engine.exact import lp_solver
-from stackbound.engine.fairness import Fairness, Month, coupled_pools
+from stackbound.engine.exact import fairness_month, lp_solver
+from stackbound.engine.fairness import Fairness, coupled_pools
 from stackbound.engine.plan import build_plan
 from stackbound.engine.run import run
 from support import AMPLE, load, month, product, scenario, simulate_block
@@ -199,17 +199,8 @@ def unfair_vendors(data: dict[str, Any], *, split_fairly: bool = True) -> list[i
     fairness = Fairness(plan)
     state, block = seen[0]
     assert all(block[8][c.slice] >= 0 for c in fairness.claims), "fixed weights only"
-    weight = np.stack([block[9][int(block[8][c.slice]), 0] for c in fairness.claims])
-    month = Month(
-        coef=block[10],
-        size=state.size,
-        drawable=state.drawable,
-        cap=state.demand_cap,
-        market=state.market,
-        active=state.active,
-        good=state.good_per_attempt,
-        weight=weight,
-    )
+    month = fairness_month(fairness, block[10], block[8], block[9], state)
+    weight = month.weight
     drawn = _draws(fairness, block[10], paths.attempts[:, 0])
     owner = np.array([c.vendor for c in fairness.claims])
     level = {j: np.min(drawn[owner == j] / weight[owner == j], axis=0) for j in fairness.vendors}

@@ -97,6 +97,20 @@ SEED = click.option(
     help="Random seed (recorded in the output). Every command defaults to 0, so the same command gives the "
     "same numbers; another seed draws another sample.",
 )
+
+
+def chunk_size_option(default: int) -> Callable[[F], F]:
+    """``--chunk-size`` (the engine's ``DEFAULT_CHUNK_SIZE`` as ``default``: passed in, so
+    this module does not import the engine)."""
+    return click.option(
+        "--chunk-size",
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        help="Samples simulated at once (bounds memory); results do not depend on it.",
+    )
+
+
 ALLOW_OUTSIDE = click.option(
     "--allow-outside",
     is_flag=True,

@@ -19,6 +19,7 @@ from stackbound.cli.common import (
     DEFAULT_SCENARIO,
     FORMAT,
     LazyProgress,
+    chunk_size_option,
     err,
     executor_options,
     load,
@@ -49,13 +50,7 @@ __all__ = ["run_command", "validate_command"]
 @click.argument("scenarios", nargs=-1)
 @run_options
 @executor_options
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(min=1),
-    default=DEFAULT_CHUNK_SIZE,
-    show_default=True,
-    help="Samples simulated at once (bounds memory); results do not depend on it.",
-)
+@chunk_size_option(DEFAULT_CHUNK_SIZE)
 @click.option(
     "--out",
     "out_dir",

@@ -32,7 +32,16 @@ from stackbound.analysis.sweep import (
     point_table,
     run_points,
 )
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, FORMAT_CSV, LazyProgress, err, executor_options, out
+from stackbound.cli.common import (
+    ALLOW_OUTSIDE,
+    DEBUG,
+    FORMAT_CSV,
+    LazyProgress,
+    chunk_size_option,
+    err,
+    executor_options,
+    out,
+)
 from stackbound.cli.compare import LABELS
 from stackbound.cli.layout import Cell, Row, cell, print_by_year
 from stackbound.engine.run import DEFAULT_CHUNK_SIZE
@@ -65,13 +74,7 @@ UNSET = "·"
     show_default=True,
     help="Refuse a sweep of more points than this (point 0, the base, included).",
 )
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(min=1),
-    default=DEFAULT_CHUNK_SIZE,
-    show_default=True,
-    help="Samples simulated at once (bounds memory); results do not depend on it.",
-)
+@chunk_size_option(DEFAULT_CHUNK_SIZE)
 @click.option(
     "--out",
     "out_dir",

@@ -26,9 +26,9 @@ from stackbound.engine.supply import Supply
 from stackbound.errors import SimulationError
 
 if TYPE_CHECKING:  # SciPy's LP solver is imported where it runs: a run without --exact never loads it
-    from stackbound.engine.fairness import Fairness
+    from stackbound.engine.fairness import Fairness, Month
 
-__all__ = ["EXACT_MAX_SAMPLES", "lp_solver"]
+__all__ = ["EXACT_MAX_SAMPLES", "fairness_month", "lp_solver"]
 
 EXACT_MAX_SAMPLES = 2_000
 FloatArray = NDArray[np.float64]
@@ -146,16 +146,17 @@ def lp_solver(plan: Plan, supply: Supply, *, split_fairly: bool = True) -> Solve
     return solve
 
 
-def _split_fairly(
+def fairness_month(
     fairness: Fairness, coef: FloatArray, weight_of: IntArray, weights: FloatArray, state: MonthState
-) -> None:
-    """Rewrite the month's proportional slices by progressive filling across the pools."""
+) -> Month:
+    """The month's inputs to the fair split: the opening's slices, caps and market, and each
+    claim's weight this month (nan for ``need``)."""
     from stackbound.engine.fairness import Month
 
     t, n = state.month, state.size.shape[1]
     rows = [int(weight_of[claim.slice]) for claim in fairness.claims]
     weight = np.stack([weights[r, t] if r >= 0 else np.full(n, np.nan) for r in rows])
-    month = Month(
+    return Month(
         coef=coef,
         size=state.size,
         drawable=state.drawable,
@@ -165,6 +166,12 @@ def _split_fairly(
         good=state.good_per_attempt,
         weight=weight,
     )
-    sizes, fair = fairness.slices(month)
+
+
+def _split_fairly(
+    fairness: Fairness, coef: FloatArray, weight_of: IntArray, weights: FloatArray, state: MonthState
+) -> None:
+    """Rewrite the month's proportional slices by progressive filling across the pools."""
+    sizes, fair = fairness.slices(fairness_month(fairness, coef, weight_of, weights, state))
     claimed = np.array([claim.slice for claim in fairness.claims], dtype=np.int64)
     state.size[np.ix_(claimed, np.flatnonzero(fair))] = sizes[:, fair]
