@@ -24,7 +24,7 @@ from stackbound.cli.common import (
     run_options,
     run_with_progress,
 )
-from stackbound.cli.layout import Cell, Row, print_by_year
+from stackbound.cli.layout import Cell, Row, cell, print_by_year
 from stackbound.cli.render import render_answer
 from stackbound.engine.results import RunResult
 from stackbound.formatting import number
@@ -102,8 +102,7 @@ COMPACT = (("units", "total"), ("units", "domestic"), ("compute_added_h100e", "t
 
 
 def _difference(d: Difference) -> Cell:
-    p5, p50, p95 = (signed_number(v) for v in (d.p5, d.p50, d.p95))
-    return Cell(p50, "" if p5 == p50 == p95 else f"{p5}–{p95}")
+    return cell(d.p5, d.p50, d.p95, signed_number)
 
 
 def _blocks(

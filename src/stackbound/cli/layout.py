@@ -8,7 +8,7 @@ that fits no way is printed with one year per table and folded cells.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich import box
@@ -46,16 +46,16 @@ class Row:
     dim: bool = False
 
 
-def cell(p5: float, p50: float, p95: float) -> Cell:
-    """P50 with its P5–P95 range, as :func:`number` writes them."""
-    shown = (number(p5), number(p50), number(p95))
-    return Cell(shown[1], "" if shown[0] == shown[1] == shown[2] else f"{shown[0]}–{shown[2]}")
+def cell(p5: float, p50: float, p95: float, show: Callable[[float], str] = number) -> Cell:
+    """P50 with its P5–P95 range, each written by ``show`` (default :func:`number`; a
+    signed number for differences); no range when all three read the same."""
+    low, mid, high = show(p5), show(p50), show(p95)
+    return Cell(mid, "" if low == mid == high else f"{low}–{high}")
 
 
 def percent_cell(p5: float, p50: float, p95: float) -> Cell:
     """A share's P50 with its P5–P95 range, in whole percent."""
-    shown = (f"{p5:.0%}", f"{p50:.0%}", f"{p95:.0%}")
-    return Cell(shown[1], "" if shown[0] == shown[1] == shown[2] else f"{shown[0]}–{shown[2]}")
+    return cell(p5, p50, p95, lambda share: f"{share:.0%}")
 
 
 def _text(c: Cell, stacked: bool, dim: bool) -> str:

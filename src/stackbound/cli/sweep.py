@@ -43,7 +43,7 @@ from stackbound.cli.common import (
     out,
 )
 from stackbound.cli.compare import LABELS
-from stackbound.cli.layout import Cell, Row, cell, print_by_year
+from stackbound.cli.layout import Row, cell, print_by_year
 from stackbound.engine.run import DEFAULT_CHUNK_SIZE
 from stackbound.formatting import number
 from stackbound.report.atomic import atomic_directory, check_output_target, write_manifest
@@ -228,12 +228,10 @@ def _row(sweep: Sweep, index: int, values: Cells, levels: bool) -> Row:
         *(number(point.levers[lever]) if lever in point.levers else UNSET for lever in sweep.levers),
     )
     if levels or index == 0:
-        shown = tuple(cell(*(values[(s, y)] for s in ("p5", "p50", "p95"))) for y in sweep.years)
+        shown = tuple(cell(values[("p5", y)], values[("p50", y)], values[("p95", y)]) for y in sweep.years)
     else:
-        shown = tuple(_difference(*(values[(s, y)] for s in ("diff_p5", "diff_p50", "diff_p95"))) for y in sweep.years)
+        shown = tuple(
+            cell(values[("diff_p5", y)], values[("diff_p50", y)], values[("diff_p95", y)], signed_number)
+            for y in sweep.years
+        )
     return Row(labels, shown, dim=index == 0 and not levels)
-
-
-def _difference(p5: float, p50: float, p95: float) -> Cell:
-    shown = (signed_number(p5), signed_number(p50), signed_number(p95))
-    return Cell(shown[1], "" if shown[0] == shown[1] == shown[2] else f"{shown[0]}–{shown[2]}")

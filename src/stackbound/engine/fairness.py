@@ -133,7 +133,11 @@ class Fairness:
                     continue
                 flows += [(v, k, int(s)) for s in arrays.use_slices[v, k] if s >= 0]
         self.flows = flows
-        self.uses = sorted({(v, k) for v, k, _ in flows})
+        self.uses: dict[tuple[int, int], list[int]] = {}  # (variant, use) → its flow columns
+        self.into: dict[int, list[tuple[int, int]]] = {}  # slice → (flow column, vendor) drawing on it
+        for f, (v, k, s) in enumerate(flows):
+            self.uses.setdefault((v, k), []).append(self.V + f)
+            self.into.setdefault(s, []).append((self.V + f, int(self.vendor_of[v])))
         self.claims = [
             Claim(a, int(s), int(arrays.slice_vendor[s]))
             for a in range(len(plan.accounts))
@@ -150,9 +154,9 @@ class Fairness:
 
     def _into(self, s: int, vendors: set[int] | None = None) -> Iterator[int]:
         """Flow columns into slice ``s`` (from ``vendors``' variants only, if given)."""
-        for f, (v, _, slice_) in enumerate(self.flows):
-            if slice_ == s and (vendors is None or int(self.vendor_of[v]) in vendors):
-                yield self.V + f
+        for column, vendor in self.into.get(s, []):
+            if vendors is None or vendor in vendors:
+                yield column
 
     def _solve(
         self,
@@ -171,13 +175,10 @@ class Fairness:
         what it may give. Claim c's flows are at least ``rising[c]·λ + lower[c]``."""
         n = month.size.shape[1]
         ub, eq = _Rows(n), _Rows(n)
-        for v, k in self.uses:
-            entries: list[tuple[int, FloatArray | float]] = [
-                (self.V + f, 1.0) for f, (w, j, _) in enumerate(self.flows) if (w, j) == (v, k)
-            ]
-            eq.add([*entries, (v, -month.coef[v, k])], 0.0)
+        for (v, k), columns in sorted(self.uses.items()):
+            eq.add([*((column, 1.0) for column in columns), (v, -month.coef[v, k])], 0.0)
         arrays = self.plan.arrays
-        for s in sorted({s for _, _, s in self.flows}):
+        for s in sorted(self.into):
             a = int(arrays.slice_account[s])
             if arrays.account_policy[a] == PROPORTIONAL:
                 continue

@@ -85,7 +85,11 @@ def submit_run(body: RunRequest, state: State) -> JSONResponse:
     scenario, the version, the seed and the samples: the same run asked again is answered
     303 to the one kept. 429 with ``Retry-After`` when the queue is full."""
     check_samples(body.samples, state)
-    spec = RunSpec(load_source(body), body.seed, body.samples, state.version)
+    return submit_spec(RunSpec(load_source(body), body.seed, body.samples, state.version), state)
+
+
+def submit_spec(spec: RunSpec, state: ServeState) -> JSONResponse:
+    """Queue the run ``spec`` (or answer the one kept under its id), as ``POST /v1/runs``."""
     job, new = state.jobs.submit(run_id(spec), "run", run_work(spec, state.config.chunk_size), spec)
     return submitted(job, new, state, "/v1/runs")
 

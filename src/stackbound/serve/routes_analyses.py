@@ -16,8 +16,8 @@ from stackbound.report import findings
 from stackbound.serve.analyses import Subject, analysis_samples
 from stackbound.serve.app import ServeState, serve_state
 from stackbound.serve.jobs import Status
-from stackbound.serve.routes import NOT_DONE, NOT_FOUND, check_samples, finished_run, kept_job, submitted
-from stackbound.serve.runs import AnalysisSpec, RunSpec, analysis_id, analysis_work, job_status, run_id, run_work
+from stackbound.serve.routes import NOT_DONE, NOT_FOUND, check_samples, finished_run, kept_job, submit_spec, submitted
+from stackbound.serve.runs import AnalysisSpec, RunSpec, analysis_id, analysis_work, job_status
 from stackbound.serve.scenarios import load_source
 from stackbound.serve.schemas import AnalysisRequest, ErrorBody, JobStatus, ScenarioSource
 from stackbound.serve.tables import json_response
@@ -70,9 +70,7 @@ def submit_compared(run: str, body: ScenarioSource, state: State) -> JSONRespons
     """Queue the run of another scenario (an overlay, say) with this run's seed and samples,
     to compare with: answered as ``POST /v1/runs``; then ``GET /v1/runs/{run}/compare?with={id}``."""
     base, _ = _result(run, state)
-    spec = RunSpec(load_source(body), base.seed, base.samples, state.version)
-    job, new = state.jobs.submit(run_id(spec), "run", run_work(spec, state.config.chunk_size), spec)
-    return submitted(job, new, state, "/v1/runs")
+    return submit_spec(RunSpec(load_source(body), base.seed, base.samples, state.version), state)
 
 
 @router.post(
