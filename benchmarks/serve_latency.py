@@ -4,7 +4,9 @@ Starts ``stackbound serve`` as its own process on a free loopback port, then, on
 10,000 samples (``--samples``): submits runs that each change one lever (a new scenario
 digest, so a new run), waits for each to finish and fetches its results — the latency an
 analyst sees after moving a control — and asks again for a run already kept (the cache
-hit: ``303`` to the kept run, then its results). Prints median and p95 of each, the target
+hit: ``303`` to the kept run, then its results). It also times the rest of what the workbench
+page fetches to draw a finished run (its charts, input histograms, model graph, fan and
+held stock). Prints median and p95 of each, the target
 (≤ 1.5 s p95 from a lever change on these 2-core machines), the server's memory (RSS) idle,
 at its peak and after the results are deleted, and the load average beside the figures.
 Figures are printed, not asserted.
@@ -27,6 +29,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_P95 = 1.5
+PAGE = ("charts", "inputs", "graph", "fan?metric=units&group=total", "results?metrics=parts_idle,parts_stranded")
+"""What the workbench page fetches to draw a finished run, beside its summary."""
 LEVER = "tool_controls"
 """A lever of ``china`` that moves its numbers (each change is a new run)."""
 
@@ -96,7 +100,7 @@ def main() -> None:
             idle = _rss_mb(server.pid)
             # A first run warms the server (imports, compiled kernels): not timed.
             _wait(client, _submit(client, {"scenario": "china", "samples": args.samples}))
-            changes, peak = [], idle
+            changes, pages, peak = [], [], idle
             for k in range(args.changes):
                 started = time.perf_counter()
                 body = {"scenario": "china", "samples": args.samples, "levers": {LEVER: 0.5 + 0.05 * k}}
@@ -104,6 +108,9 @@ def main() -> None:
                 _wait(client, location)
                 client.get(f"{location}/results").raise_for_status()
                 changes.append(time.perf_counter() - started)
+                for answer in PAGE:  # what the page asks for after a run, one after another
+                    client.get(f"{location}/{answer}").raise_for_status()
+                pages.append(time.perf_counter() - started)
                 peak = max(peak, _rss_mb(server.pid))
             last = 0.5 + 0.05 * (args.changes - 1)  # the newest run: kept whatever the memory bound
             kept = {"scenario": "china", "samples": args.samples, "levers": {LEVER: last}}
@@ -130,6 +137,11 @@ def main() -> None:
     print(
         f"  lever change → updated result: median {change_mid:.2f} s, p95 {change_p95:.2f} s "
         f"over {len(changes)} changes (target p95 ≤ {TARGET_P95} s: {verdict})"
+    )
+    page_mid, page_p95 = _percentiles(pages)
+    print(
+        f"  lever change → the page's data (results, charts, input histograms, graph, fan, held stock): "
+        f"median {page_mid:.2f} s, p95 {page_p95:.2f} s"
     )
     print(
         f"  cache hit (303 + results):     median {1000 * hit_mid:.0f} ms, p95 {1000 * hit_p95:.0f} ms over {len(hits)}"

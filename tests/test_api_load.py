@@ -170,5 +170,12 @@ def test_the_schema_documents_every_route() -> None:
         "/v1/runs/{run}/analyses",
         "/v1/analyses/{analysis}",
         "/v1/analyses/{analysis}/results",
+        "/v1/about",
+        "/v1/runs/{run}/charts",
+        "/v1/runs/{run}/fan",
+        "/v1/runs/{run}/compare/chart",
+        "/v1/runs/{run}/inputs",
+        "/v1/runs/{run}/graph",
+        "/v1/overlay",
     }
     assert set(paths["/v1/runs/{run}"]) == {"get", "delete"}

@@ -1,60 +1,25 @@
 """``report.html`` in a real headless browser: Debian's Chromium driven by Playwright.
 
-The session fixture installs Chromium with apt-get when it is missing, as CI needs on a
-fresh machine (``playwright install`` cannot download browsers here); the Playwright
-Python package comes with the ``dev`` extras. The page must load with no console error and no request beyond
-the file itself, draw every chart with data, and show on hover the value in the CSV.
+The browser is conftest's (Chromium, installed with apt-get when missing). The page must
+load with no console error and no request beyond the file itself, draw every chart with
+data, and show on hover the value in the CSV.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from playwright.sync_api import sync_playwright
 
 from stackbound.report.gather import ReportSettings, gather
 from stackbound.report.interactive import shown
 from stackbound.report.write import write_report
 from stackbound.scenario.loader import load_scenario
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CHARTS = ("units", "compute", "production", "runway", "binding", "stranded", "comparison", "tornado", "sobol", "owned")
-
-
-def _install_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail(f"{CHROMIUM} is missing and cannot be installed here: run `apt-get install chromium` as root")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, capture_output=True)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    _install_chromium()
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

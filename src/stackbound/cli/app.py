@@ -47,7 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("stackbound.cli.report:command", "Write the full report: HTML, Markdown, charts, Excel, data."),
     "run": ("stackbound.cli.simulate:run_command", "Simulate scenarios: annual units, compute, binding constraints."),
     "scenarios": ("stackbound.cli.scenario:scenarios_command", "List the built-in scenarios, each with its story."),
-    "serve": ("stackbound.cli.serve:command", "Serve the HTTP API (/v1) on this machine."),
+    "serve": ("stackbound.cli.serve:command", "Serve the workbench page and the HTTP API (/v1) on this machine."),
     "sensitivity": (
         "stackbound.cli.sensitivity:command",
         "Rank the uncertain inputs by how much they move one output.",

@@ -1,4 +1,4 @@
-"""``stackbound serve``: the HTTP API (``/v1``) on one local server, with uvicorn."""
+"""``stackbound serve``: the workbench page and the HTTP API (``/v1``) on one local server, with uvicorn."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from stackbound.cli.common import DEBUG, err
 __all__ = ["command"]
 
 
-@click.command("serve", short_help="Serve the HTTP API (/v1) on this machine.")
+@click.command("serve", short_help="Serve the workbench page and the HTTP API (/v1) on this machine.")
 @click.option(
     "--port",
     type=click.IntRange(min=1, max=65535),
@@ -29,12 +29,16 @@ __all__ = ["command"]
 @click.option("--open", "open_browser", is_flag=True, help="Open the server's address in a web browser.")
 @DEBUG
 def command(port: int, host: str, open_browser: bool, debug: bool) -> None:
-    """Serve the HTTP API on HOST:PORT until Ctrl-C: scenarios, checks, runs and analyses
-    as JSON (the OpenAPI schema at /v1/openapi.json; see docs/api.md)."""
+    """Serve the workbench page (at /) and the HTTP API it uses on HOST:PORT until Ctrl-C:
+    scenarios, checks, runs and analyses as JSON (the OpenAPI schema at /v1/openapi.json;
+    see docs/workbench.md and docs/api.md)."""
     import uvicorn  # imported here: the other commands never load the web stack
 
+    from stackbound.engine.memory import limit_arenas
     from stackbound.serve import ServeConfig, create_app
     from stackbound.serve.config import LOOPBACK
+
+    limit_arenas()  # before uvicorn's threads: freed results are not spread over their arenas
 
     if host not in LOOPBACK:
         err.print(
@@ -46,7 +50,7 @@ def command(port: int, host: str, open_browser: bool, debug: bool) -> None:
         )
     config = ServeConfig(host=host, port=port)
     address = f"http://{'localhost' if host in LOOPBACK else host}:{port}"
-    err.print(f"serving {address}/v1 (OpenAPI: {address}/v1/openapi.json); Ctrl-C stops", markup=False)
+    err.print(f"serving the workbench at {address}/ and the API at {address}/v1; Ctrl-C stops", markup=False)
     if open_browser:
-        threading.Timer(1.0, webbrowser.open, args=(f"{address}/v1/scenarios",)).start()
+        threading.Timer(1.0, webbrowser.open, args=(f"{address}/",)).start()
     uvicorn.run(create_app(config), host=host, port=port, log_level="debug" if debug else "warning")

@@ -30,7 +30,15 @@ from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.months import format_month
 from stackbound.scenario.yamlio import format_path
 
-__all__ = ["Extra", "atomic_directory", "folder_name", "inputs_table", "write_run", "write_text_atomically"]
+__all__ = [
+    "Extra",
+    "atomic_directory",
+    "folder_name",
+    "inputs_table",
+    "quarterly_table",
+    "write_run",
+    "write_text_atomically",
+]
 
 Extra = tuple[str, Callable[[Path], object]]
 """A further file of a run: its name in the directory and the function that writes it there."""
@@ -87,7 +95,8 @@ def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _quarterly_table(result: RunResult) -> pd.DataFrame:
+def quarterly_table(result: RunResult) -> pd.DataFrame:
+    """Per quarter, metric and group kept per quarter: mean, P5, P50, P95 over the samples."""
     rows = []
     for (metric, group), values in result.quarterly.items():
         pct = sample_percentiles(values, PERCENTILES)
@@ -147,7 +156,7 @@ def _write_tables(folder: Path, loaded: LoadedScenario, result: RunResult, setti
     files = ["scenario.resolved.yaml"]
     tables: dict[str, Callable[[], pd.DataFrame]] = {
         "annual": result.annual_table,
-        "quarterly": lambda: _quarterly_table(result),
+        "quarterly": lambda: quarterly_table(result),
         "monthly": result.monthly_table,
         "binding": result.binding_table,
         "inputs": lambda: inputs_table(loaded),

@@ -20,7 +20,9 @@ from typing import Literal
 
 import numpy as np
 
+from stackbound.analysis.compare import Comparison
 from stackbound.engine.histogram import sample_percentiles
+from stackbound.engine.metrics import ANNUAL
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.report.gather import ReportData
 from stackbound.report.i18n import Lang, text
@@ -29,7 +31,7 @@ from stackbound.report.timeline import Grid, timeline_grid
 from stackbound.scenario.labels import named
 from stackbound.scenario.months import format_month
 
-__all__ = ["Figure", "Grid", "Series", "figures", "units_fan", "wrapped"]
+__all__ = ["Figure", "Grid", "Series", "comparison_fan", "figures", "metric_fan", "units_fan", "wrapped"]
 
 Kind = Literal["fan", "stacked", "lines", "tornado", "bars", "timeline"]
 LABEL_WIDTH = 30
@@ -296,26 +298,67 @@ def _binding(data: ReportData, lang: Lang) -> Figure:
 
 
 def _comparison(data: ReportData, lang: Lang) -> Figure | None:
-    """Each scenario's paired difference from the base, P50 and P5–P95, one panel each on
-    a shared scale (small multiples)."""
+    """Each scenario's paired difference from the base in units, P50 and P5–P95, one panel
+    each on a shared scale (small multiples)."""
     if data.comparison is None:
         return None
-    frame = data.comparison.to_frame()
-    frame = frame[(frame["metric"] == "units") & (frame["group"] == "total")]
+    return comparison_fan(data.comparison, "units", "total", lang, _footnote(data, lang))
+
+
+def comparison_fan(comparison: Comparison, metric: str, group: str, lang: Lang, footnote: str) -> Figure:
+    """Each scenario's paired difference from the base in ``metric`` of ``group`` per year,
+    P50 and P5–P95, one panel each on a shared scale (small multiples)."""
+    frame = comparison.to_frame()
+    frame = frame[(frame["metric"] == metric) & (frame["group"] == group)]
     series = []
     for scenario, rows in frame.groupby("scenario", sort=False):
         rows = rows.sort_values("year")
         years = tuple(str(y) for y in rows["year"])
         p50, p5, p95 = (_floats(rows[c]) for c in ("p50", "p5", "p95"))
         series.append(Series(str(scenario), years, p50, p5, p95, panel=str(scenario)))
+    ylabel = text(lang, "change_units") if metric == "units" else f"Δ {metric.replace('_', ' ')}"
     return Figure(
         "comparison",
         "fan",
-        text(lang, "comparison_title", base=data.base.scenario),
+        text(lang, "comparison_title", base=comparison.base),
         text(lang, "year"),
-        text(lang, "change_units"),
+        ylabel,
         tuple(series),
-        _footnote(data, lang),
+        footnote,
+        lang=lang,
+    )
+
+
+def _held(metric: str) -> bool:
+    """Whether a metric is a level held (read at the period's end), not a flow per period."""
+    return any(m.name == metric and m.stock for m in ANNUAL) or metric in ("stock", "stranded", "runway")
+
+
+def metric_fan(
+    results: Sequence[RunResult], metric: str, group: str, by: Literal["year", "month"], lang: Lang, version: str
+) -> Figure:
+    """One metric of one group per year or month: the first run's P50 with its P5–P95
+    band, every other run's P50 as a line (a pinned baseline, say). Monthly needs a series
+    kept by month (``RunResult.monthly_keys``); KeyError names it otherwise."""
+    base = results[0]
+    if by == "month" and (metric, group) not in base.monthly_keys:
+        raise KeyError(f"{metric} of {group} is not kept by month")
+    names = _unique([r.scenario for r in results])
+    bands = [
+        _annual_band(r, metric, group, name) if by == "year" else _monthly_band(r, metric, group, name)
+        for r, name in zip(results, names, strict=True)
+    ]
+    series = (bands[0], *(Series(b.name, b.x, b.y) for b in bands[1:]))
+    title = f"{metric.replace('_', ' ').capitalize()}: {group}"
+    unit = base.unit(metric)
+    return Figure(
+        f"fan-{metric}-{group}",
+        "fan",
+        title,
+        text(lang, by),
+        unit if not unit or _held(metric) else f"{unit} per {by}",
+        series,
+        _fan_footnote(results, lang, version),
         lang=lang,
     )
 

@@ -8,7 +8,7 @@ The report writers (:mod:`.tables`, :mod:`.charts`, :mod:`.html`, :mod:`.markdow
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +22,7 @@ from stackbound.analysis.validate import CaseResult, validate
 from stackbound.engine.executors import Executor
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import DEFAULT_SAMPLES, run
+from stackbound.errors import SimulationError
 from stackbound.report.export import inputs_table, package_version
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.validation import builtin_validation, load_validation
@@ -87,10 +88,16 @@ def _validation(loaded: LoadedScenario, result: RunResult) -> tuple[CaseResult, 
 
 
 def gather(
-    loaded: list[LoadedScenario], settings: ReportSettings, step: Step | None = None, executor: Executor | None = None
+    loaded: list[LoadedScenario],
+    settings: ReportSettings,
+    step: Step | None = None,
+    executor: Executor | None = None,
+    done: Sequence[RunResult] = (),
 ) -> ReportData:
     """Run every scenario with the same seed and analyse the first; every run goes to
-    ``executor`` (None: threads of this process)."""
+    ``executor`` (None: threads of this process). ``done`` are runs already made of the
+    first scenarios with the settings' seed and samples (a server's kept run): they are
+    used as they are, not run again."""
     from stackbound.analysis.discover import Outcome, discover
     from stackbound.analysis.sensitivity import Output, sobol, tornado
 
@@ -100,8 +107,11 @@ def gather(
     def timed(name: str, started: float) -> None:
         timings[name] = round(time.perf_counter() - started, 3)
 
-    results = []
-    for scenario in loaded:
+    for scenario, result in zip(loaded, done, strict=False):
+        if (result.digest, result.seed, result.samples) != (scenario.digest, settings.seed, settings.samples):
+            raise SimulationError(f"the run given for {scenario.name!r} is not of that scenario, seed and samples")
+    results = list(done)
+    for scenario in loaded[len(done) :]:
         say(f"running {scenario.name}")
         started = time.perf_counter()
         results.append(run(scenario, samples=settings.samples, seed=settings.seed, executor=executor))

@@ -12,6 +12,7 @@ Small multiples are plotly subplots; stacked bars are grouped by vendor in the l
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 
@@ -24,7 +25,7 @@ from stackbound.report.figures import Figure, Grid, Series, wrapped
 from stackbound.report.i18n import Lang
 from stackbound.report.palette import INACTIVE, shaded
 
-__all__ = ["fragment", "literal", "plotly_js", "shown"]
+__all__ = ["CONFIG", "figure_json", "fragment", "literal", "plotly_chart", "plotly_js", "shown"]
 
 COLOURS = ("#1f3b73", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#7f8c8d", "#2c3e50")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
@@ -300,8 +301,31 @@ def _axes(chart: Any, figure: Figure) -> None:
     chart.update_yaxes(automargin=True, autorange="reversed" if figure.grid is not None else True)
 
 
+CONFIG = {"displaylogo": False, "responsive": True}
+"""plotly.js options of every chart: no logo, resized with its element."""
+
+
 def fragment(figure: Figure) -> str:
     """A ``<div>`` with the chart, its data and the script that draws it."""
+    chart = plotly_chart(figure)
+    return str(chart.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{figure.key}", config=CONFIG))
+
+
+def figure_json(figure: Figure) -> dict[str, Any]:
+    """The chart as plotly.js draws it (``{"data", "layout", "config"}``): what
+    ``Plotly.react`` takes, for a page that draws the same chart as the report."""
+    drawn = json.loads(plotly_chart(figure).to_json())
+    return {
+        "key": figure.key,
+        "title": figure.title,
+        "data": drawn["data"],
+        "layout": drawn["layout"],
+        "config": CONFIG,
+    }
+
+
+def plotly_chart(figure: Figure) -> Any:
+    """The plotly figure of ``figure``: its traces, title, legend, axes and footnote."""
     chart = _panelled(figure) if figure.panels else go.Figure(_traces(figure))
     chart.update_layout(
         title={"text": literal(figure.title)},
@@ -324,5 +348,4 @@ def fragment(figure: Figure) -> str:
         font={"size": 10},
     )
     _axes(chart, figure)
-    config = {"displaylogo": False, "responsive": True}
-    return str(chart.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{figure.key}", config=config))
+    return chart

@@ -15,6 +15,7 @@ their labels (``a + b - c``), more by what they share (``SMIC N+2 · 12 inputs``
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -76,8 +77,15 @@ def vocabulary(scenario: Scenario) -> dict[str, str]:
     sections = (scenario.components, scenario.sources, scenario.packaging, scenario.products, scenario.platforms)
     for section in (*sections, scenario.totals):
         texts += [str(getattr(thing, "description", "")) for thing in section.values()]
+    return dict(_vocabulary_of(tuple(texts)))
+
+
+@functools.lru_cache(maxsize=16)
+def _vocabulary_of(texts: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The acronyms of ``texts`` (kept for the scenarios last asked about: a report names
+    things hundreds of times)."""
     tokens = (t.strip(".-/") for text in texts for t in _TOKEN.findall(text))
-    return {t.lower(): t for t in tokens if _acronym(t)}
+    return tuple({t.lower(): t for t in tokens if _acronym(t)}.items())
 
 
 def words(key: str, cased: dict[str, str], description: str = "") -> str:

@@ -103,7 +103,7 @@ def _report(subject: Subject, request: AnalysisRequest, progress: Progress) -> F
     from stackbound.report.gather import ReportSettings, gather
     from stackbound.report.write import write_report
 
-    steps = 2 + request.sensitivity
+    steps = 1 + request.sensitivity
     done = 0
 
     def step(_: str) -> None:
@@ -114,7 +114,7 @@ def _report(subject: Subject, request: AnalysisRequest, progress: Progress) -> F
     settings = ReportSettings(
         samples=subject.result.samples, seed=subject.result.seed, sensitivity=request.sensitivity, discovery=True
     )
-    data = gather([subject.loaded], settings, step=step)
+    data = gather([subject.loaded], settings, step=step, done=[subject.result])
     progress(steps, steps + 1)
     with tempfile.TemporaryDirectory(prefix="stackbound-report-") as folder:
         written = write_report(Path(folder) / "report", data)

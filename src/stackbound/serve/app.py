@@ -101,8 +101,10 @@ def _handlers(app: FastAPI) -> None:
 
 def create_app(config: ServeConfig | None = None) -> FastAPI:
     """The API app for ``config`` (default: loopback, port 8765, the default limits)."""
+    from stackbound.serve.page import router as page_router
     from stackbound.serve.routes import router
     from stackbound.serve.routes_analyses import router as analyses_router
+    from stackbound.serve.routes_views import router as views_router
 
     settings = config or ServeConfig()
     jobs = JobQueue(
@@ -138,5 +140,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     _handlers(app)
     app.include_router(router)
     app.include_router(analyses_router)
+    app.include_router(views_router)
+    app.include_router(page_router)
     app.add_middleware(Guard, config=settings)
     return app

@@ -4,6 +4,8 @@ as jobs like runs, with progress and cancel."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
@@ -109,13 +111,43 @@ def cancel_analysis(analysis: str, state: State) -> JobStatus:
     "/analyses/{analysis}/results",
     responses={**NOT_FOUND, **NOT_DONE, 200: {"content": {"application/json": {}, ZIP: {}}}},
 )
-def analysis_results(analysis: str, state: State) -> Response:
-    """The analysis's document as JSON (``--format json`` of its command), or a report as a zip."""
+def analysis_results(
+    analysis: str,
+    state: State,
+    file: Annotated[
+        Literal["report.html", "report.md", "stackbound.xlsx", "data/annual.csv"] | None,
+        Query(description="A report: one of its files in place of the zip"),
+    ] = None,
+) -> Response:
+    """The analysis's document as JSON (``--format json`` of its command), or a report as a
+    zip (``?file=`` one of its files: the HTML, the Markdown, the workbook, the annual CSV)."""
     job = kept_job(analysis, "analysis", state)
     if job.status is not Status.DONE:
         reason = f": {job.error}" if job.error else ""
         raise HTTPException(409, f"analysis {analysis} is {job.status.value}{reason}")
     if isinstance(job.value, bytes):
+        if file is not None:
+            return _report_file(job.value, file, analysis)
         headers = {"Content-Disposition": f'attachment; filename="report-{analysis}.zip"'}
         return Response(job.value, media_type=ZIP, headers=headers)
+    if file is not None:
+        raise HTTPException(422, "file= is for a report's results only")
     return json_response(job.value)
+
+
+REPORT_FILES = {
+    "report.html": "text/html; charset=utf-8",
+    "report.md": "text/markdown; charset=utf-8",
+    "stackbound.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "data/annual.csv": "text/csv; charset=utf-8",
+}
+
+
+def _report_file(archive: bytes, name: str, analysis: str) -> Response:
+    """One file of a report's zip, as a download."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        body = opened.read(name)
+    filename = f"report-{analysis[:12]}-{name.replace('/', '-')}"
+    return Response(
+        body, media_type=REPORT_FILES[name], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 __all__ = [
     "MAX_SAMPLES",
+    "About",
     "AnalysisRequest",
     "AnnualRow",
     "BandRow",
@@ -243,3 +244,11 @@ class RunSummary(BaseModel):
     runway: list[BandRow] = Field(description="Months of runway left in each stockpile at the end of each year")
     runout: list[RunoutRow]
     non_finite: list[dict[str, Any]]
+
+
+class About(BaseModel):
+    """The server: the stackbound version its runs are made with, and its limits."""
+
+    version: str
+    max_samples: int = Field(description="The most samples a run or analysis may ask for")
+    max_body_bytes: int = Field(description="The largest request body accepted")

@@ -17,7 +17,7 @@ from stackbound.analysis.bottlenecks import bottlenecks
 from stackbound.analysis.records import records
 from stackbound.engine.results import RunResult
 from stackbound.report import findings
-from stackbound.report.export import inputs_table
+from stackbound.report.export import inputs_table, quarterly_table
 from stackbound.report.i18n import Lang
 from stackbound.report.jsondoc import finite_document, json_text
 from stackbound.report.summary import summary_document
@@ -36,6 +36,7 @@ FORMATS: dict[str, str] = {
 Table = Callable[[LoadedScenario, RunResult], pd.DataFrame]
 TABLES: dict[str, Table] = {
     "annual": lambda _, result: result.annual_table(),
+    "quarterly": lambda _, result: quarterly_table(result),
     "monthly": lambda _, result: result.monthly_table(),
     "binding": lambda _, result: result.binding_table(),
     "most_likely_binding": lambda _, result: result.most_likely_binding(),

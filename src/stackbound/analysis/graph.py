@@ -1,0 +1,145 @@
+"""The model as a graph: sources → components → variants → packaging lines, each edge
+labelled with what flows along it (a bill's count per unit), each node with the inputs
+that describe it and, for a run, how often it binds.
+
+How often a node binds is read from the run's binding counts, over the sample-months in
+which the variants that use it are active: a component binds a variant when it sets that
+variant's output; a packaging line when ``packaging`` does for a variant on that line.
+Sources and variants are not constraints of their own (a source's supply binds as its
+component), so they carry no share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from stackbound.engine.results import RunResult
+from stackbound.scenario.labels import named
+from stackbound.scenario.schema import Scenario
+
+__all__ = ["Edge", "ModelGraph", "Node", "model_graph"]
+
+NodeKind = Literal["source", "component", "variant", "packaging"]
+KINDS: tuple[NodeKind, ...] = ("source", "component", "variant", "packaging")
+"""The columns of the graph, left to right."""
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    """``kind:name``, e.g. ``component:hbm2e_foreign`` or ``variant:ascend910c/hbm2e``."""
+    kind: NodeKind
+    name: str
+    label: str
+    fields: tuple[str, ...]
+    """The field paths of the inputs that describe it (the register's ``field`` column)."""
+    binds: float | None
+    """The share of its variants' active sample-months it binds; None: not a constraint, or no run."""
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ModelGraph:
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+
+    def to_document(self) -> dict[str, Any]:
+        return {"nodes": [asdict(n) for n in self.nodes], "edges": [asdict(e) for e in self.edges]}
+
+
+def _owned(fields: Sequence[str], *prefixes: str) -> tuple[str, ...]:
+    return tuple(f for f in fields if any(f == p or f.startswith(p + ".") for p in prefixes))
+
+
+def _source_components(source: Any) -> list[tuple[str, str]]:
+    """Each component a source supplies, with what it supplies it as."""
+    if source.kind == "fab_line":
+        return [(die.component, "dies") for die in source.dies]
+    what = {"memory_line": "stacks made", "stockpile": "stock drawn", "flow": "arrivals"}[source.kind]
+    return [(source.component, what)]
+
+
+def _binding_shares(result: RunResult, users: dict[str, list[str]]) -> dict[str, float]:
+    """Per constraint: the share of its users' active sample-months it binds."""
+    counts = result.binding_counts  # variants × constraints × months, in samples
+    active = result.samples - counts[:, result.constraint_names.index("inactive"), :]
+    shares = {}
+    for constraint, variants in users.items():
+        rows = [result.variants.index(v) for v in variants if v in result.variants]
+        if constraint not in result.constraint_names or not rows:
+            continue
+        bound = counts[rows, result.constraint_names.index(constraint), :].sum()
+        months = active[rows, :].sum()
+        shares[constraint] = float(bound / months) if months > 0 else 0.0
+    return shares
+
+
+def model_graph(scenario: Scenario, fields: Sequence[str] = (), result: RunResult | None = None) -> ModelGraph:
+    """The graph of ``scenario``; ``fields`` (the register's field paths) are shared out to
+    the nodes they describe, and ``result``'s binding counts colour them."""
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    component_users: dict[str, list[str]] = {c: [] for c in scenario.components}
+    line_users: dict[str, list[str]] = {line: [] for line in scenario.packaging}
+    for product_name, product in scenario.products.items():
+        for variant_name, variant in product.variants.items():
+            variant_id = f"{product_name}/{variant_name}"
+            for component, count in variant.bill.items():
+                component_users[component].append(variant_id)
+                edges.append(Edge(f"component:{component}", f"variant:{variant_id}", f"{count.describe()} per unit"))
+            if variant.packaging is not None:
+                line_users[variant.packaging].append(variant_id)
+                edges.append(Edge(f"variant:{variant_id}", f"packaging:{variant.packaging}", "packaged on"))
+    shares = _binding_shares(result, component_users) if result is not None else {}
+    line_shares = (
+        {
+            line: _binding_shares(result, {"packaging": users}).get("packaging")  # None: no variant uses it
+            for line, users in line_users.items()
+        }
+        if result is not None
+        else {}
+    )
+    for name, source in scenario.sources.items():
+        levers = [f"levers.{lever}" for lever in getattr(source, "levers", [])]
+        label = named(scenario, "sources", name)
+        nodes.append(Node(f"source:{name}", "source", name, label, _owned(fields, f"sources.{name}", *levers), None))
+        for component, what in _source_components(source):
+            edges.append(Edge(f"source:{name}", f"component:{component}", what))
+    for name in scenario.components:
+        label = named(scenario, "components", name)
+        nodes.append(
+            Node(f"component:{name}", "component", name, label, _owned(fields, f"components.{name}"), shares.get(name))
+        )
+    for product_name, product in scenario.products.items():
+        for variant_name in product.variants:
+            variant_id = f"{product_name}/{variant_name}"
+            own = _owned(fields, f"products.{product_name}.variants.{variant_name}")
+            common = tuple(
+                f
+                for f in _owned(fields, f"products.{product_name}")
+                if not f.startswith(f"products.{product_name}.variants.")
+            )
+            label = f"{named(scenario, 'products', product_name)} ({variant_name})"
+            nodes.append(Node(f"variant:{variant_id}", "variant", variant_id, label, common + own, None))
+    for name, line in scenario.packaging.items():
+        levers = [f"levers.{lever}" for lever in line.levers]
+        label = named(scenario, "packaging", name)
+        fields_of = _owned(fields, f"packaging.{name}", *levers)
+        nodes.append(Node(f"packaging:{name}", "packaging", name, label, fields_of, line_shares.get(name)))
+    known = {n.id for n in nodes}
+    kept = tuple(e for e in edges if e.source in known and e.target in known)
+    order = {kind: k for k, kind in enumerate(KINDS)}
+    return ModelGraph(tuple(sorted(nodes, key=lambda n: order[n.kind])), kept)
+
+
+def share_text(share: float | None) -> str:
+    """How often a node binds, for people: ``binds 34% of active months``."""
+    return "not a constraint" if share is None else f"binds {100 * share:.0f}% of active months"
