@@ -158,7 +158,7 @@ def test_cli_table_json_and_growth(tmp_path: Path) -> None:
     assert table.exit_code == 0, table.output
     assert "extra units per extra unit of input, over the whole horizon, and by the year" in table.output
     assert "whole horizon" in table.output
-    assert "at most" in table.output
+    assert "1 / bill" in table.output
     assert "hbm supply" in table.output
     assert "must grow" in table.output
     bad = runner.invoke(command, [path, "--rise", "lots"])

@@ -5,8 +5,12 @@ needs ``bill`` of it, and y / bill once packaging yield y is lost; over several 
 at most the largest y / bill among those that use it. Output is credited to the year the
 extra input arrived, so this holds for every year's figure as well as the whole horizon
 (crediting output to the year it appears did not: issue 11). Checked on the B300 fixture
-and on random small scenarios. The figures have no such floor: under greedy priority more
-of a component can cost units (DESIGN.md), shown here by a counterexample.
+and on random small scenarios, for the components whose variants have their packaging line
+to themselves: where a line is shared, an extra die can take it from a variant that would
+have used up stacks, and the stacks saved make units later, so the bound does not hold
+(a counterexample the random test found, kept below: 9/8 a die). The figures have no
+floor either: under greedy priority more of a component can cost units (DESIGN.md), shown
+here by a counterexample.
 """
 
 from __future__ import annotations
@@ -166,22 +170,74 @@ def _smallest_bills(tree: dict[str, Any]) -> dict[str, float]:
     return smallest
 
 
+def _sharing_a_line(tree: dict[str, Any]) -> set[str]:
+    """The components one of whose variants is packaged on a line that another variant uses
+    too: an extra part of such a component can take the line from that other variant and
+    leave its parts for a better use later (see the counterexample below)."""
+    lines: dict[str, list[set[str]]] = {}
+    for spec in tree["products"].values():
+        for variant in spec.get("variants", {}).values():
+            if variant.get("packaging") is not None:
+                lines.setdefault(variant["packaging"], []).append(set(variant["bill"]))
+    return {c for bills in lines.values() if len(bills) > 1 for bill in bills for c in bill}
+
+
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(scenarios(max_months=24), st.integers(0, 2**16))
 def test_on_the_general_random_scenarios_too(generated: Generated, seed: int) -> None:
     """Fab and memory lines, stockpiles, two packaging lines, slots, lags, demand caps,
-    imports and market demand: still at most 1 / the smallest bill, and an unused
-    component is worth nothing."""
+    imports and market demand: at most 1 / the smallest bill for a component whose variants
+    have their packaging line to themselves, and an unused component is worth nothing.
+    Where a line is shared the bound does not hold (the counterexample below); there every
+    figure is still finite."""
     smallest = _smallest_bills(generated.tree)
+    shared = _sharing_a_line(generated.tree)
     values = marginal_values(generated.loaded(), samples=8, seed=seed).values
     for value in values:
         if value.input.kind != "component":
             continue
         component = value.input.name.removesuffix(" supply")
-        if component in smallest:
-            _assert_within(value, 1.0 / smallest[component])
-        else:
+        assert all(np.isfinite(_figures(value)))
+        if component not in smallest:
             assert _figures(value) == [0.0] * len(_figures(value))
+        elif component not in shared:
+            _assert_within(value, 1.0 / smallest[component])
+
+
+def test_an_extra_die_can_free_a_shared_line_and_save_hbm_for_a_better_use(tmp_path: Path) -> None:
+    """A counterexample to "at most 1 / the smallest bill" (found by the random test above):
+    one more die is worth more than one unit. The nudge adds δ dies in each of the 4
+    months. In January and February the line (1,000 packages, half of them fail) is full of
+    ``hbm_user`` (priority 3, 2 stacks a package) on 2,000 stacks a month; the δ dies let
+    ``logic_user`` (priority 2, 1 die) take δ packages from it: ±δ/2 good units, and 2δ
+    stacks a month kept. In March ``direct`` (priority 1, 1 stack a unit, no packaging)
+    launches and turns the 4δ stacks kept into 4δ units, while the line, now free of
+    ``hbm_user``, packages March's δ dies: +δ/2. In April the fab's 3,045 dies fill the line:
+    +0. So 4.5δ units for 4δ dies: 9/8 a die, above 1 / the smallest bill (1)."""
+    sources = {
+        "fab": {"kind": "flow", "component": "logic", "rate": {"2025-01": 0, "2025-04": 3045, "step": True}},
+        "hbm_line": {"kind": "flow", "component": "hbm", "rate": 2000},
+    }
+    data = scenario(
+        components={"logic": {"kind": "logic_die"}, "hbm": {"kind": "hbm_stack"}},
+        sources=sources,
+        packaging={"pkg": {"capacity": 1000, "yield": 0.5}},
+        products={
+            "direct": product({"hbm": 1}, priority=1, packaging=None, launch="2025-03"),
+            "both": {
+                "vendor": "VendorB",
+                "origin": "domestic",
+                "variants": {
+                    "hbm_user": {"priority": 3, "bill": {"hbm": 2}, "packaging": "pkg"},
+                    "logic_user": {"priority": 2, "bill": {"logic": 1}, "packaging": "pkg"},
+                },
+            },
+        },
+        end="2025-04",
+    )
+    logic = {v.input.name: v for v in marginal_values(load(data, tmp_path), samples=8, seed=0).values}["logic supply"]
+    assert logic.horizon_units > 1.0  # more than 1 / the smallest bill (1 die)
+    np.testing.assert_allclose(logic.horizon_units, 9 / 8, rtol=1e-4)
 
 
 # ------------------------------------------------------------------ no floor

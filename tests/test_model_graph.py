@@ -17,6 +17,7 @@ from stackbound.report.export import inputs_table
 from stackbound.report.interactive import literal
 from stackbound.report.sankey import binding_colour, sankey_json
 from stackbound.scenario.loader import LoadedScenario, load_scenario, load_scenario_text
+from stackbound.serve.scenarios import scenario_view
 
 SAMPLES = 64
 
@@ -177,6 +178,16 @@ def test_the_document_is_plain_data_with_every_edge_between_known_nodes(example:
     assert set(document["nodes"][0]) == {"id", "kind", "name", "label", "fields", "binds"}
 
 
+def test_a_component_made_on_a_fab_line_gets_that_die_outputs_inputs_only(example: LoadedScenario) -> None:
+    fields = [row.field for row in scenario_view(example).inputs]
+    nodes = {n.id: n for n in model_graph(example.scenario, fields).nodes}
+    logic = nodes["component:logic_die"].fields
+    assert any(f.startswith("sources.fab.dies[0].") for f in logic)
+    assert any(f.startswith("sources.die_bank.") for f in logic)
+    assert "sources.fab.wafer_starts" in logic  # the line's wafers set how many dies it makes
+    assert not any(f.startswith("sources.hbm") for f in logic)
+
+
 def test_without_a_run_or_fields_no_node_binds_or_has_inputs(example: LoadedScenario) -> None:
     graph = model_graph(example.scenario)
     assert all(n.binds is None for n in graph.nodes)
@@ -192,9 +203,10 @@ def test_fields_go_to_the_node_they_describe_and_never_to_a_namesake(tiny: Loade
         "source:logic_flow": ("levers.logic_boost.value", "sources.logic_flow.rate"),
         "source:logic_flow_spare": ("sources.logic_flow_spare.rate",),
         "source:hbm_flow": ("sources.hbm_flow.rate",),
-        "component:logic": (),
-        "component:hbm": (),
-        "component:spare": (),
+        # a component's: its supply's (a flow's whole source), never a namesake's
+        "component:logic": ("sources.logic_flow.rate",),
+        "component:hbm": ("sources.hbm_flow.rate",),
+        "component:spare": ("sources.logic_flow_spare.rate",),
         # the product's own fields first, then the variant's
         "variant:alpha/main": (
             "products.alpha.specs.dense_bf16",

@@ -138,6 +138,23 @@ def test_pin_then_change_shows_paired_differences(opened: Watched, live: Live) -
     page.click("#unpin")
 
 
+def test_a_baseline_the_server_let_go_is_run_again(opened: Watched, live: Live) -> None:
+    page = opened.page
+    page.click("#pin")
+    baseline = page.evaluate("document.body.dataset.ready")
+    assert live.client.delete(f"/v1/runs/{baseline}").status_code == 200  # as the memory bound would
+    page.fill("#lever-tool_controls", "0.75")
+    page.dispatch_event("#lever-tool_controls", "change")
+    current = opened.ready_after(baseline)
+    page.wait_for_selector("#ab-table tbody tr")
+    assert live.client.get(f"/v1/runs/{baseline}").json()["status"] == "done"  # the same id, made again
+    document = live.client.get(f"/v1/runs/{baseline}/compare", params={"with": current}).json()
+    assert page.inner_text("#ab-sentence").endswith(document["findings"])
+    legend = page.evaluate(f"({P50_LINES})('fan').map(t => t.name)")
+    assert legend == ["now", "baseline"]
+    page.click("#unpin")
+
+
 def test_broken_yaml_shows_its_error_at_its_line(opened: Watched) -> None:
     page = opened.page
     page.click("#yaml-box summary")
@@ -322,3 +339,8 @@ def test_the_report_of_the_current_run_downloads(small: Watched) -> None:
         page.click("#report-links a >> text=report.html")
     assert "<html" in Path(download.value.path()).read_text(encoding="utf-8")[:2000].lower()
     page.click("#downloads summary")
+
+
+def test_numbers_are_shown_in_three_digits_with_their_scale(small: Watched) -> None:
+    shown = small.page.evaluate("[999600, 999400, 2.5e9, -999700, 12345, 456.7, 0.012345, null].map(fmt)")
+    assert shown == ["1M", "999k", "2.5B", "-1M", "12.3k", "457", "0.0123", "–"]

@@ -34,7 +34,9 @@ class Node:
     name: str
     label: str
     fields: tuple[str, ...]
-    """The field paths of the inputs that describe it (the register's ``field`` column)."""
+    """The field paths of the inputs that describe it (the register's ``field`` column); a
+    component's include those of the sources that make it (for a fab line making several
+    dies, all but the other dies' outputs)."""
     binds: float | None
     """The share of its variants' active sample-months it binds; None: not a constraint, or no run."""
 
@@ -59,12 +61,23 @@ def _owned(fields: Sequence[str], *prefixes: str) -> tuple[str, ...]:
     return tuple(f for f in fields if any(f == p or f.startswith(p + ".") for p in prefixes))
 
 
-def _source_components(source: Any) -> list[tuple[str, str]]:
-    """Each component a source supplies, with what it supplies it as."""
+def _source_components(name: str, source: Any) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Each component a source supplies: what it supplies it as, and the field paths of the
+    source's other die outputs (a fab line's wafers and its own die output set how much of
+    it is made; another die's share does not)."""
     if source.kind == "fab_line":
-        return [(die.component, "dies") for die in source.dies]
+        dies = [f"sources.{name}.dies[{k}]" for k in range(len(source.dies))]
+        return [(die.component, "dies", tuple(d for d in dies if d != dies[k])) for k, die in enumerate(source.dies)]
     what = {"memory_line": "stacks made", "stockpile": "stock drawn", "flow": "arrivals"}[source.kind]
-    return [(source.component, what)]
+    return [(source.component, what, ())]
+
+
+def _supply_fields(fields: Sequence[str], supplies: list[tuple[str, tuple[str, ...]]]) -> tuple[str, ...]:
+    """The fields of the sources that make a component, less their other die outputs'."""
+    found = []
+    for source, others in supplies:
+        found += [f for f in _owned(fields, source) if not _owned([f], *others)]
+    return tuple(found)
 
 
 def _binding_shares(result: RunResult, users: dict[str, list[str]]) -> dict[str, float]:
@@ -107,17 +120,18 @@ def model_graph(scenario: Scenario, fields: Sequence[str] = (), result: RunResul
         if result is not None
         else {}
     )
+    supplied: dict[str, list[tuple[str, tuple[str, ...]]]] = {c: [] for c in scenario.components}
     for name, source in scenario.sources.items():
         levers = [f"levers.{lever}" for lever in getattr(source, "levers", [])]
         label = named(scenario, "sources", name)
         nodes.append(Node(f"source:{name}", "source", name, label, _owned(fields, f"sources.{name}", *levers), None))
-        for component, what in _source_components(source):
+        for component, what, others in _source_components(name, source):
             edges.append(Edge(f"source:{name}", f"component:{component}", what))
+            supplied.setdefault(component, []).append((f"sources.{name}", others))
     for name in scenario.components:
         label = named(scenario, "components", name)
-        nodes.append(
-            Node(f"component:{name}", "component", name, label, _owned(fields, f"components.{name}"), shares.get(name))
-        )
+        own = _owned(fields, f"components.{name}") + _supply_fields(fields, supplied[name])
+        nodes.append(Node(f"component:{name}", "component", name, label, own, shares.get(name)))
     for product_name, product in scenario.products.items():
         for variant_name in product.variants:
             variant_id = f"{product_name}/{variant_name}"

@@ -17,10 +17,13 @@ numbers: an input that never binds gives exactly zero):
 
 Per stack, per wafer start, per package; a yield point is held through the year (through
 the horizon for the whole-horizon figure). A component's figures are at most
-:attr:`SupplyInput.bound`, 1 / its smallest bill among the variants that use it; packaging
-losses lower that to y / bill at packaging yield y. They can be negative: under greedy
-priority, more of a component can let a high-priority variant take a shared die from a
-variant that needs less of it (DESIGN.md, monotonicity as it truly holds).
+:attr:`SupplyInput.bound`, 1 / its smallest bill among the variants that use it (packaging
+losses lower that to y / bill at packaging yield y), when those variants have their
+packaging lines to themselves. Where a line is shared, an extra part can take the line from
+another variant and leave that variant's parts for a better use later, so a figure can
+exceed the bound (9/8 a die in tests/test_marginal_bounds.py). Figures can also be
+negative: under greedy priority, more of a component can let a high-priority variant take a
+shared die from a variant that needs less of it (DESIGN.md, monotonicity as it truly holds).
 
 How much an input must grow to lift an output is :mod:`stackbound.analysis.growth`.
 """
@@ -78,8 +81,9 @@ class SupplyInput:
     level: float = 0.0
     step: float = 1.0
     bound: float | None = None
-    """At most this many extra units per extra unit of a component: 1 / its smallest bill
-    among the variants that use it (None for other inputs)."""
+    """At most this many extra units per extra unit of a component while its variants have
+    their packaging lines to themselves: 1 / its smallest bill among the variants that use
+    it (None for other inputs). A shared line can let a figure exceed it (module docstring)."""
     label: str = ""
     """The input in words (:mod:`stackbound.scenario.labels`): ``SMIC N+2 · Ascend 950
     compute die · die yield``; ``name`` is its key, by the scenario's names."""

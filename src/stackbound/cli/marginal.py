@@ -143,7 +143,7 @@ def _table(values: MarginalValues, title: str, per_year: str) -> Table:
     table.add_column("per")
     table.add_column("whole horizon", justify="right")
     if units:
-        table.add_column("at most", justify="right")
+        table.add_column("1 / bill", justify="right")  # the ceiling of the direct effect, not of the figure
     for year in values.years:
         table.add_column(str(year), justify="right")
     if units:

@@ -335,15 +335,22 @@ def _held(metric: str) -> bool:
 
 
 def metric_fan(
-    results: Sequence[RunResult], metric: str, group: str, by: Literal["year", "month"], lang: Lang, version: str
+    results: Sequence[RunResult],
+    metric: str,
+    group: str,
+    by: Literal["year", "month"],
+    lang: Lang,
+    version: str,
+    names: Sequence[str] = (),
 ) -> Figure:
     """One metric of one group per year or month: the first run's P50 with its P5–P95
-    band, every other run's P50 as a line (a pinned baseline, say). Monthly needs a series
-    kept by month (``RunResult.monthly_keys``); KeyError names it otherwise."""
+    band, every other run's P50 as a line (a pinned baseline, say), each named by ``names``
+    (default: its scenario). Monthly needs a series kept by month
+    (``RunResult.monthly_keys``); KeyError names it otherwise."""
     base = results[0]
     if by == "month" and (metric, group) not in base.monthly_keys:
         raise KeyError(f"{metric} of {group} is not kept by month")
-    names = _unique([r.scenario for r in results])
+    names = _unique([*names, *(r.scenario for r in results[len(names) :])])
     bands = [
         _annual_band(r, metric, group, name) if by == "year" else _monthly_band(r, metric, group, name)
         for r, name in zip(results, names, strict=True)

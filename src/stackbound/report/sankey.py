@@ -8,11 +8,12 @@ bill's counts are in different units (dies, stacks), so the edge's label carries
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 
-from stackbound.analysis.graph import KINDS, ModelGraph, Node, share_text
+from stackbound.analysis.graph import KINDS, Edge, ModelGraph, Node, share_text
 from stackbound.report.interactive import CONFIG, literal
 
 __all__ = ["binding_colour", "sankey_json"]
@@ -33,13 +34,23 @@ def binding_colour(share: float | None) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _positions(nodes: tuple[Node, ...]) -> tuple[list[float], list[float]]:
+def _positions(nodes: tuple[Node, ...], edges: tuple[Edge, ...]) -> tuple[list[float], list[float]]:
+    """Each node's x (its kind's column) and y (its centre): stacked down the column in
+    proportion to its height, which plotly makes its larger of links in and links out, so
+    that tall nodes (an HBM type in many bills) do not overlap their neighbours."""
+    links_in = Counter(e.target for e in edges)
+    links_out = Counter(e.source for e in edges)
     xs, ys = [], []
     for kind in KINDS:
         column = [n for n in nodes if n.kind == kind]
-        for k, _ in enumerate(column):
+        heights = [max(links_in[n.id], links_out[n.id], 1) for n in column]
+        gap = 0.25 * max(heights, default=1)
+        total = sum(heights) + gap * len(column)
+        top = 0.0
+        for height in heights:
             xs.append(COLUMNS[kind])
-            ys.append(0.001 + 0.998 * (k + 0.5) / len(column))
+            ys.append(0.001 + 0.998 * (top + (gap + height) / 2) / total)
+            top += gap + height
     return xs, ys
 
 
@@ -48,7 +59,7 @@ def sankey_json(graph: ModelGraph, title: str) -> dict[str, Any]:
     order of ``graph.nodes`` (a click's ``pointNumber`` is the node's index)."""
     nodes = tuple(n for kind in KINDS for n in graph.nodes if n.kind == kind)
     index = {n.id: k for k, n in enumerate(nodes)}
-    xs, ys = _positions(nodes)
+    xs, ys = _positions(nodes, graph.edges)
     hover = [f"{literal(n.label)}<br>{n.kind}: {literal(n.name)}<br>{share_text(n.binds)}" for n in nodes]
     sankey = go.Sankey(
         arrangement="fixed",

@@ -48,7 +48,7 @@ def _file(body: bytes, media: str) -> Response:
     return Response(body, media_type=media, headers=headers)
 
 
-@router.get("/", include_in_schema=False)
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
 def page() -> Response:
     """The page (``index.html``)."""
     return _file(_static("index.html"), "text/html; charset=utf-8")

@@ -76,6 +76,8 @@ def run_fan(
     group: str = "total",
     by: Literal["year", "month"] = "year",
     other: Annotated[str | None, Query(alias="with", description="A run to draw as a P50 line beside")] = None,
+    name: Annotated[str | None, Query(max_length=80, description="This run's name in the legend")] = None,
+    with_name: Annotated[str | None, Query(max_length=80, description="The other run's name in the legend")] = None,
     lang: Lang = "en",
 ) -> Response:
     """A fan chart of one metric of one group, per year or month: P50 with its P5–P95 band,
@@ -87,8 +89,9 @@ def run_fan(
         raise HTTPException(422, f"no series {metric[:64]!r} of {group[:64]!r} in this run")
     if by == "month" and group not in known[metric]["monthly"]:
         raise HTTPException(422, f"{metric} of {group} is kept per year only")
-    key = ("fan", metric, group, by, other, lang)
-    return _cached(job, key, lambda: fan_chart(results, metric, group, by, lang, state.version))
+    names = tuple(n for n in (name, with_name if other else None) if n is not None) if name else ()
+    key = ("fan", metric, group, by, other, names, lang)
+    return _cached(job, key, lambda: fan_chart(results, metric, group, by, lang, state.version, names))
 
 
 @router.get("/runs/{run}/compare/chart", responses={**DONE, 422: {"description": "runs not paired"}})

@@ -68,11 +68,17 @@ def series(result: RunResult) -> dict[str, dict[str, Any]]:
 
 
 def fan_chart(
-    results: list[RunResult], metric: str, group: str, by: Literal["year", "month"], lang: Lang, version: str
+    results: list[RunResult],
+    metric: str,
+    group: str,
+    by: Literal["year", "month"],
+    lang: Lang,
+    version: str,
+    names: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """A fan of ``metric`` of ``group``: the first run's band, the others' P50 lines."""
     with np.errstate(all="ignore"):
-        return figure_json(metric_fan(results, metric, group, by, lang, version))
+        return figure_json(metric_fan(results, metric, group, by, lang, version, names))
 
 
 def comparison_chart(

@@ -14,7 +14,7 @@ const POLL_MS = 200;
 const state = { scenario: "china", yaml: null, overrides: {}, levers: {}, seed: 0, samples: 10000 };
 const app = {
   about: null, view: null, run: null, summary: null, charts: null, series: null, histograms: null,
-  graph: null, baseline: null, timer: null, polling: 0, linkNote: "", registerShown: 40, described: {},
+  graph: null, baseline: null, timer: null, polling: 0, linkNote: "", registerShown: 40, described: {}, requests: {}, submits: 0, shown: null, showing: null,
 };
 
 class ApiError extends Error {
@@ -61,18 +61,23 @@ function notice(text, kind = "") {
   box.textContent = text || "";
 }
 
-/* A value's unit as people read it beside the value ("1" is a plain number: none). */
-function unitText(unit) {
-  return unit && unit !== "1" ? ` ${unit}` : "";
+/* A value's unit beside it, unless the value as written has it already or it is "1" (a plain number). */
+function unitText(value, unit) {
+  return unit && unit !== "1" && !String(value).includes(unit) ? ` ${unit}` : "";
 }
 
+const SCALES = [[1e9, "B"], [1e6, "M"], [1e3, "k"]];
+
+/* A number in three significant digits, with k, M or B from 10,000 up (999,600 is 1M, not 1000k). */
 function fmt(value) {
   if (value === null || value === undefined || Number.isNaN(value)) return "–";
   const a = Math.abs(value);
-  if (a >= 1e6) return `${(value / 1e6).toPrecision(3)}M`;
-  if (a >= 1e4) return `${(value / 1e3).toPrecision(3)}k`;
+  if (a >= 1e4) {
+    const [size, suffix] = SCALES.find(([size]) => a >= size * 0.9995);
+    return `${Number((value / size).toPrecision(3))}${suffix}`;
+  }
   if (a >= 100) return Math.round(value).toLocaleString("en");
-  return Number(value.toPrecision(3)).toString();
+  return String(Number(value.toPrecision(3)));
 }
 
 /* Text with URLs in it, the URLs as links that open elsewhere (never fetched by the page). */
@@ -108,7 +113,7 @@ async function writeLink() {
   const p = new URLSearchParams();
   if (state.yaml !== null) {
     const packed = await squeeze(state.yaml);
-    if (packed.length <= LINK_LIMIT) p.set("y", packed);
+    p.set(packed.length <= LINK_LIMIT ? "y" : "too_long", packed.length <= LINK_LIMIT ? packed : "1");
     app.linkNote = packed.length <= LINK_LIMIT ? "" :
       "The pasted YAML is too long for a link (over 64 kB compressed): download the overlay file and share that.";
   } else {
@@ -127,8 +132,12 @@ async function readLink() {
   const p = new URLSearchParams(location.hash.slice(1));
   if (![...p.keys()].length) return;
   try {
-    if (p.has("y")) { state.yaml = await unsqueeze(p.get("y")); state.scenario = null; }
-    else if (p.has("s")) state.scenario = p.get("s");
+    if (p.has("too_long")) {
+      notice("This link was made from pasted YAML too long to travel in a link: ask for the overlay file instead. " +
+        "The default scenario is shown.", "error");
+      Object.assign(state, { scenario: "china", yaml: null });
+    } else if (p.has("y")) { state.yaml = await unsqueeze(p.get("y")); state.scenario = null; }
+    else if (p.has("s")) { state.scenario = p.get("s"); state.yaml = null; }
     state.overrides = p.has("o") ? JSON.parse(p.get("o")) : {};
     state.levers = p.has("l") ? JSON.parse(p.get("l")) : {};
     if (p.has("seed")) state.seed = Number(p.get("seed"));
@@ -151,8 +160,9 @@ async function readLink() {
 
 function source() {
   const body = state.yaml !== null ? { yaml: state.yaml } : { scenario: state.scenario };
-  if (Object.keys(state.overrides).length) body.overrides = state.overrides;
-  if (Object.keys(state.levers).length) body.levers = state.levers;
+  // copies: a request kept for later (a pinned baseline's) must not change with the state
+  if (Object.keys(state.overrides).length) body.overrides = structuredClone(state.overrides);
+  if (Object.keys(state.levers).length) body.levers = { ...state.levers };
   return body;
 }
 
@@ -199,7 +209,7 @@ function renderLevers() {
       el("div", { class: "desc" }, lever.description),
       el("div", { class: "desc" }, "as written: ", el("code", {}, lever.value)),
       el("div", { class: "controls" }, range, number,
-        el("button", { type: "button", onclick: () => setLever(lever.name, null) }, "Reset")));
+        el("button", { type: "button", onclick: () => { number.value = base === null ? "" : base; range.value = String(base ?? 1); changed(null); } }, "Reset")));
     const changed = (value) => {
       if (value === null || value === base) delete state.levers[lever.name];
       else state.levers[lever.name] = value;
@@ -215,13 +225,6 @@ function renderLevers() {
     row.classList.toggle("changed", lever.name in state.levers);
     box.append(row);
   }
-}
-
-function setLever(name, value) {
-  if (value === null) delete state.levers[name];
-  else state.levers[name] = value;
-  renderLevers();
-  changedState();
 }
 
 function parseOverride(text) {
@@ -269,13 +272,14 @@ function renderInputs() {
       const v = parseOverride(input.value);
       if (v === undefined) delete state.overrides[row.field];
       else state.overrides[row.field] = v;
+      input.closest(".input").classList.toggle("changed", row.field in state.overrides);
       changedState();
-      renderInputs();
+      renderRegister();
     });
     box.append(el("div", { class: `input${changed ? " changed" : ""}`, "data-field": row.field },
       el("div", { class: "label" }, row.label),
       el("div", { class: "field" }, row.field),
-      el("div", { class: "value" }, row.value, unitText(row.unit)),
+      el("div", { class: "value" }, row.value, unitText(row.value, row.unit)),
       el("div", { class: "hists" }),
       el("div", { class: "hint" }, row.unsourced ? el("span", { class: "unsourced" }, "unsourced ") : null,
         row.source ? linked(row.source) : (row.assumption ? `assumption: ${row.assumption}` : "")),
@@ -312,7 +316,7 @@ function renderRegister() {
   $("register").replaceChildren(el("thead", {}, head), el("tbody", {}, shown.map((r) => el("tr",
     { "data-field": r.field, class: r.field in state.overrides ? "changed" : null },
     el("td", {}, el("div", {}, r.label), el("div", { class: "muted" }, r.field)),
-    el("td", {}, r.value, unitText(r.unit), r.field in state.overrides ? el("div", { class: "unsourced" }, "overridden here") : null),
+    el("td", {}, r.value, unitText(r.value, r.unit), r.field in state.overrides ? el("div", { class: "unsourced" }, "overridden here") : null),
     el("td", {}, r.unsourced ? el("span", { class: "unsourced" }, "no source ") : null, linked(r.source)),
     el("td", {}, r.date), el("td", {}, r.grade),
     el("td", {}, long(r.assumption, r.note))))));
@@ -412,10 +416,14 @@ async function submit() {
   state.samples = Math.max(1, Math.floor(Number($("samples").value) || 1));
   await writeLink();
   $("override-problems").replaceChildren();
+  const ticket = ++app.submits; // answers to older submissions are let go
+  const label = describeState();
+  const body = { ...source(), seed: state.seed, samples: state.samples };
   let answer;
   try {
-    answer = await api("POST", "/v1/runs", { ...source(), seed: state.seed, samples: state.samples });
+    answer = await api("POST", "/v1/runs", body);
   } catch (error) {
+    if (ticket !== app.submits) return;
     if (error.status === 429) {
       const wait = Math.min(30, Math.max(1, error.retryAfter));
       notice(`The server's queue is full; trying again in ${wait} s.`);
@@ -425,25 +433,32 @@ async function submit() {
     reportRunError(error);
     return;
   }
-  const previous = app.run;
   const job = answer.data;
-  app.described[job.id] = describeState();
+  app.described[job.id] = label;
+  app.requests[job.id] = body;
+  if (ticket !== app.submits) { letGo(job); return; }
+  const previous = app.run;
   app.run = job;
-  if (previous && previous.id !== job.id && ["queued", "running"].includes(previous.status) &&
-      (!app.baseline || app.baseline.id !== previous.id)) {
-    api("DELETE", `/v1/runs/${previous.id}`).catch(() => {});
-  }
+  if (previous && previous.id !== job.id) letGo(previous);
   notice(app.linkNote);
   poll(job.id);
 }
 
+/* Cancel a run the page no longer waits for (never the pinned baseline, never the one shown). */
+function letGo(job) {
+  const kept = [app.baseline && app.baseline.id, app.shown && app.shown.id, app.run && app.run.id];
+  if (["queued", "running"].includes(job.status) && !kept.includes(job.id)) {
+    api("DELETE", `/v1/runs/${job.id}`).catch(() => {});
+  }
+}
+
 function reportRunError(error) {
-  const problems = error.body.problems || [];
+  const problems = (error.body || {}).problems || [];
   const mine = problems.filter((p) => p.file === "<overrides>");
   const list = $("override-problems");
   list.replaceChildren(...mine.map((p) => el("li", {}, el("code", {}, p.path.replace(/^overrides\./, "")), `: ${p.message}`)));
   if (problems.some((p) => p.file === "<upload>")) showProblems(problems);
-  notice(error.message, "error");
+  notice(error instanceof ApiError ? error.message : `The server cannot be reached (${error.message}).`, "error");
 }
 
 async function poll(id) {
@@ -451,13 +466,23 @@ async function poll(id) {
   for (;;) {
     if (ticket !== app.polling) return;
     let job;
-    try { job = (await api("GET", `/v1/runs/${id}`)).data; } catch (error) { notice(error.message, "error"); return; }
+    try { job = (await api("GET", `/v1/runs/${id}`)).data; } catch (error) { reportRunError(error); showProgress(null); return; }
     if (ticket !== app.polling) return;
     app.run = job;
     showProgress(job);
     if (job.status === "done") { await showRun(job); return; }
     if (job.status === "failed") { notice(`The run failed: ${job.error}`, "error"); return; }
     if (job.status === "cancelled") { notice("The run was cancelled."); return; }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/* Wait for a run to finish; its last status, or null when it failed, was cancelled or is gone. */
+async function finished(id) {
+  for (;;) {
+    const job = (await api("GET", `/v1/runs/${id}`)).data;
+    if (job.status === "done") return job;
+    if (job.status === "failed" || job.status === "cancelled") return null;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
@@ -472,34 +497,47 @@ async function cancel() {
 
 async function showRun(job) {
   const id = job.id;
-  const [summary, charts, inputs, graph] = await Promise.all([
-    api("GET", `/v1/runs/${id}/results`),
-    api("GET", `/v1/runs/${id}/charts`),
-    api("GET", `/v1/runs/${id}/inputs`),
-    api("GET", `/v1/runs/${id}/graph`),
-  ]);
-  if (app.run.id !== id) return;
-  app.summary = summary.data;
-  app.charts = Object.fromEntries(charts.data.charts.map((c) => [c.key, c]));
-  app.series = charts.data.series;
-  app.histograms = inputs.data.inputs;
-  app.graph = graph.data;
-  document.body.dataset.run = id;
-  $("run-label").textContent = `(${app.described[id] || job.scenario}, seed ${job.seed}, ${job.samples.toLocaleString("en")} samples, ${job.elapsed_seconds ?? "?"} s)`;
-  $("download-annual").href = `/v1/runs/${id}/results?format=csv&table=annual`;
-  $("download-monthly").href = `/v1/runs/${id}/results?format=csv&table=monthly`;
-  $("report-links").replaceChildren();
-  renderAnswer();
-  renderCharts();
-  fillFanPickers();
-  await renderFan();
-  renderStock();
-  await renderHeld(id);
-  renderGraph();
-  renderHistograms();
-  fillYears();
-  await renderComparison();
-  document.body.dataset.ready = id;
+  app.showing = id;
+  const current = () => app.showing === id; // a newer run started to show: stop drawing this one
+  try {
+    const [summary, charts, inputs, graph] = await Promise.all([
+      api("GET", `/v1/runs/${id}/results`),
+      api("GET", `/v1/runs/${id}/charts`),
+      api("GET", `/v1/runs/${id}/inputs`),
+      api("GET", `/v1/runs/${id}/graph`),
+    ]);
+    if (!current()) return;
+    app.shown = job;
+    app.summary = summary.data;
+    app.charts = Object.fromEntries(charts.data.charts.map((c) => [c.key, c]));
+    app.series = charts.data.series;
+    app.histograms = inputs.data.inputs;
+    app.graph = graph.data;
+    $("run-label").textContent = `(${app.described[id] || job.scenario}, seed ${job.seed}, ${job.samples.toLocaleString("en")} samples, ${job.elapsed_seconds ?? "?"} s)`;
+    for (const table of ["annual", "monthly"]) {
+      const link = $(`download-${table}`);
+      link.href = `/v1/runs/${id}/results?format=csv&table=${table}`;
+      link.hidden = false;
+    }
+    $("report-links").replaceChildren();
+    clearAnalyses();
+    renderAnswer();
+    renderCharts();
+    fillFanPickers();
+    renderStock();
+    renderGraph();
+    renderHistograms();
+    fillYears();
+    await renderHeld(id);
+    if (!current()) return;
+    await renderFan();
+    if (!current()) return;
+    await renderComparison();
+    if (!current()) return;
+    document.body.dataset.ready = id;
+  } catch (error) {
+    if (current()) reportRunError(error);
+  }
 }
 
 /* ---------------------------------------------------------------- results */
@@ -548,14 +586,21 @@ function fillGroups() {
 }
 
 async function renderFan() {
-  if (!app.run) return;
+  const shown = app.shown;
+  if (!shown) return;
   const q = new URLSearchParams({ metric: $("fan-metric").value, group: $("fan-group").value, by: $("fan-by").value });
-  if (app.baseline && app.baseline.id !== app.run.id) q.set("with", app.baseline.id);
+  q.set("name", "now");
+  if (app.baseline && app.baseline.id !== shown.id && await baselineKept()) {
+    q.set("with", app.baseline.id);
+    q.set("with_name", "baseline");
+  }
   try {
-    const { data } = await api("GET", `/v1/runs/${app.run.id}/fan?${q}`);
+    const { data } = await api("GET", `/v1/runs/${shown.id}/fan?${q}`);
+    $("fan-error").textContent = "";
     await draw("fan", data);
   } catch (error) {
-    $("fan").textContent = error.message;
+    draw("fan", null);
+    $("fan-error").textContent = error.message;
   }
 }
 
@@ -571,9 +616,11 @@ async function renderHeld(id) {
   const { data } = await api("GET", `/v1/runs/${id}/results?metrics=${metrics.join(",")}`);
   const last = Math.max(...data.annual.map((r) => r.year));
   const rows = {};
-  for (const r of data.annual) if (r.year === last && r.group !== "total") (rows[r.group] ||= {})[r.metric] = r.mean;
+  for (const r of data.annual) {
+    if (r.year === last && r.group.includes(":")) (rows[r.group] ||= {})[r.metric] = r.mean; // source:component accounts only
+  }
   const kept = Object.entries(rows).filter(([, v]) => metrics.some((m) => (v[m] || 0) > 0.5));
-  const head = el("tr", {}, el("th", {}, `Account (end of ${last})`), el("th", { class: "num" }, "idle"),
+  const head = el("tr", {}, el("th", {}, `Account: source and component (end of ${last}; dies or stacks)`), el("th", { class: "num" }, "idle"),
     el("th", { class: "num" }, "stranded"), el("th", { class: "num" }, "held by policy"));
   $("held-table").replaceChildren(el("thead", {}, head), el("tbody", {}, kept.length ? kept.map(([g, v]) => el("tr", {},
     el("td", {}, g), ...metrics.map((m) => el("td", { class: "num" }, fmt(v[m] || 0))))) :
@@ -597,9 +644,11 @@ function describeState() {
 }
 
 function pin() {
-  if (!app.run || app.run.status !== "done") return;
-  app.baseline = { id: app.run.id, label: app.described[app.run.id] || app.run.scenario, seed: app.run.seed, samples: app.run.samples };
-  $("baseline-label").textContent = `Baseline: ${app.baseline.label} (seed ${app.baseline.seed}, ${app.baseline.samples.toLocaleString("en")} samples)`;
+  const shown = app.shown;
+  if (!shown) return;
+  const label = app.described[shown.id] || shown.scenario;
+  app.baseline = { id: shown.id, label, seed: shown.seed, samples: shown.samples, body: app.requests[shown.id] };
+  $("baseline-label").textContent = `Baseline: ${label} (seed ${shown.seed}, ${shown.samples.toLocaleString("en")} samples)`;
   $("unpin").hidden = false;
   renderComparison();
   renderFan();
@@ -613,44 +662,68 @@ function unpin() {
   renderFan();
 }
 
+/* Whether the pinned baseline is on the server: a baseline it let go (it keeps a bounded
+ * number of results) is run again from its request, which gives the same run and numbers. */
+async function baselineKept() {
+  const b = app.baseline;
+  if (!b.body) return true;
+  try {
+    const again = (await api("POST", "/v1/runs", b.body)).data; // 303 while kept, 202 when made again
+    const job = again.status === "done" ? again : await finished(again.id);
+    return job !== null && job.id === b.id;
+  } catch {
+    return false;
+  }
+}
+
 async function renderComparison() {
   const box = $("ab");
   const b = app.baseline;
-  if (!b || !app.run || b.id === app.run.id) {
-    box.hidden = !b;
-    if (b) { $("ab-sentence").textContent = "Change a lever or an input to see the paired differences from the baseline."; draw("ab-chart", null); $("ab-table").replaceChildren(); }
+  const shown = app.shown;
+  const clear = (sentence) => { $("ab-sentence").textContent = sentence; draw("ab-chart", null); $("ab-table").replaceChildren(); };
+  box.hidden = !b;
+  if (!b || !shown) return;
+  if (b.id === shown.id) { clear("Change a lever or an input to see the paired differences from the baseline."); return; }
+  if (b.seed !== shown.seed || b.samples !== shown.samples) {
+    clear("The baseline has another seed or sample count: set them back to compare with common random numbers.");
     return;
   }
-  box.hidden = false;
-  if (b.seed !== app.run.seed || b.samples !== app.run.samples) {
-    $("ab-sentence").textContent = "The baseline has another seed or sample count: set them back to compare with common random numbers.";
-    draw("ab-chart", null);
-    $("ab-table").replaceChildren();
-    return;
+  if (!await baselineKept()) { clear("The baseline is no longer on the server and could not be run again: pin a run again."); return; }
+  try {
+    const [doc, chart] = await Promise.all([
+      api("GET", `/v1/runs/${b.id}/compare?with=${shown.id}`),
+      api("GET", `/v1/runs/${b.id}/compare/chart?with=${shown.id}&metric=units&group=total`),
+    ]);
+    if (app.shown !== shown) return;
+    $("ab-sentence").replaceChildren(el("strong", {}, `Now: ${app.described[shown.id] || shown.scenario}. Baseline: ${b.label}. `), doc.data.findings);
+    await draw("ab-chart", chart.data);
+    const rows = doc.data.differences.filter((r) => r.group === "total" &&
+      ["units", "compute_added_h100e", "effective_compute_added_h100e"].includes(r.metric));
+    const head = el("tr", {}, ["Metric", "Year", "Baseline P50", "Difference P50", "P5", "P95"].map((h) => el("th", {}, h)));
+    $("ab-table").replaceChildren(el("thead", {}, head), el("tbody", {}, rows.map((r) => el("tr", { "data-metric": r.metric, "data-year": r.year },
+      el("td", {}, r.metric.replace(/_/g, " ")), el("td", {}, r.year), el("td", { class: "num" }, fmt(r.base_p50)),
+      el("td", { class: "num" }, fmt(r.p50)), el("td", { class: "num" }, fmt(r.p5)), el("td", { class: "num" }, fmt(r.p95))))));
+  } catch (error) {
+    clear(error.message);
   }
-  const [doc, chart] = await Promise.all([
-    api("GET", `/v1/runs/${b.id}/compare?with=${app.run.id}`),
-    api("GET", `/v1/runs/${b.id}/compare/chart?with=${app.run.id}&metric=units&group=total`),
-  ]);
-  $("ab-sentence").replaceChildren(el("strong", {}, `Now: ${app.described[app.run.id] || app.run.scenario}. Baseline: ${b.label}. `), doc.data.findings);
-  await draw("ab-chart", chart.data);
-  const rows = doc.data.differences.filter((r) => r.group === "total" &&
-    ["units", "compute_added_h100e", "effective_compute_added_h100e"].includes(r.metric));
-  const head = el("tr", {}, ["Metric", "Year", "Baseline P50", "Difference P50", "P5", "P95"].map((h) => el("th", {}, h)));
-  $("ab-table").replaceChildren(el("thead", {}, head), el("tbody", {}, rows.map((r) => el("tr", { "data-metric": r.metric, "data-year": r.year },
-    el("td", {}, r.metric.replace(/_/g, " ")), el("td", {}, r.year), el("td", { class: "num" }, fmt(r.base_p50)),
-    el("td", { class: "num" }, fmt(r.p50)), el("td", { class: "num" }, fmt(r.p5)), el("td", { class: "num" }, fmt(r.p95))))));
 }
 
 /* ---------------------------------------------------------------- analyses */
 
+function clearAnalyses() {
+  draw("tornado", null);
+  $("marginal-table").replaceChildren();
+  $("sens-status").textContent = "";
+}
+
 async function analysis(method, extra = {}) {
-  if (!app.run || app.run.status !== "done") return null;
+  const shown = app.shown;
+  if (!shown) return null;
   const status = $("sens-status");
   const body = { method, year: Number($("sens-year").value), ...extra };
   let job;
   try {
-    job = (await api("POST", `/v1/runs/${app.run.id}/analyses`, body)).data;
+    job = (await api("POST", `/v1/runs/${shown.id}/analyses`, body)).data;
   } catch (error) { status.textContent = error.message; return null; }
   for (;;) {
     job = (await api("GET", `/v1/analyses/${job.id}`)).data;
@@ -662,20 +735,33 @@ async function analysis(method, extra = {}) {
   return job;
 }
 
+/* Text as plotly.js shows it literally (it reads titles and labels as a little HTML). */
+function literal(text) {
+  return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/* An analysis's document, if the run it analysed is still the one shown. */
+async function analysisDocument(job) {
+  const doc = (await api("GET", `/v1/analyses/${job.id}/results`)).data;
+  return app.shown && job.run === app.shown.id ? doc : null;
+}
+
 async function runTornado() {
   const job = await analysis("tornado");
   if (!job) return;
-  const doc = (await api("GET", `/v1/analyses/${job.id}/results`)).data;
+  const doc = await analysisDocument(job);
+  if (!doc) return;
   const rows = doc.rows.slice(0, 12).reverse();
-  const names = rows.map((r) => r.label || r.factor);
+  const names = rows.map((r) => literal(r.label || r.factor));
   const bar = (key, name, colour) => ({
     type: "bar", orientation: "h", name, y: names, x: rows.map((r) => r[key] - doc.base), base: doc.base,
     marker: { color: colour }, customdata: rows.map((r) => fmt(r[key])), hovertemplate: "%{y}: %{customdata}<extra>" + name + "</extra>",
   });
   await draw("tornado", {
     data: [bar("low", "factor at P10", "#5b7db1"), bar("high", "factor at P90", "#c0392b")],
-    layout: { title: { text: `Tornado: ${doc.metric} of ${doc.group} in ${doc.year}` }, barmode: "overlay", height: 160 + 30 * rows.length,
-      margin: { l: 260 }, template: "plotly_white", xaxis: { title: { text: doc.metric } } },
+    layout: { title: { text: literal(`Tornado: ${doc.metric} of ${doc.group} in ${doc.year}`) }, barmode: "overlay",
+      height: 160 + 30 * rows.length, template: "plotly_white", xaxis: { title: { text: literal(doc.metric) } },
+      yaxis: { automargin: true } },
     config: { displaylogo: false, responsive: true },
   });
   $("sens-status").textContent = `tornado done (base ${fmt(doc.base)})`;
@@ -684,7 +770,8 @@ async function runTornado() {
 async function runMarginal() {
   const job = await analysis("marginal");
   if (!job) return;
-  const doc = (await api("GET", `/v1/analyses/${job.id}/results`)).data;
+  const doc = await analysisDocument(job);
+  if (!doc) return;
   const rows = [...doc.values].sort((a, b) => Math.abs(b.horizon.units_per_unit) - Math.abs(a.horizon.units_per_unit));
   const head = el("tr", {}, el("th", {}, "One more unit of"), el("th", { class: "num" }, "units over the horizon"),
     el("th", { class: "num" }, "H100e"), el("th", { class: "num" }, "elasticity"));
@@ -751,7 +838,7 @@ function showNode(n) {
   const binds = n.binds === null ? "not a constraint" : `binds ${Math.round(n.binds * 100)}% of its variants' active sample-months`;
   box.replaceChildren(el("h3", {}, `${n.label} `, el("span", { class: "muted" }, `${n.kind} ${n.name} · ${binds}`)),
     rows.length ? el("table", { class: "table" }, el("tbody", {}, rows.map((r) => el("tr", {},
-      el("td", {}, r.label, el("div", { class: "muted" }, r.field)), el("td", {}, r.value, unitText(r.unit)),
+      el("td", {}, r.label, el("div", { class: "muted" }, r.field)), el("td", {}, r.value, unitText(r.value, r.unit)),
       el("td", {}, r.unsourced ? el("span", { class: "unsourced" }, "no source ") : null, linked(r.source || r.assumption)))))) :
       el("p", { class: "hint" }, "No inputs of its own."));
 }
@@ -809,6 +896,7 @@ function bind() {
   $("download-overlay").addEventListener("click", downloadOverlay);
   $("share").addEventListener("click", async () => {
     await writeLink();
+    if (app.linkNote) { notice(app.linkNote, "error"); return; }
     try { await navigator.clipboard.writeText(location.href); notice("The link to this state is copied."); }
     catch { notice(`The link to this state: ${location.href}`); }
   });
