@@ -51,6 +51,7 @@ class Edge:
 @dataclass(frozen=True)
 class ModelGraph:
     nodes: tuple[Node, ...]
+    """Sources, then components, variants and packaging lines (:data:`KINDS`), each in the scenario's order."""
     edges: tuple[Edge, ...]
 
     def to_document(self) -> dict[str, Any]:
@@ -80,19 +81,16 @@ def _supply_fields(fields: Sequence[str], supplies: list[tuple[str, tuple[str, .
     return tuple(found)
 
 
-def _binding_shares(result: RunResult, users: dict[str, list[str]]) -> dict[str, float]:
-    """Per constraint: the share of its users' active sample-months it binds."""
+def _binding_share(result: RunResult | None, constraint: str, variants: list[str]) -> float | None:
+    """The share of ``variants``' active sample-months in which ``constraint`` binds them;
+    None without a run, or when no variant of the run is bound by it."""
+    rows = [result.variants.index(v) for v in variants if v in result.variants] if result is not None else []
+    if result is None or constraint not in result.constraint_names or not rows:
+        return None
     counts = result.binding_counts  # variants × constraints × months, in samples
-    active = result.samples - counts[:, result.constraint_names.index("inactive"), :]
-    shares = {}
-    for constraint, variants in users.items():
-        rows = [result.variants.index(v) for v in variants if v in result.variants]
-        if constraint not in result.constraint_names or not rows:
-            continue
-        bound = counts[rows, result.constraint_names.index(constraint), :].sum()
-        months = active[rows, :].sum()
-        shares[constraint] = float(bound / months) if months > 0 else 0.0
-    return shares
+    active = result.samples - counts[rows, result.constraint_names.index("inactive"), :]
+    months = active.sum()
+    return float(counts[rows, result.constraint_names.index(constraint), :].sum() / months) if months > 0 else 0.0
 
 
 def model_graph(scenario: Scenario, fields: Sequence[str] = (), result: RunResult | None = None) -> ModelGraph:
@@ -111,15 +109,6 @@ def model_graph(scenario: Scenario, fields: Sequence[str] = (), result: RunResul
             if variant.packaging is not None:
                 line_users[variant.packaging].append(variant_id)
                 edges.append(Edge(f"variant:{variant_id}", f"packaging:{variant.packaging}", "packaged on"))
-    shares = _binding_shares(result, component_users) if result is not None else {}
-    line_shares = (
-        {
-            line: _binding_shares(result, {"packaging": users}).get("packaging")  # None: no variant uses it
-            for line, users in line_users.items()
-        }
-        if result is not None
-        else {}
-    )
     supplied: dict[str, list[tuple[str, tuple[str, ...]]]] = {c: [] for c in scenario.components}
     for name, source in scenario.sources.items():
         levers = [f"levers.{lever}" for lever in getattr(source, "levers", [])]
@@ -131,7 +120,8 @@ def model_graph(scenario: Scenario, fields: Sequence[str] = (), result: RunResul
     for name in scenario.components:
         label = named(scenario, "components", name)
         own = _owned(fields, f"components.{name}") + _supply_fields(fields, supplied[name])
-        nodes.append(Node(f"component:{name}", "component", name, label, own, shares.get(name)))
+        binds = _binding_share(result, name, component_users[name])
+        nodes.append(Node(f"component:{name}", "component", name, label, own, binds))
     for product_name, product in scenario.products.items():
         for variant_name in product.variants:
             variant_id = f"{product_name}/{variant_name}"
@@ -147,13 +137,7 @@ def model_graph(scenario: Scenario, fields: Sequence[str] = (), result: RunResul
         levers = [f"levers.{lever}" for lever in line.levers]
         label = named(scenario, "packaging", name)
         fields_of = _owned(fields, f"packaging.{name}", *levers)
-        nodes.append(Node(f"packaging:{name}", "packaging", name, label, fields_of, line_shares.get(name)))
+        binds = _binding_share(result, "packaging", line_users[name])  # None: no variant uses it
+        nodes.append(Node(f"packaging:{name}", "packaging", name, label, fields_of, binds))
     known = {n.id for n in nodes}
-    kept = tuple(e for e in edges if e.source in known and e.target in known)
-    order = {kind: k for k, kind in enumerate(KINDS)}
-    return ModelGraph(tuple(sorted(nodes, key=lambda n: order[n.kind])), kept)
-
-
-def share_text(share: float | None) -> str:
-    """How often a node binds, for people: ``binds 34% of active months``."""
-    return "not a constraint" if share is None else f"binds {100 * share:.0f}% of active months"
+    return ModelGraph(tuple(nodes), tuple(e for e in edges if e.source in known and e.target in known))

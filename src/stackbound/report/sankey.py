@@ -13,7 +13,7 @@ from typing import Any
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 
-from stackbound.analysis.graph import KINDS, Edge, ModelGraph, Node, share_text
+from stackbound.analysis.graph import KINDS, Edge, ModelGraph, Node
 from stackbound.report.interactive import CONFIG, literal
 
 __all__ = ["binding_colour", "sankey_json"]
@@ -32,6 +32,11 @@ def binding_colour(share: float | None) -> str:
     t = min(1.0, max(0.0, share)) ** 0.6  # small shares stay visible
     r, g, b = (round(lo + (hi - lo) * t) for lo, hi in zip(LOW, HIGH, strict=True))
     return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _share_text(share: float | None) -> str:
+    """How often a node binds, for people: ``binds 34% of active months``."""
+    return "not a constraint" if share is None else f"binds {100 * share:.0f}% of active months"
 
 
 def _positions(nodes: tuple[Node, ...], edges: tuple[Edge, ...]) -> tuple[list[float], list[float]]:
@@ -57,10 +62,10 @@ def _positions(nodes: tuple[Node, ...], edges: tuple[Edge, ...]) -> tuple[list[f
 def sankey_json(graph: ModelGraph, title: str) -> dict[str, Any]:
     """The graph as plotly.js draws it (``{"data", "layout", "config"}``), nodes in the
     order of ``graph.nodes`` (a click's ``pointNumber`` is the node's index)."""
-    nodes = tuple(n for kind in KINDS for n in graph.nodes if n.kind == kind)
+    nodes = graph.nodes  # in column order already
     index = {n.id: k for k, n in enumerate(nodes)}
     xs, ys = _positions(nodes, graph.edges)
-    hover = [f"{literal(n.label)}<br>{n.kind}: {literal(n.name)}<br>{share_text(n.binds)}" for n in nodes]
+    hover = [f"{literal(n.label)}<br>{n.kind}: {literal(n.name)}<br>{_share_text(n.binds)}" for n in nodes]
     sankey = go.Sankey(
         arrangement="fixed",
         node={

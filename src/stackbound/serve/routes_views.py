@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from stackbound.engine.results import RunResult
+from stackbound.scenario.loader import LoadedScenario
 from stackbound.serve.app import ServeState, serve_state
 from stackbound.serve.jobs import Job
 from stackbound.serve.routes import NOT_DONE, NOT_FOUND, finished_run
@@ -41,10 +42,11 @@ def about(state: State) -> About:
     return About(version=state.version, max_samples=config.max_samples, max_body_bytes=config.max_body_bytes)
 
 
-def _run(run: str, state: ServeState) -> tuple[Job, RunResult]:
-    job, _ = finished_run(run, state)
+def _run(run: str, state: ServeState) -> tuple[Job, LoadedScenario, RunResult]:
+    """A finished run: its job (where answers are kept), its scenario and its result."""
+    job, loaded = finished_run(run, state)
     assert isinstance(job.value, RunResult)
-    return job, job.value
+    return job, loaded, job.value
 
 
 def _cached(job: Job, key: tuple[object, ...], make: Any) -> Response:
@@ -59,8 +61,7 @@ def run_chart_list(run: str, state: State, lang: Lang = "en") -> Response:
     """The report's charts of the run as plotly JSON (``{"charts": [{key, title, data,
     layout, config}]}``, each drawn with ``Plotly.react``), and the metrics and groups a fan
     can show (``series``)."""
-    job, result = _run(run, state)
-    loaded = finished_run(run, state)[1]
+    job, loaded, result = _run(run, state)
     return _cached(
         job,
         ("charts", lang),
@@ -82,14 +83,14 @@ def run_fan(
 ) -> Response:
     """A fan chart of one metric of one group, per year or month: P50 with its P5–P95 band,
     and another run's P50 (a pinned baseline) as a line."""
-    job, result = _run(run, state)
-    results = [result] + ([_run(other, state)[1]] if other else [])
+    job, _, result = _run(run, state)
+    results = [result] + ([_run(other, state)[2]] if other else [])
     known = series(result)
     if metric not in known or group not in known[metric]["groups"]:
         raise HTTPException(422, f"no series {metric[:64]!r} of {group[:64]!r} in this run")
     if by == "month" and group not in known[metric]["monthly"]:
         raise HTTPException(422, f"{metric} of {group} is kept per year only")
-    names = tuple(n for n in (name, with_name if other else None) if n is not None) if name else ()
+    names = () if name is None else (name, with_name) if other and with_name else (name,)
     key = ("fan", metric, group, by, other, names, lang)
     return _cached(job, key, lambda: fan_chart(results, metric, group, by, lang, state.version, names))
 
@@ -105,8 +106,8 @@ def run_compare_chart(
 ) -> Response:
     """The paired differences of another run against this one in ``metric`` of ``group``
     per year (P50 and P5–P95 of the per-sample differences) as plotly JSON."""
-    job, base = _run(run, state)
-    _, result = _run(other, state)
+    job, _, base = _run(run, state)
+    result = _run(other, state)[2]
     key = ("compare-chart", other, metric, group, lang)
     try:
         return _cached(job, key, lambda: comparison_chart(base, result, metric, group, lang, state.version))
@@ -118,8 +119,7 @@ def run_compare_chart(
 def run_inputs(run: str, state: State, bins: Annotated[int, Query(ge=4, le=100)] = 24) -> Response:
     """Each uncertain input's draws in the run as a histogram (``bins`` equal bins from its
     P0.5 to P99.5, the tails in the outer bins), with P5, P50, P95 and the mean."""
-    job, result = _run(run, state)
-    loaded = finished_run(run, state)[1]
+    job, loaded, result = _run(run, state)
     return _cached(job, ("inputs", bins), lambda: {"inputs": input_histograms(loaded, result, bins)})
 
 
@@ -128,8 +128,7 @@ def run_graph(run: str, state: State) -> Response:
     """The model as a graph: nodes (sources, components, variants, packaging lines) with
     their inputs' field paths and how often each binds in the run, edges labelled with the
     bills, and the Sankey chart of it as plotly JSON."""
-    job, result = _run(run, state)
-    loaded = finished_run(run, state)[1]
+    job, loaded, result = _run(run, state)
 
     def make() -> dict[str, Any]:
         fields = [row.field for row in scenario_view(loaded).inputs]
