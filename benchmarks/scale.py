@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/scale.py            # everything (several minutes)
     .venv/bin/python benchmarks/scale.py --quick    # no 1M run, no report; side-by-side --quick
+    .venv/bin/python benchmarks/scale.py --keep none --only-engine   # the engine figures of runs keeping nothing
 
 The engine figures run the embedded ``china`` scenario, each in a fresh process
 (:func:`fresh.measure` through ``engine.py --one``, after a warm-up run that loads the
@@ -19,6 +20,10 @@ compiled kernels), so every peak memory figure is that process's own RSS high-wa
   this process after a warm-up run, as ``analyses.py`` runs them (≤ 10 s, ≤ 20 s);
 - the same-model side-by-side (``side_by_side.py``): stackbound against each peer, and
   whether the medians agree (the script exits 1 if they do not).
+
+``--keep`` is the engine runs' keep mode (:mod:`stackbound.engine.keep`): with ``none`` a
+run keeps no per-sample annual or quarterly values, so nearly all of its memory is flat.
+``--only-engine`` prints the engine figures alone.
 
 Every row carries the 1-minute load average when it was measured: the machine may be shared.
 """
@@ -72,9 +77,9 @@ def _loads() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _run(samples: int, workers: int) -> dict[str, float]:
+def _run(samples: int, workers: int, keep: str) -> dict[str, float]:
     """One run of ``china`` in a fresh process: seconds, peak and kept MB."""
-    return measure(ENGINE, SCENARIO, samples, workers)
+    return measure(ENGINE, SCENARIO, samples, workers, ["--keep", keep])
 
 
 def _seconds(label: str, seconds: float, target: float, note: str = "") -> Figure:
@@ -92,23 +97,24 @@ def _flat(small: dict[str, float], big: dict[str, float]) -> Figure:
     return Figure(label, f"{ratio:.2f}×", f"≤ {FLAT:g}× (flat)", ratio <= FLAT, _load())
 
 
-def engine_figures(repeats: int, million: bool) -> Iterator[Figure]:
-    """Throughput, scaling over workers and peak memory of ``china``, fresh processes."""
-    pairs = [(_run(100_000, 2), _run(100_000, 1)) for _ in range(repeats)]  # interleaved: the load drifts
+def engine_figures(repeats: int, million: bool, keep: str = "annual,quarterly") -> Iterator[Figure]:
+    """Throughput, scaling over workers and peak memory of ``china``, fresh processes, each
+    run keeping what ``keep`` says."""
+    pairs = [(_run(100_000, 2, keep), _run(100_000, 1, keep)) for _ in range(repeats)]  # interleaved: load drifts
     two = [two for two, _ in pairs]
     two_s = statistics.median(r["seconds"] for r in two)
-    yield _seconds(f"china 100k samples, 2 workers (median of {repeats})", two_s, 1.5)
+    yield _seconds(f"china 100k samples, 2 workers (median of {repeats})", two_s, 1.5, f"--keep {keep}")
     small = max(two, key=lambda r: r["peak_mb"])
-    yield _memory("peak memory, china 100k, 2 workers (RSS high-water)", small)
+    yield _memory(f"peak memory, china 100k, 2 workers, --keep {keep}", small)
     one_s = statistics.median(one["seconds"] for _, one in pairs)
     note = f"{one_s:.2f} s on 1 worker / {two_s:.2f} s on 2"
     yield Figure(
         "two workers vs one, china 100k", f"{one_s / two_s:.2f}×", "≥ 1.8×", one_s / two_s >= 1.8, _load(), note
     )
     if million:
-        big = _run(1_000_000, 2)
-        yield _seconds("china 1M samples, 2 workers (one run)", big["seconds"], 12)
-        yield _memory("peak memory, china 1M, 2 workers (RSS high-water)", big)
+        big = _run(1_000_000, 2, keep)
+        yield _seconds("china 1M samples, 2 workers (one run)", big["seconds"], 12, f"--keep {keep}")
+        yield _memory(f"peak memory, china 1M, 2 workers, --keep {keep}", big)
         yield _flat(small, big)
 
 
@@ -174,10 +180,23 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="fresh processes per 100k figure; side-by-side repeats")
     parser.add_argument("--quick", action="store_true", help="skip the 1M run and the report; a quick side-by-side")
     parser.add_argument("--skip-side-by-side", action="store_true")
+    parser.add_argument(
+        "--keep",
+        choices=["annual,quarterly", "annual", "none"],
+        default="annual,quarterly",
+        help="the engine runs' keep",
+    )
+    parser.add_argument("--only-engine", action="store_true", help="the engine figures alone")
     args = parser.parse_args()
     print(f"issue 13 §1 figures; cores {os.cpu_count()}; load average at start {_loads()}")
     print(f"{'figure':56s} {'measured':>10s} {'target':>11s}  {'':4s} {'load':>5s}")
-    figures = chain(engine_figures(args.repeats, not args.quick), process_figures(args.repeats))
+    figures = engine_figures(args.repeats, not args.quick, args.keep)
+    if args.only_engine:
+        for figure in figures:
+            print(_row(figure), flush=True)
+        print(f"load average at end {_loads()}")
+        return
+    figures = chain(figures, process_figures(args.repeats))
     for figure in chain(figures, analysis_figures(not args.quick)):
         print(_row(figure), flush=True)
     if not args.skip_side_by_side and not summary(args.repeats, args.quick):

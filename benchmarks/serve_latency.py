@@ -9,9 +9,11 @@ page fetches to draw a finished run (its charts, input histograms, model graph, 
 held stock). Prints median and p95 of each, the target
 (≤ 1.5 s p95 from a lever change on these 2-core machines), the server's memory (RSS) idle,
 at its peak and after the results are deleted, and the load average beside the figures.
-Figures are printed, not asserted.
+Figures are printed, not asserted. The client waits for a run as the page does, with
+``GET /v1/runs/{id}?wait=`` (the answer comes the moment the run ends); ``--poll 0.02``
+polls every 20 ms instead, as clients did before ``?wait=``, to compare.
 
-    .venv/bin/python benchmarks/serve_latency.py [--samples 10000] [--changes 8] [--hits 20]
+    .venv/bin/python benchmarks/serve_latency.py [--samples 10000] [--changes 8] [--hits 20] [--poll 0]
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ PAGE = ("charts", "inputs", "graph", "fan?metric=units&group=total", "results?me
 """What the workbench page fetches to draw a finished run, beside its summary."""
 LEVER = "tool_controls"
 """A lever of ``china`` that moves its numbers (each change is a new run)."""
+WAIT = 10.0
+"""Seconds a status request is held while the run goes on (``?wait=``)."""
 
 
 def _free_port() -> int:
@@ -52,13 +56,19 @@ def _load() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
 
-def _wait(client: httpx.Client, location: str, timeout: float = 600.0) -> dict[str, object]:
+def _wait(client: httpx.Client, location: str, poll: float, timeout: float = 600.0) -> dict[str, object]:
+    """The run's last status once it has ended: held by the server (``?wait=``), or polled
+    every ``poll`` seconds."""
     deadline = time.monotonic() + timeout
+    params = {} if poll > 0 else {"wait": WAIT}
     while time.monotonic() < deadline:
-        status = client.get(location).json()
+        answer = client.get(location, params=params)
+        if answer.status_code == 404:  # forgotten (deleted when done)
+            return {"status": "gone"}
+        status = answer.json()
         if status["status"] in ("done", "failed", "cancelled"):
             return dict(status)
-        time.sleep(0.02)
+        time.sleep(poll)
     raise TimeoutError(location)
 
 
@@ -80,6 +90,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--changes", type=int, default=8, help="lever changes timed (each a new run)")
     parser.add_argument("--hits", type=int, default=20, help="cache hits timed")
+    parser.add_argument("--poll", type=float, default=0.0, help="poll every POLL seconds instead of ?wait= (0)")
     args = parser.parse_args()
     port = _free_port()
     server = subprocess.Popen(
@@ -99,13 +110,13 @@ def main() -> None:
                     time.sleep(0.1)
             idle = _rss_mb(server.pid)
             # A first run warms the server (imports, compiled kernels): not timed.
-            _wait(client, _submit(client, {"scenario": "china", "samples": args.samples}))
+            _wait(client, _submit(client, {"scenario": "china", "samples": args.samples}), args.poll)
             changes, pages, peak = [], [], idle
             for k in range(args.changes):
                 started = time.perf_counter()
                 body = {"scenario": "china", "samples": args.samples, "levers": {LEVER: 0.5 + 0.05 * k}}
                 location = _submit(client, body)
-                _wait(client, location)
+                _wait(client, location, args.poll)
                 client.get(f"{location}/results").raise_for_status()
                 changes.append(time.perf_counter() - started)
                 for answer in PAGE:  # what the page asks for after a run, one after another
@@ -122,9 +133,13 @@ def main() -> None:
                     raise RuntimeError(f"expected a cache hit (303), got {answer.status_code}")
                 client.get(f"{answer.headers['location']}/results").raise_for_status()
                 hits.append(time.perf_counter() - started)
+            deleted = []
             for k in range(args.changes):
                 body = {"scenario": "china", "samples": args.samples, "levers": {LEVER: 0.5 + 0.05 * k}}
-                client.delete(_submit(client, body))
+                deleted.append(_submit(client, body))  # a run let go under the memory bound is run again
+                client.delete(deleted[-1])
+            for location in deleted:  # one cancelled while running stops at its next chunk
+                _wait(client, location, args.poll)
             time.sleep(1.0)
             after = _rss_mb(server.pid)
     finally:
@@ -133,7 +148,8 @@ def main() -> None:
     change_mid, change_p95 = _percentiles(changes)
     hit_mid, hit_p95 = _percentiles(hits)
     verdict = "PASS" if change_p95 <= TARGET_P95 else "MISS"
-    print(f"stackbound serve, china at {args.samples:,} samples (load {_load()})")
+    waited = f"polled every {args.poll:g} s" if args.poll > 0 else "?wait="
+    print(f"stackbound serve, china at {args.samples:,} samples, {waited} (load {_load()})")
     print(
         f"  lever change → updated result: median {change_mid:.2f} s, p95 {change_p95:.2f} s "
         f"over {len(changes)} changes (target p95 ≤ {TARGET_P95} s: {verdict})"

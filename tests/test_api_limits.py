@@ -1,12 +1,17 @@
 """Every limit and every security check of the API, each against a live server with the
 limit set low: Host and Origin refusals, no CORS, body size, samples, the queue (429 with
-Retry-After), cancel between chunks, the time limit, result expiry and the memory bound."""
+Retry-After), cancel between chunks, the time limit, result expiry, the memory bound, and
+status requests held until a job ends (``?wait=``: at once when it ends, never past the
+wait asked for nor 30 s, holding no thread)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import httpx
 import pytest
 
 from test_api_support import Live, live_server
@@ -200,6 +205,89 @@ def test_a_finished_run_is_forgotten_on_delete() -> None:
         assert server.client.delete(location).json()["status"] == "done"
         assert server.client.get(location).status_code == 404
         assert server.client.delete(location).status_code == 404
+
+
+# ------------------------------------------------------------------ held status requests (?wait=)
+
+
+def _held(url: str, location: str, wait: float) -> tuple[dict[str, Any], float]:
+    """A status asked with ``?wait=`` on a connection of its own, and the seconds it took."""
+    asked = time.monotonic()
+    answer = httpx.get(url + location, params={"wait": wait}, timeout=60)
+    return answer.json(), time.monotonic() - asked
+
+
+def test_a_held_status_comes_the_moment_the_run_ends() -> None:
+    with live_server() as server:
+        location = server.client.post("/v1/runs", json={"scenario": "example", "samples": 4_096}).headers["location"]
+        status, took = _held(server.url, location, 30)
+        assert status["status"] == "done"
+        assert took < status["elapsed_seconds"] + 2.0  # not the 30 s asked for
+        again, took = _held(server.url, location, 30)  # a finished run: at once
+        assert again["status"] == "done"
+        assert took < 1.0
+
+
+def test_a_held_status_comes_when_the_wait_is_over_with_the_progress_so_far() -> None:
+    with live_server(max_samples=100_000) as server:
+        location = server.client.post("/v1/runs", json=LONG).headers["location"]
+        server.wait_running(location)
+        status, took = _held(server.url, location, 0.5)
+        assert status["status"] == "running"
+        assert 0 < status["progress"]["done"] < LONG["samples"]
+        assert 0.5 <= took < 3.0
+        server.client.delete(location)
+
+
+def test_a_held_status_comes_at_once_when_its_job_is_cancelled() -> None:
+    with live_server(max_samples=100_000) as server:
+        first = server.client.post("/v1/runs", json=LONG).headers["location"]
+        queued = server.client.post("/v1/runs", json={**LONG, "seed": 2}).headers["location"]
+        server.wait_running(first)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            held = [pool.submit(_held, server.url, location, 30) for location in (first, queued)]
+            time.sleep(0.5)
+            asked = time.monotonic()
+            server.client.delete(queued)
+            server.client.delete(first)
+            answers = [future.result(timeout=30)[0] for future in held]
+            assert time.monotonic() - asked < 10  # between two chunks, never the 30 s
+        assert [answer["status"] for answer in answers] == ["cancelled", "cancelled"]
+
+
+def test_held_status_requests_hold_no_thread_of_the_server() -> None:
+    """More clients waiting than the server has threads for its other routes (40): those
+    are still answered at once."""
+    with live_server(max_samples=100_000) as server:
+        location = server.client.post("/v1/runs", json={**LONG, "samples": 100_000}).headers["location"]
+        server.wait_running(location)
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            held = [pool.submit(_held, server.url, location, 5) for _ in range(50)]
+            time.sleep(1.0)
+            asked = time.monotonic()
+            assert server.client.get("/v1/scenarios").status_code == 200
+            assert server.client.post("/v1/check", json={"yaml": "stackbound: 1\nextends: example\n"}).json()["ok"]
+            assert time.monotonic() - asked < 3.0  # not after the 5 s the others wait
+            answers = [future.result(timeout=30) for future in held]
+        assert all(status["status"] == "done" or took >= 5.0 for status, took in answers)  # at the end, or the wait's
+        server.client.delete(location)
+
+
+@pytest.mark.parametrize("wait", ["-1", "30.5", "nan", "inf", "soon"])
+def test_a_wait_outside_0_to_30_seconds_is_refused(live: Live, wait: str) -> None:
+    for path in ("/v1/runs/0123", "/v1/analyses/0123"):
+        answer = live.client.get(path, params={"wait": wait})
+        assert answer.status_code == 422
+        assert answer.json()["message"].startswith("query.wait: ")
+
+
+def test_a_held_analysis_status_comes_when_it_ends(live: Live) -> None:
+    location = live.client.post("/v1/runs", json={"scenario": "example", "samples": 1_024}).headers["location"]
+    live.wait(location)
+    analysis = live.client.post(f"{location}/analyses", json={"method": "tornado"}).headers["location"]
+    status, took = _held(live.url, analysis, 30)
+    assert status["status"] == "done"
+    assert took < status["elapsed_seconds"] + 2.0
 
 
 @pytest.mark.parametrize(

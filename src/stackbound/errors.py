@@ -5,6 +5,7 @@
     StackboundError            root; the CLI catches it, prints one line each, exits 2
     ├── ScenarioError          a scenario file is wrong; carries every Problem found
     ├── SimulationError        the engine was asked for something it cannot do
+    │   └── NotKeptError       a result was asked for what its run did not keep (run --keep)
     ├── OutputError            results could not be written where asked
     └── (serve.jobs)           the HTTP server's job queue, answered as JSON, never printed:
         ├── QueueFullError     the queue is full (429 with Retry-After)
@@ -18,7 +19,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MAX_PROBLEMS", "OutputError", "Problem", "ScenarioError", "SimulationError", "StackboundError"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "NotKeptError",
+    "OutputError",
+    "Problem",
+    "ScenarioError",
+    "SimulationError",
+    "StackboundError",
+]
 
 
 class StackboundError(Exception):
@@ -61,6 +70,12 @@ class ScenarioError(StackboundError):
 
 class SimulationError(StackboundError):
     """The engine cannot run what was asked (e.g. too many samples for exact mode)."""
+
+
+class NotKeptError(SimulationError):
+    """A result was asked for what its run did not keep: per-sample annual values of a run
+    with ``keep="none"``, per-sample quarterly values of one without ``quarterly``. The
+    message names the ``--keep`` that keeps them."""
 
 
 class OutputError(StackboundError):

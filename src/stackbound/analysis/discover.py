@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from stackbound.analysis.features import Feature, Inputs, feature_matrix, sample_inputs
 from stackbound.analysis.prim import ALPHA, SIGNIFICANCE, PrimBox, binomial_tail, paste, peel, simplify
 from stackbound.engine.executors import Executor
+from stackbound.engine.keep import DEFAULT_KEEP, Keep, check_pairs
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import Progress, run
 from stackbound.errors import SimulationError
@@ -416,14 +417,16 @@ def discover(
     inputs: Inputs = "curves",
     progress: Progress | None = None,
     executor: Executor | None = None,
+    keep: Keep = DEFAULT_KEEP,
 ) -> Discovery:
     """Run ``loaded`` (on ``executor``, if given: see :func:`~stackbound.engine.run.run`) and
     find the input ranges that lead to ``outcome``."""
     check_year(loaded, outcome.year)
+    check_pairs(keep, "discover")
     if not loaded.inputs:
         raise SimulationError(f"{loaded.name!r} has no uncertain inputs: nothing can explain an outcome")
     _outcome_values(run(loaded, samples=1, seed=seed, workers=1), outcome)  # a bad output fails fast
-    result = run(loaded, samples=samples, seed=seed, progress=progress, executor=executor)
+    result = run(loaded, samples=samples, seed=seed, progress=progress, executor=executor, keep=keep)
     hit = outcome.hits(_outcome_values(result, outcome))
     features, x = feature_matrix(loaded, sample_inputs(loaded, samples, seed), inputs)
     return Discovery(

@@ -16,6 +16,7 @@ import numpy as np
 from stackbound.analysis.discover import check_year
 from stackbound.analysis.marginal import MarginalValues, SupplyInput, Target
 from stackbound.engine.histogram import sample_percentiles
+from stackbound.engine.keep import DEFAULT_KEEP, Keep, check_pairs
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import Progress, run
 from stackbound.errors import SimulationError
@@ -84,15 +85,18 @@ def growth_needed(
     relative: bool = False,
     max_factor: float = 10.0,
     tolerance: float = 0.005,
+    keep: Keep = DEFAULT_KEEP,
 ) -> Growth:
     """Bisection over the factor scaling ``item`` until the target's P50 has risen by
     ``rise`` (a share of the base P50 when ``relative``), to ``tolerance`` (relative)."""
     if max_factor <= 1.0:
         raise SimulationError(f"the largest growth factor must be above 1, got {max_factor:g}")
     check_year(loaded, target.year)
+    check_pairs(keep, "growth needed")
 
     def p50(factor: float) -> tuple[float, RunResult]:
-        result = run(loaded, samples=samples, seed=seed, adjust=None if factor == 1.0 else item.scale(factor))
+        adjust = None if factor == 1.0 else item.scale(factor)
+        result = run(loaded, samples=samples, seed=seed, adjust=adjust, keep=keep)
         return float(sample_percentiles(target.values(result), [50])[0]), result
 
     base, _ = p50(1.0)
@@ -122,6 +126,7 @@ def top_growth(
     relative: bool = False,
     max_factor: float = 10.0,
     progress: Progress | None = None,
+    keep: Keep = DEFAULT_KEEP,
 ) -> tuple[Growth, ...]:
     """:func:`growth_needed` for the ``top`` inputs with the largest positive elasticity
     of ``values.target``, same samples and seed; ``progress`` hears of each input done."""
@@ -138,6 +143,7 @@ def top_growth(
                 seed=values.seed,
                 relative=relative,
                 max_factor=max_factor,
+                keep=keep,
             )
         )
         if progress is not None:

@@ -27,7 +27,7 @@ add dies of different kinds; ``component@Owner`` groups are there for one owner)
 
 
 def _members(result: RunResult, level: str) -> list[str]:
-    accounts = [g for (m, g) in result.annual if m == "parts_made"]
+    accounts = [g for (m, g) in result.annual_keys if m == "parts_made"]
     if level == "account":
         return accounts
     return list(dict.fromkeys(result.memberships[a][0] for a in accounts))

@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 
 from stackbound.analysis.discover import check_year
 from stackbound.analysis.features import sample_inputs
+from stackbound.engine.keep import DEFAULT_KEEP, Keep, check_pairs
 from stackbound.engine.plan import Plan, build_plan
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import Adjust, Progress, run
@@ -398,6 +399,7 @@ class _Runs:
     target: Target
     total: int
     progress: Progress | None
+    keep: Keep = DEFAULT_KEEP
     done: int = 0
 
     def means(self, adjust: Adjust | None) -> _Means:
@@ -405,7 +407,7 @@ class _Runs:
             if self.progress is not None:
                 self.progress(self.done * self.samples + finished, self.total * self.samples)
 
-        result = run(self.loaded, samples=self.samples, seed=self.seed, adjust=adjust, progress=report)
+        result = run(self.loaded, samples=self.samples, seed=self.seed, adjust=adjust, progress=report, keep=self.keep)
         self.done += 1
         units = result.annual_values("units").mean(axis=0)
         compute = result.annual_values("compute_added_h100e").mean(axis=0)
@@ -445,15 +447,17 @@ def marginal_values(
     target: Target | None = None,
     by_year: bool = True,
     progress: Progress | None = None,
+    keep: Keep = DEFAULT_KEEP,
 ) -> MarginalValues:
     """Marginal values of every supply input, paired sample by sample with a base run: one
     run with the input raised in every month, and (``by_year``) one per year with it raised
     in that year only, extra output credited to the year the extra input arrived."""
     target = target or Target("units", loaded.scenario.horizon.end // 12)
     check_year(loaded, target.year)
+    check_pairs(keep, "marginal")
     inputs = levelled_inputs(loaded, seed, samples)
     years = _horizon_years(loaded)
-    runs = _Runs(loaded, samples, seed, target, 1 + len(inputs) * (1 + len(years) * by_year), progress)
+    runs = _Runs(loaded, samples, seed, target, 1 + len(inputs) * (1 + len(years) * by_year), progress, keep)
     base = runs.means(None)
     found = [_marginal_value(item, runs, base, years, by_year) for item in inputs]
     found.sort(key=lambda v: -v.elasticity)

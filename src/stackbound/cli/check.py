@@ -136,12 +136,11 @@ def _round(refs: list[str], strict: bool, samples: int | None, allow_outside: bo
 def _headline(scenario: LoadedScenario, samples: int) -> str:
     """Total units per year, P50 (P5–P95), of a run of ``samples`` samples with seed 0."""
     # Imported here: the engine (numba) loads only when --run asks for a simulation.
-    from stackbound.engine.histogram import sample_percentiles
     from stackbound.engine.run import run
 
     with LazyProgress(scenario.name) as progress:
         result = run(scenario, samples=samples, seed=0, progress=progress)
-    p5, p50, p95 = sample_percentiles(result.annual_values("units"), [5, 50, 95])
+    p5, p50, p95 = result.annual_percentiles("units", q=[5, 50, 95])
     cells = zip(result.years, p5, p50, p95, strict=True)
     years = ", ".join(f"{year} {number(mid)} ({number(low)}–{number(high)})" for year, low, mid, high in cells)
     return f"    {scenario.name}, {samples} samples: units {years}"

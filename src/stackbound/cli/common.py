@@ -21,7 +21,8 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from stackbound.errors import ScenarioError
+from stackbound.engine.keep import DEFAULT_KEEP, KEEP_MODES, Keep, parse_keep
+from stackbound.errors import ScenarioError, SimulationError
 
 if TYPE_CHECKING:
     from stackbound.engine.results import RunResult
@@ -40,6 +41,7 @@ __all__ = [
     "RenamedOptions",
     "err",
     "executor_options",
+    "keep_option",
     "load",
     "out",
     "output_options",
@@ -108,6 +110,43 @@ def chunk_size_option(default: int) -> Callable[[F], F]:
         default=default,
         show_default=True,
         help="Samples simulated at once (bounds memory); results do not depend on it.",
+    )
+
+
+KEEP_HELP = (
+    "What each run keeps per sample: annual,quarterly (annual and quarterly totals, which the paired analyses "
+    "read), annual (quarterly percentiles then come from histograms, within 1.2%), or none (the least memory: "
+    "no per-sample values, yet every annual mean and P5/P50/P95 is still printed, the percentiles from "
+    "histograms within 1.2%; not with --all-scenarios)."
+)
+
+
+def keep_option(pairs: str | None = None) -> Callable[[F], F]:
+    """``--keep MODES`` (:mod:`~stackbound.engine.keep`), given to the command as ``keep``.
+    A command that pairs samples says what it pairs (``pairs``, a clause such as "compare
+    pairs every sample with the same sample of the base") and refuses ``none``."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str) -> Keep:
+        try:
+            keep = parse_keep(value)
+        except SimulationError:
+            raise click.BadParameter(f"{value!r} is not one of {', '.join(repr(m) for m in KEEP_MODES)}") from None
+        if pairs is not None and keep == "none":
+            raise click.BadParameter(
+                f"none keeps no per-sample values, and {pairs}: use --keep annual (or leave --keep out)"
+            )
+        return keep
+
+    modes = KEEP_MODES if pairs is None else tuple(m for m in KEEP_MODES if m != "none")
+    return click.option(
+        "--keep",
+        default=DEFAULT_KEEP,
+        show_default=True,
+        metavar="|".join(modes),
+        callback=parse,
+        help=KEEP_HELP
+        if pairs is None
+        else f"What each run keeps per sample (see `stackbound run --help`); {pairs}, so none is refused.",
     )
 
 

@@ -19,6 +19,7 @@ from stackbound.cli.common import (
     DEBUG,
     FORMAT,
     executor_options,
+    keep_option,
     load,
     out,
     run_options,
@@ -26,6 +27,7 @@ from stackbound.cli.common import (
 )
 from stackbound.cli.layout import Cell, Row, cell, print_by_year
 from stackbound.cli.render import render_answer
+from stackbound.engine.keep import Keep
 from stackbound.engine.results import RunResult
 from stackbound.formatting import number
 from stackbound.report.findings import run_findings, signed_number
@@ -52,6 +54,7 @@ LABELS = {
 @click.argument("scenarios", nargs=-1, required=True)
 @run_options
 @executor_options
+@keep_option("compare pairs every sample with the same sample of the base scenario")
 @click.option(
     "--levers",
     is_flag=True,
@@ -64,6 +67,7 @@ def command(
     scenarios: tuple[str, ...],
     samples: int,
     seed: int,
+    keep: Keep,
     levers: bool,
     output_format: str,
     allow_outside: bool,
@@ -79,7 +83,7 @@ def command(
     loaded = load(list(scenarios), allow_outside)
 
     def run_one(scenario: LoadedScenario) -> RunResult:
-        return run_with_progress(scenario, samples=samples, seed=seed, executor=executor)
+        return run_with_progress(scenario, samples=samples, seed=seed, executor=executor, keep=keep)
 
     if levers:
         view = lever_view(loaded[0], loaded[1:], run_one)

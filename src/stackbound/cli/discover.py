@@ -20,11 +20,13 @@ from stackbound.cli.common import (
     FORMAT,
     LazyProgress,
     executor_options,
+    keep_option,
     load,
     out,
     output_options,
     run_options,
 )
+from stackbound.engine.keep import Keep
 from stackbound.scenario.units import SIGNED, parse_quantity
 
 if TYPE_CHECKING:
@@ -57,6 +59,7 @@ def number(ctx: click.Context, param: click.Parameter, value: str | None) -> flo
 )
 @run_options
 @executor_options
+@keep_option("discover reads every sample's outcome beside that sample's inputs")
 @FORMAT
 @ALLOW_OUTSIDE
 @DEBUG
@@ -70,6 +73,7 @@ def command(
     inputs: Inputs,
     samples: int,
     seed: int,
+    keep: Keep,
     output_format: str,
     allow_outside: bool,
     debug: bool,
@@ -86,7 +90,7 @@ def command(
     loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
     with LazyProgress(loaded.name) as progress:
         found = discover(
-            loaded, outcome, samples=samples, seed=seed, inputs=inputs, progress=progress, executor=executor
+            loaded, outcome, samples=samples, seed=seed, inputs=inputs, progress=progress, executor=executor, keep=keep
         )
     if output_format == "json":
         sys.stdout.write(json.dumps(found.to_dict(), indent=2) + "\n")

@@ -22,10 +22,12 @@ from stackbound.cli.common import (
     SEED,
     LazyProgress,
     RenamedOptions,
+    keep_option,
     load,
     out,
     output_options,
 )
+from stackbound.engine.keep import Keep
 from stackbound.formatting import number
 from stackbound.scenario.units import SIGNED, parse_quantity
 
@@ -88,6 +90,7 @@ def _rise(ctx: click.Context, param: click.Parameter, value: str | None) -> tupl
     show_default=True,
     help="Largest growth factor tried for --rise.",
 )
+@keep_option("marginal pairs every sample with the same sample given more input")
 @FORMAT
 @ALLOW_OUTSIDE
 @DEBUG
@@ -102,6 +105,7 @@ def command(
     rise: tuple[float, bool] | None,
     top: int,
     max_factor: float,
+    keep: Keep,
     output_format: str,
     allow_outside: bool,
     debug: bool,
@@ -113,13 +117,20 @@ def command(
     target = Target(metric, year if year is not None else loaded.scenario.horizon.end // 12, group)
     with LazyProgress(f"{loaded.name}: marginal values") as progress:
         values = marginal_values(
-            loaded, samples=samples, seed=seed, target=target, by_year=not horizon_only, progress=progress
+            loaded, samples=samples, seed=seed, target=target, by_year=not horizon_only, progress=progress, keep=keep
         )
     growth: tuple[Growth, ...] = ()
     if rise is not None:
         with LazyProgress(f"{loaded.name}: growth needed") as searching:
             growth = top_growth(
-                loaded, values, rise[0], top=top, relative=rise[1], max_factor=max_factor, progress=searching
+                loaded,
+                values,
+                rise[0],
+                top=top,
+                relative=rise[1],
+                max_factor=max_factor,
+                progress=searching,
+                keep=keep,
             )
     if output_format == "json":
         document: dict[str, Any] = values.to_dict()

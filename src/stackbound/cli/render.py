@@ -16,8 +16,7 @@ from rich.table import Table
 
 from stackbound.analysis.validate import CaseResult, published_text
 from stackbound.cli.layout import Row, cell, percent_cell, print_by_year
-from stackbound.engine.histogram import sample_percentiles
-from stackbound.engine.results import PERCENTILES, RunResult
+from stackbound.engine.results import RunResult
 from stackbound.formatting import number
 from stackbound.report.export import inputs_table
 from stackbound.scenario.loader import LoadedScenario
@@ -63,7 +62,7 @@ def render_run(console: Console, result: RunResult, detail: bool = False) -> Non
     origins = sorted(set(result.origins.values()))
     rows = [_row(result, "units", g, g) for g in origins]
     rows.append(_row(result, "units", "total", "total", end_section=True))
-    share = sample_percentiles(result.annual_values("domestic_share_units"), PERCENTILES)
+    share = result.annual_percentiles("domestic_share_units")
     rows.append(Row(("domestic share",), tuple(percent_cell(*share[:, y]) for y in range(len(years)))))
     print_by_year(console, f"{result.scenario}: units by origin", ("origin",), years, rows)
     compute = [
@@ -82,13 +81,13 @@ def render_run(console: Console, result: RunResult, detail: bool = False) -> Non
 
 
 def _row(result: RunResult, metric: str, group: str, label: str, end_section: bool = False) -> Row:
-    pct = sample_percentiles(result.annual_values(metric, group), PERCENTILES)
+    pct = result.annual_percentiles(metric, group)
     return Row((label,), tuple(cell(*pct[:, y]) for y in range(len(result.years))), end_section)
 
 
 def _made(result: RunResult, product: str) -> bool:
     """Whether ``product`` makes anything in some year at P95."""
-    return bool((sample_percentiles(result.annual_values("units", product), PERCENTILES)[2] > 0).any())
+    return bool((result.annual_percentiles("units", product, [95.0])[0] > 0).any())
 
 
 def _stories(result: RunResult) -> Table:
@@ -130,7 +129,7 @@ def _annual(result: RunResult) -> Table:
         "domestic_share_units": "domestic share of units delivered",
     }
     for metric, group in rows:
-        pct = sample_percentiles(result.annual_values(metric, group), PERCENTILES)
+        pct = result.annual_percentiles(metric, group)
         if metric == "domestic_share_units":
             cells = [f"{pct[1, y]:.0%} [dim]({pct[0, y]:.0%}–{pct[2, y]:.0%})[/dim]" for y in range(len(result.years))]
         else:
@@ -182,7 +181,7 @@ def render_levels(console: Console, results: list[RunResult]) -> None:
         for i, result in enumerate(results):
             if group not in result.groups(metric):
                 continue
-            pct = sample_percentiles(result.annual_values(metric, group), PERCENTILES)
+            pct = result.annual_percentiles(metric, group)
             cells = [_cell(*pct[:, y]) for y in range(len(result.years))]
             table.add_row(label if i == 0 else "", escape(result.scenario), *cells, end_section=i == len(results) - 1)
     console.print(table)

@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from stackbound.cli.common import ALLOW_OUTSIDE, DEBUG, DEFAULT_SCENARIO, err, executor_options, load, run_options
+from stackbound.cli.common import (
+    ALLOW_OUTSIDE,
+    DEBUG,
+    DEFAULT_SCENARIO,
+    err,
+    executor_options,
+    keep_option,
+    load,
+    run_options,
+)
+from stackbound.engine.keep import Keep
 from stackbound.report.atomic import check_output_target
 from stackbound.report.gather import ReportSettings, gather
 from stackbound.report.i18n import LANGUAGES, Lang
@@ -31,6 +41,7 @@ __all__ = ["command"]
 )
 @run_options
 @executor_options
+@keep_option("the report pairs samples across its scenarios and analyses")
 @click.option(
     "--lang",
     "languages",
@@ -48,6 +59,7 @@ def command(
     out_dir: Path,
     samples: int,
     seed: int,
+    keep: Keep,
     languages: tuple[Lang, ...],
     no_sensitivity: bool,
     sobol_samples: int | None,
@@ -67,6 +79,7 @@ def command(
         sensitivity=not no_sensitivity,
         sobol_samples=sobol_samples,
         discovery=not no_discovery,
+        keep=keep,
     )
     started = time.perf_counter()
     data = gather(

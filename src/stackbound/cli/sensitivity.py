@@ -26,10 +26,12 @@ from stackbound.cli.common import (
     RenamedOptions,
     err,
     executor_options,
+    keep_option,
     load,
     out,
     output_options,
 )
+from stackbound.engine.keep import Keep
 from stackbound.formatting import number
 
 if TYPE_CHECKING:
@@ -74,6 +76,7 @@ BAR_WIDTH = 20
 )
 @SEED
 @executor_options
+@keep_option("sensitivity reads every run's output beside its inputs")
 @FORMAT
 @ALLOW_OUTSIDE
 @DEBUG
@@ -86,6 +89,7 @@ def command(
     by: By | None,
     samples: int | None,
     seed: int,
+    keep: Keep,
     output_format: str,
     allow_outside: bool,
     debug: bool,
@@ -105,6 +109,7 @@ def command(
             seed=seed,
             progress=progress,
             executor=executor,
+            keep=keep,
         )
     document = result.to_dict()
     if output_format == "json":

@@ -22,12 +22,14 @@ from stackbound.cli.common import (
     chunk_size_option,
     err,
     executor_options,
+    keep_option,
     load,
     out,
     run_options,
 )
 from stackbound.cli.compare import COMPACT, render_comparison
 from stackbound.cli.render import render_answer, render_levels, render_run, render_validation
+from stackbound.engine.keep import Keep
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import DEFAULT_CHUNK_SIZE, run
 from stackbound.errors import StackboundError
@@ -74,6 +76,7 @@ __all__ = ["run_command", "validate_command"]
 @click.option(
     "--keep-paths", is_flag=True, help="Also write every sample's monthly paths (paths.parquet; needs --out)."
 )
+@keep_option()
 @click.option("--exact", is_flag=True, help="Solve each month as a lexicographic LP (reference mode, few samples).")
 @click.option(
     "--foresight",
@@ -102,6 +105,7 @@ def run_command(
     all_scenarios: bool,
     detail: bool,
     keep_paths: bool,
+    keep: Keep,
     exact: bool,
     foresight: bool,
     plot: Path | None,
@@ -114,6 +118,11 @@ def run_command(
     tables that fit the terminal (--detail: the full tables)."""
     if keep_paths and out_dir is None:
         raise click.UsageError("--keep-paths needs --out")
+    if all_scenarios and keep == "none":
+        raise click.UsageError(
+            "--all-scenarios compares the scenarios sample by sample, which needs per-sample values: "
+            "use --keep annual with it, not --keep none"
+        )
     if foresight and output_format != "table":
         raise click.UsageError("--foresight prints a table; for JSON or CSV use `stackbound foresight --format`")
     plot_name = _plot_name(plot, out_dir) if plot is not None else None
@@ -125,7 +134,7 @@ def run_command(
     loaded = load(refs, allow_outside)
     if out_dir is not None:
         check_output_target(out_dir)  # refuse a foreign folder before simulating, not after
-    results = [_run_one(scenario, samples, seed, chunk_size, exact, keep_paths, executor) for scenario in loaded]
+    results = [_run_one(scenario, samples, seed, chunk_size, exact, keep_paths, keep, executor) for scenario in loaded]
     _print_results(results, output_format, all_scenarios, detail)
     if foresight:
         for scenario, _ in results:
@@ -172,6 +181,7 @@ def _run_one(
     chunk_size: int,
     exact: bool,
     keep_paths: bool,
+    keep: Keep,
     executor: Executor | None,
 ) -> tuple[LoadedScenario, RunResult]:
     with LazyProgress(scenario.name) as progress:
@@ -182,6 +192,7 @@ def _run_one(
             chunk_size=chunk_size,
             exact=exact,
             keep_paths=keep_paths,
+            keep=keep,
             progress=progress,
             executor=executor,
         )
@@ -238,6 +249,7 @@ def _fan_chart(results: list[tuple[LoadedScenario, RunResult]]) -> Callable[[Pat
     help="Validation file (default: the one shipped for the scenario).",
 )
 @run_options
+@keep_option("validate adds up each sample's values over groups and years before taking percentiles")
 @FORMAT
 @ALLOW_OUTSIDE
 @DEBUG
@@ -246,6 +258,7 @@ def validate_command(
     cases: Path | None,
     samples: int,
     seed: int,
+    keep: Keep,
     output_format: str,
     allow_outside: bool,
     debug: bool,
@@ -254,7 +267,7 @@ def validate_command(
     loaded = load([scenario or DEFAULT_SCENARIO], allow_outside)[0]
     published = load_validation(cases or _shipped_cases(loaded))  # a bad cases file fails before the run
     with LazyProgress(loaded.name) as progress:
-        result = run(loaded, samples=samples, seed=seed, progress=progress)
+        result = run(loaded, samples=samples, seed=seed, progress=progress, keep=keep)
     outcomes = validate(result, published)
     if output_format == "json":
         table = validation_table(outcomes)

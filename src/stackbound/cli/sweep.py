@@ -40,10 +40,12 @@ from stackbound.cli.common import (
     chunk_size_option,
     err,
     executor_options,
+    keep_option,
     out,
 )
 from stackbound.cli.compare import LABELS
 from stackbound.cli.layout import Row, cell, print_by_year
+from stackbound.engine.keep import Keep
 from stackbound.engine.run import DEFAULT_CHUNK_SIZE
 from stackbound.formatting import number
 from stackbound.report.atomic import atomic_directory, check_output_target, write_manifest
@@ -88,6 +90,7 @@ UNSET = "·"
     help="Also write each point's per-sample annual values (samples/point-NNN.parquet; needs --out).",
 )
 @executor_options
+@keep_option("sweep pairs every point's samples with the same samples of point 0")
 @click.option("--levels", is_flag=True, help="Print each point's own P50 (P5-P95) instead of its difference.")
 @FORMAT_CSV
 @ALLOW_OUTSIDE
@@ -99,6 +102,7 @@ def command(
     max_points: int,
     chunk_size: int,
     executor: Executor | None,
+    keep: Keep,
     out_dir: Path | None,
     per_sample: bool,
     levels: bool,
@@ -116,7 +120,7 @@ def command(
     _warn(sweep)
     if out_dir is not None:
         check_output_target(out_dir)  # refuse a foreign folder before simulating, not after
-    run_options = {"chunk_size": chunk_size, "executor": executor}
+    run_options = {"chunk_size": chunk_size, "executor": executor, "keep": keep}
     with _staging(out_dir) as staging:
         table = _run(sweep, run_options, staging if per_sample else None)
         if staging is not None:

@@ -12,6 +12,7 @@ read moves it per sample.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,6 +70,13 @@ def knot_weights(knot_months: list[int], months: IntArray, step: bool) -> FloatA
     return weights
 
 
+@lru_cache(maxsize=4096)
+def _grid_weights(knot_months: tuple[int, ...], low: int, high: int, step: bool) -> FloatArray:
+    """:func:`knot_weights` on the months ``low`` to ``high``, computed once per curve and
+    grid (they do not depend on the draws; only :func:`interpolate` reads them)."""
+    return knot_weights(list(knot_months), np.arange(low, high + 1), step)
+
+
 def _shifts(curve: Curve, name: str, draws: Draws, launch: IntArray | None) -> IntArray | None:
     """Months each sample's curve moves later: its ``shift`` (rounded), plus the launch
     month of a curve written after a launch; None when it does not move."""
@@ -85,13 +93,11 @@ def _curve(curve: Curve, name: str, draws: Draws, months: IntArray, launch: IntA
     shifts = _shifts(curve, name, draws, launch)
     low = int(months.min()) - (int(shifts.max()) if shifts is not None else 0)
     high = int(months.max()) - (int(shifts.min()) if shifts is not None else 0)
-    grid = np.arange(low, high + 1)
-    knot_months = [m for m, _ in curve.knots]
-    weights = knot_weights(knot_months, grid, curve.step)
+    weights = _grid_weights(tuple(m for m, _ in curve.knots), low, high, curve.step)
     after = launch is not None
     values = [_scalar(knot, f"{name}@{knot_suffix(month, after)}", draws)[0] for month, knot in curve.knots]
     knots = np.array(np.broadcast_arrays(*values))  # (knots, n or 1)
-    total = np.empty((len(grid), knots.shape[1]))
+    total = np.empty((high - low + 1, knots.shape[1]))
     interpolate(weights, knots, total)
     if shifts is None:
         return total[months - low]

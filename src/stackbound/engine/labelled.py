@@ -11,9 +11,10 @@ and converts to a labelled pandas or xarray object::
     units.to_xarray()         # DataArray (sample, year)
 
 :func:`dataset` builds :meth:`~stackbound.engine.results.RunResult.to_xarray`: per-sample
-annual values by ``product``, ``vendor`` and ``origin`` (and ``component``), quarterly
-totals by ``quarter``, monthly means and percentiles by ``month`` (``pandas.Period``), and
-the per-sample monthly paths when the run kept them.
+annual values by ``product``, ``vendor`` and ``origin`` (and ``component``) and quarterly
+totals by ``quarter``, each as far as the run kept them (the attribute ``keep`` says how
+far: :mod:`~stackbound.engine.keep`), monthly means and percentiles by ``month``
+(``pandas.Period``), and the per-sample monthly paths when the run kept them.
 """
 
 from __future__ import annotations
@@ -109,8 +110,8 @@ def _variables(result: RunResult) -> dict[str, Any]:
     found: dict[str, Any] = {}
     vendors = sorted({result.vendors[p] for p in result.products})
     origins = sorted({result.origins[p] for p in result.products})
-    for metric in dict.fromkeys(m for m, _ in result.annual):
-        groups = [g for m, g in result.annual if m == metric]
+    for metric in dict.fromkeys(m for m, _ in result.annual):  # empty when the run kept no per-sample values
+        groups = [g for m, g in result.annual_keys if m == metric]
         attrs = {"unit": result.unit(metric)}
         if set(groups) <= set(result.products):
             for dim, names in (("product", list(result.products)), ("vendor", vendors), ("origin", origins)):
@@ -191,5 +192,11 @@ def dataset(result: RunResult) -> xr.Dataset:
         "vendor_of": ("product", [result.vendors[p] for p in result.products]),
         "origin_of": ("product", [result.origins[p] for p in result.products]),
     }
-    attrs = {"scenario": result.scenario, "seed": result.seed, "samples": result.samples, "digest": result.digest}
+    attrs = {
+        "scenario": result.scenario,
+        "seed": result.seed,
+        "samples": result.samples,
+        "digest": result.digest,
+        "keep": result.keep,
+    }
     return xr.Dataset(variables, coords=coords, attrs=attrs)

@@ -20,13 +20,15 @@ demand. When two limits are equal the first in this order is named.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
 
 from stackbound.scenario.checks import feeds, owners_of, vendors
+from stackbound.scenario.inputs import parts_of
 from stackbound.scenario.loader import LoadedScenario
-from stackbound.scenario.schema import NEED, SHARED, Allocation, FabLine, Scenario, Stockpile
+from stackbound.scenario.schema import NEED, SHARED, Allocation, FabLine, Part, Scenario, Stockpile
 from stackbound.scenario.values import Param
 from stackbound.scenario.yamlio import Path
 
@@ -135,6 +137,12 @@ class Plan:
     slices: tuple[SliceSpec, ...] = ()
     origins: tuple[tuple[str, ...], ...] = ()
     """Per variant, the sources its dies can come from (its die slices' origins, in order)."""
+
+    @cached_property
+    def parts(self) -> dict[str, list[tuple[Path, Part]]]:
+        """The values written as shares of each named total, with their paths (walked once
+        per plan, not per chunk)."""
+        return parts_of(self.loaded.scenario)
 
     @property
     def component_accounts(self) -> tuple[int, ...]:

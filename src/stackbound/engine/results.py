@@ -1,11 +1,19 @@
 """The typed result of a run, with conversion to pandas.
 
 Per-sample annual series are kept for products and components; vendor, origin and total
-groups are sums of those. Monthly series are histograms: their percentiles are within
+groups are sums of those (:class:`~stackbound.engine.annual.AnnualReader`). Monthly series
+are histograms: their percentiles are within
 :data:`~stackbound.engine.histogram.RELATIVE_ERROR` of the exact ones; means are exact.
 Annual and monthly percentiles share one definition, the inverted CDF
 (:data:`~stackbound.engine.histogram.PERCENTILE_METHOD`): a percentile is one of the
 samples, so the annual P50 is what the monthly histograms approximate.
+
+What a run keeps per sample is its ``keep`` (:mod:`~stackbound.engine.keep`). Without
+per-sample annual values (``keep="none"``) every annual metric and group is a histogram
+too: :meth:`RunResult.annual_percentiles`, :meth:`RunResult.annual_mean` and
+:meth:`RunResult.annual_table` read them alike in every mode (exact when the values were
+kept), while :meth:`RunResult.annual_values` raises
+:class:`~stackbound.errors.NotKeptError`.
 
 For analysts: :meth:`RunResult.annual_values` returns labelled arrays
 (:class:`~stackbound.engine.labelled.AnnualValues`), :meth:`RunResult.to_xarray` the whole
@@ -24,31 +32,36 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from stackbound.engine.annual import SHARES, UNSOURCED_SHARE, AnnualReader
 from stackbound.engine.histogram import RELATIVE_ERROR, percentile_from_counts, sample_percentiles
+from stackbound.engine.keep import DEFAULT_KEEP, Keep, keeps_annual, keeps_quarterly
 from stackbound.engine.labelled import AnnualValues, dataset, month_periods
 from stackbound.engine.metrics import ANNUAL, DERIVED, MONTHLY
 from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
-from stackbound.errors import SimulationError
+from stackbound.engine.summaries import Histograms
+from stackbound.errors import NotKeptError, SimulationError
 
 if TYPE_CHECKING:  # annotations only: the loader is the scenario layer's, results need not import it
     import xarray as xr
 
     from stackbound.scenario.loader import LoadedScenario
 
-__all__ = ["PERCENTILES", "AnnualValues", "RunResult"]
+__all__ = ["PERCENTILES", "SHARES", "AnnualValues", "RunResult"]
 
 PERCENTILES = (5.0, 50.0, 95.0)
-SHARES = {"domestic_share_units": "units_delivered", "domestic_share_value": "value_usd"}
-"""Domestic over domestic-plus-imported, per sample and year: of units delivered, and of
-the value of units produced (only products with a price count)."""
 Key = tuple[str, str]
-UNITS = {m.name: m.unit for m in (*MONTHLY, *ANNUAL)} | dict.fromkeys(SHARES, "share") | dict.fromkeys(DERIVED, "count")
+UNITS = (
+    {m.name: m.unit for m in (*MONTHLY, *ANNUAL)}
+    | dict.fromkeys([*SHARES, UNSOURCED_SHARE], "share")
+    | dict.fromkeys(DERIVED, "count")
+)
 """Each metric's unit, for people (``units``, ``H100e``, ``dies``, ``count``, ``share``)."""
 TOTALLED = tuple(m.name for m in MONTHLY if m.level == "product")
 """Monthly metrics kept per product, whose monthly total :meth:`RunResult.monthly_table` adds."""
@@ -74,7 +87,12 @@ class RunResult:
     constraint_names: tuple[str, ...]
     stockpiles: tuple[str, ...]
     annual: dict[Key, NDArray[np.float32]]
+    """Per-sample annual series by (metric, group), when kept (else empty)."""
     quarterly: dict[Key, NDArray[np.float32]]
+    """Per-sample quarterly totals by (metric, "total"), when kept (else empty)."""
+    annual_keys: tuple[Key, ...]
+    """The (metric, group) series the run reads its annual metrics from, kept or not."""
+    quarterly_keys: tuple[Key, ...]
     monthly_keys: tuple[Key, ...]
     monthly_counts: NDArray[np.int64]
     monthly_sums: NDArray[np.float64]
@@ -95,40 +113,43 @@ class RunResult:
     vendor@source."""
     metric: str = "dense_bf16"
     """The scenario's compute metric (``dense_bf16``, ``dense_8bit`` or ``memory_bandwidth``)."""
+    keep: Keep = DEFAULT_KEEP
+    """What the run kept per sample (:mod:`~stackbound.engine.keep`)."""
+    unsourced: tuple[str, ...] = ()
+    """The products whose specs and bills cite no source."""
+    annual_histograms: Histograms | None = None
+    """Every annual metric and group per year, when per-sample values were not kept."""
+    quarterly_histograms: Histograms | None = None
+    """The quarterly totals per quarter, when per-sample ones were not kept."""
 
-    # ----------------------------------------------------------------- annual, per sample
+    # ----------------------------------------------------------------- annual
+
+    @cached_property
+    def _reader(self) -> AnnualReader:
+        return AnnualReader(
+            self.annual_keys,
+            self.products,
+            self.vendors,
+            self.origins,
+            self.memberships,
+            self.reference,
+            self.unsourced,
+        )
 
     @property
     def native_metrics(self) -> dict[str, str]:
         """Compute metrics in the reference unit (TFLOPS or TB/s) instead of H100e: name ->
         the H100e metric they scale."""
-        unit = "tflops" if self.reference[0] == "TFLOPS" else "tbps"
-        h100e = [m for m in dict.fromkeys(m for m, _ in self.annual) if m.endswith("_h100e")]
-        return {m.removesuffix("_h100e") + f"_{unit}": m for m in h100e}
+        return self._reader.native_metrics
 
     def metrics(self) -> list[str]:
         """Every annual metric, H100e ones also in the reference unit, the shares, and the
         sums of kept metrics (``parts_held``, ``parts_destroyed``)."""
-        kept = list(dict.fromkeys(m for m, _ in self.annual))
-        derived = [m for m, parts in DERIVED.items() if parts[0][0] in kept]
-        return [*kept, *self.native_metrics, *SHARES, *derived]
+        return self._reader.metrics()
 
     def groups(self, metric: str) -> list[str]:
         """Every group an annual metric can be read for."""
-        if metric in SHARES:
-            return ["total"]
-        if metric in DERIVED:
-            return self.groups(DERIVED[metric][0][0])
-        metric = self.native_metrics.get(metric, metric)
-        base = [g for (m, g) in self.annual if m == metric]
-        if base == ["total"]:
-            return base
-        extra: list[str] = []
-        if set(base) <= set(self.products):
-            extra = sorted({self.vendors[p] for p in base}) + sorted({self.origins[p] for p in base})
-        else:
-            extra = list(dict.fromkeys(g for member in base for g in self.memberships.get(member, ())))
-        return [*base, *[g for g in extra if g not in base], "total"]
+        return self._reader.groups(metric)
 
     def unit(self, metric: str) -> str:
         """The unit of a metric, for people: ``units``, ``H100e``, ``TFLOPS``, ``share``, ..."""
@@ -144,60 +165,92 @@ class RunResult:
     def annual_values(self, metric: str, group: str = "total") -> AnnualValues:
         """Per-sample annual values (samples × years) of a metric for a product, component,
         vendor, origin or the total: a numpy array labelled with its metric, group, unit
-        and years (``.to_frame()``, ``.to_xarray()``)."""
-        values = self._annual_values(metric, group)
+        and years (``.to_frame()``, ``.to_xarray()``). NotKeptError if the run kept no
+        per-sample values (``keep="none"``)."""
+        if not keeps_annual(self.keep):
+            raise NotKeptError(
+                f"{self.scenario}: per-sample annual values of {metric} ({group}) were not kept (--keep {self.keep}) "
+                f"and what asks for them pairs samples: run with --keep annual (or without --keep)"
+            )
+        values = self._reader.read(self.annual, (self.samples, len(self.years)), metric, group)
         return AnnualValues(values, metric, group, self.unit(metric), self.years)
 
-    def _annual_values(self, metric: str, group: str) -> NDArray[np.float64]:
-        if metric in self.native_metrics:
-            return self.annual_values(self.native_metrics[metric], group) * self.reference[1]
-        if metric in DERIVED:
-            return sum((sign * self.annual_values(part, group) for part, sign in DERIVED[metric]), np.zeros(()))
-        if metric in SHARES:
-            part, whole = (self.annual_values(SHARES[metric], g) for g in ("domestic", "total"))
-            return np.divide(part, whole, out=np.zeros_like(part), where=whole > 0)
-        if (metric, group) in self.annual:
-            return self.annual[(metric, group)].astype(np.float64)
-        members = [g for (m, g) in self.annual if m == metric and self._in_group(g, group)]
-        if not members and metric not in {m.name for m in ANNUAL}:
-            raise KeyError(f"unknown metric {metric!r}")
-        total = np.zeros((self.samples, len(self.years)))
-        for member in members:
-            total += self.annual[(metric, member)]
-        return total
+    def annual_percentiles(
+        self, metric: str, group: str = "total", q: Sequence[float] = PERCENTILES
+    ) -> NDArray[np.float64]:
+        """Percentiles ``q`` (0–100) of a metric for a group, by year: (len(q), years), in
+        every keep mode: by the inverted CDF of the per-sample values when they were kept,
+        else from histograms, within RELATIVE_ERROR of those (0 below
+        :data:`~stackbound.engine.histogram.LOW`)."""
+        if self.annual_histograms is None:
+            return sample_percentiles(self.annual_values(metric, group), q)
+        if (metric, group) not in self.annual_histograms.keys:
+            return self._unsummarised(metric, len(q))
+        return self.annual_histograms.percentiles((metric, group), q)
 
-    def _in_group(self, member: str, group: str) -> bool:
-        return (
-            group == "total"
-            or self.vendors.get(member) == group
-            or self.origins.get(member) == group
-            or group in self.memberships.get(member, ())
-        )
+    def annual_mean(self, metric: str, group: str = "total") -> NDArray[np.float64]:
+        """The mean of a metric for a group, by year, in every keep mode (from the
+        per-sample values, or from their sums added in block order)."""
+        if self.annual_histograms is None:
+            values = np.asarray(self.annual_values(metric, group))
+            return np.array([values[:, y].mean() for y in range(len(self.years))], dtype=np.float64)
+        if (metric, group) not in self.annual_histograms.keys:
+            return self._unsummarised(metric, 1).reshape(-1)
+        return self.annual_histograms.mean((metric, group), self.samples)
+
+    def _unsummarised(self, metric: str, rows: int) -> NDArray[np.float64]:
+        """Zeros for a group a known metric has no series in, as :meth:`annual_values` reads
+        one; KeyError for an unknown metric."""
+        if metric not in {*self.metrics(), *(m.name for m in ANNUAL), UNSOURCED_SHARE}:
+            raise KeyError(f"unknown metric {metric!r}")
+        return np.zeros((rows, len(self.years)))
 
     def annual_table(self, metrics: Sequence[str] | None = None) -> pd.DataFrame:
-        """One row per year, metric and group: mean, P5, P50, P95 (exact percentiles of the
-        per-sample values, by the inverted CDF like the monthly ones); ``metrics``: only
-        these (default: every metric), in the table's order."""
+        """One row per year, metric and group: mean, P5, P50, P95 (percentiles by the
+        inverted CDF like the monthly ones: exact when the run kept per-sample values,
+        within RELATIVE_ERROR otherwise); ``metrics``: only these (default: every metric),
+        in the table's order."""
         rows = []
         for metric in self.metrics():
             if metrics is not None and metric not in metrics:
                 continue
             for group in self.groups(metric):
-                values = self.annual_values(metric, group)
-                pct = sample_percentiles(values, PERCENTILES)
+                mean = self.annual_mean(metric, group)
+                pct = self.annual_percentiles(metric, group)
                 for y, year in enumerate(self.years):
                     rows.append(
                         {
                             "year": year,
                             "metric": metric,
                             "group": group,
-                            "mean": float(values[:, y].mean()),
+                            "mean": float(mean[y]),
                             "p5": float(pct[0, y]),
                             "p50": float(pct[1, y]),
                             "p95": float(pct[2, y]),
                         }
                     )
         return pd.DataFrame(rows, columns=["year", "metric", "group", "mean", "p5", "p50", "p95"])
+
+    # ----------------------------------------------------------------- quarterly
+
+    def quarterly_percentiles(self, metric: str, q: Sequence[float] = PERCENTILES) -> NDArray[np.float64]:
+        """Percentiles ``q`` of a quarterly total by quarter, (len(q), quarters), in every keep
+        mode (exact, or within RELATIVE_ERROR from histograms)."""
+        if self.quarterly_histograms is not None:
+            return self.quarterly_histograms.percentiles((metric, "total"), q)
+        return sample_percentiles(self._quarterly(metric), q)
+
+    def quarterly_mean(self, metric: str) -> NDArray[np.float64]:
+        """The mean of a quarterly total by quarter, in every keep mode."""
+        if self.quarterly_histograms is not None:
+            return self.quarterly_histograms.mean((metric, "total"), self.samples)
+        values = self._quarterly(metric)
+        return np.array([values[:, q].mean() for q in range(len(self.quarters))], dtype=np.float64)
+
+    def _quarterly(self, metric: str) -> NDArray[np.float32]:
+        if not keeps_quarterly(self.keep):
+            raise NotKeptError(f"{self.scenario}: the run kept no per-sample quarterly totals (--keep {self.keep})")
+        return self.quarterly[(metric, "total")]
 
     # ----------------------------------------------------------------- monthly summaries
 

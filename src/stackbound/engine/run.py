@@ -19,21 +19,22 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from stackbound.engine.accumulate import Accumulator, Reduction, reduce_chunk
+from stackbound.engine.accumulate import Accumulator, Reduction, annual_reader, reduce_chunk
 from stackbound.engine.allocate import simulate
+from stackbound.engine.annual import AnnualReader
 from stackbound.engine.budget import available_memory, budget, check_fits
 from stackbound.engine.exact import EXACT_MAX_SAMPLES, lp_solver
 from stackbound.engine.executors import Chunk, Executor, Threads
+from stackbound.engine.keep import DEFAULT_KEEP, Keep, parse_keep
 from stackbound.engine.memory import keep_freed_arrays
 from stackbound.engine.outputs import derive
-from stackbound.engine.plan import Plan, build_plan, origin_groups
+from stackbound.engine.plan import Plan, build_plan
 from stackbound.engine.results import RunResult
 from stackbound.engine.sampling import BLOCK_SIZE, block_uniforms, draws_from_uniforms
 from stackbound.engine.supply import Supply, build_supply
 from stackbound.engine.workspace import Workspace
 from stackbound.errors import SimulationError
 from stackbound.scenario.loader import LoadedScenario
-from stackbound.scenario.schema import METRIC_REFERENCE
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -87,12 +88,6 @@ def _levers(loaded: LoadedScenario) -> dict[str, str]:
     return {name: lever.value.describe() for name, lever in loaded.scenario.levers.items()}
 
 
-def _reference(loaded: LoadedScenario) -> tuple[str, float]:
-    metric = loaded.scenario.metric
-    param = getattr(loaded.scenario.reference, METRIC_REFERENCE[metric])
-    return ("TB/s" if loaded.scenario.metric == "memory_bandwidth" else "TFLOPS", param.median())
-
-
 def run_deterministic(loaded: LoadedScenario) -> RunResult:
     """One sample with every uncertain input at its median and no correlation: the
     deterministic run that a run without uncertainty must equal."""
@@ -100,7 +95,7 @@ def run_deterministic(loaded: LoadedScenario) -> RunResult:
 
 
 def _result(plan: Plan, acc: Accumulator, seed: int, samples: int, exact: bool, timings: dict[str, float]) -> RunResult:
-    scenario = plan.loaded.scenario
+    scenario, reader = plan.loaded.scenario, acc.reader
     return RunResult(
         scenario=scenario.name,
         digest=plan.loaded.digest,
@@ -111,14 +106,16 @@ def _result(plan: Plan, acc: Accumulator, seed: int, samples: int, exact: bool, 
         years=tuple(int(m // 12) for m in plan.months[acc.year_starts]),
         quarters=tuple(f"{m // 12}-Q{m % 12 // 3 + 1}" for m in plan.months[acc.quarter_starts]),
         products=plan.products,
-        vendors={p: scenario.products[p].vendor for p in plan.products},
-        origins={p: scenario.products[p].origin for p in plan.products},
+        vendors=reader.vendors,
+        origins=reader.origins,
         components=plan.components,
         variants=tuple(v.name for v in plan.variants),
         constraint_names=plan.constraint_names,
         stockpiles=tuple(plan.pools[p].name for p in plan.stockpiles),
         annual=acc.annual,
         quarterly=acc.quarterly,
+        annual_keys=reader.kept,
+        quarterly_keys=acc.quarterly_keys,
         monthly_keys=tuple(acc.monthly_keys),
         monthly_counts=acc.counts,
         monthly_sums=acc.sums,
@@ -127,28 +124,16 @@ def _result(plan: Plan, acc: Accumulator, seed: int, samples: int, exact: bool, 
         relief_sums=acc.relief,
         runout=acc.runout,
         levers=_levers(plan.loaded),
-        reference=_reference(plan.loaded),
+        reference=reader.reference,
         paths=acc.paths,
         timings=timings,
-        memberships=_memberships(plan),
+        memberships=reader.memberships,
         metric=scenario.metric,
+        keep=acc.keep,
+        unsourced=reader.unsourced,
+        annual_histograms=acc.annual_histograms,
+        quarterly_histograms=acc.quarterly_histograms,
     )
-
-
-def _memberships(plan: Plan) -> dict[str, tuple[str, ...]]:
-    """The groups of each account (component, owner, source, component@owner) and of each (product, die
-    source) pair (product, vendor, origin, source, vendor@source)."""
-    scenario = plan.loaded.scenario
-    groups: dict[str, tuple[str, ...]] = {}
-    for a in plan.component_accounts:
-        account = plan.accounts[a]
-        source = plan.pools[account.pool].source
-        component, owner = plan.components[account.component], account.owner or "shared"
-        groups[account.name] = (component, owner, source, f"{component}@{owner}")
-    for product, source in origin_groups(plan):
-        vendor, origin = scenario.products[product].vendor, scenario.products[product].origin
-        groups[f"{product}@{source}"] = (product, vendor, origin, source, f"{vendor}@{source}")
-    return groups
 
 
 def _chunks(samples: int, chunk_size: int) -> list[Chunk]:
@@ -174,6 +159,9 @@ class ChunkWork:
     exact: bool
     keep_paths: bool
     adjust: Adjust | None
+    keep: Keep = DEFAULT_KEEP
+    reader: AnnualReader | None = None
+    """How annual metrics are read before they are summarised (``keep="none"``)."""
     spaces: dict[int, Workspace] = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict[str, object]:
@@ -188,12 +176,14 @@ class ChunkWork:
         # would only be noise. errstate is per thread, so it is set here, in the worker.
         with np.errstate(all="ignore"):
             draws = _draws(plan.loaded, self.seed, blocks, uniforms, self.correlate, first)
-            supply = build_supply(plan, draws, n)
+            supply = build_supply(plan, draws, n, space)
             if self.adjust is not None:
                 self.adjust(plan, supply)
             paths = simulate(plan, supply, n, lp_solver(plan, supply) if self.exact else None, space)
             offsets = [(b * BLOCK_SIZE, size) for b, (_, size) in enumerate(blocks)]
-            return reduce_chunk(plan, derive(plan, supply, paths, space), offsets, self.keep_paths)
+            return reduce_chunk(
+                plan, derive(plan, supply, paths, space), offsets, self.keep_paths, self.keep, self.reader
+            )
 
 
 def _rows(uniforms: NDArray[np.float64] | None, chunk: Chunk) -> NDArray[np.float64] | None:
@@ -211,6 +201,7 @@ def run(
     workers: int = DEFAULT_WORKERS,
     exact: bool = False,
     keep_paths: bool = False,
+    keep: Keep = DEFAULT_KEEP,
     uniforms: NDArray[np.float64] | None = None,
     correlate: bool = True,
     adjust: Adjust | None = None,
@@ -227,7 +218,11 @@ def run(
     (one more HBM stack, one more wafer a month): the seam for marginal values.
     ``executor`` simulates the chunks elsewhere (worker processes, a Dask cluster; see
     :mod:`~stackbound.engine.executors`) and bit for bit alike; without one, ``workers``
-    threads here do.
+    threads here do. ``keep`` says what is kept per sample (:mod:`~stackbound.engine.keep`):
+    ``"annual,quarterly"`` (the default), ``"annual"`` or ``"none"``; what is not kept is
+    kept as histograms, so every annual mean and percentile can still be read
+    (:meth:`~stackbound.engine.results.RunResult.annual_percentiles`), and the kept values
+    are bit-identical in every mode that keeps them.
     """
     if samples < 1:
         raise SimulationError(f"samples must be at least 1, got {samples}")
@@ -237,15 +232,17 @@ def run(
         raise SimulationError(f"exact mode is capped at {EXACT_MAX_SAMPLES} samples, got {samples}")
     if uniforms is not None and uniforms.shape != (samples, len(loaded.inputs)):
         raise SimulationError(f"uniforms must have shape ({samples}, {len(loaded.inputs)}), got {uniforms.shape}")
+    kept = parse_keep(keep)
     seed = seed if seed is not None else new_seed()
     keep_freed_arrays()
     started = time.perf_counter()
     plan = build_plan(loaded)
     per_chunk = math.ceil(chunk_size / BLOCK_SIZE) * BLOCK_SIZE
-    need = budget(plan, samples, per_chunk, min(workers, math.ceil(samples / per_chunk)), keep_paths)
-    check_fits(need, samples, keep_paths, available_memory())
-    acc = Accumulator(plan, samples, keep_paths)
-    work = ChunkWork(plan, seed, correlate, exact, keep_paths, adjust)  # one workspace per thread, this run only
+    need = budget(plan, samples, per_chunk, min(workers, math.ceil(samples / per_chunk)), keep_paths, kept)
+    check_fits(need, samples, keep_paths, available_memory(), kept)
+    reader = annual_reader(plan)
+    acc = Accumulator(plan, samples, keep_paths, kept, reader)
+    work = ChunkWork(plan, seed, correlate, exact, keep_paths, adjust, kept, reader)  # a workspace per thread, this run
     chunks = _chunks(samples, chunk_size)
     tasks = ((chunk, _rows(uniforms, chunk)) for chunk in chunks)
     reductions = (executor if executor is not None else Threads(workers)).reductions(work, tasks)

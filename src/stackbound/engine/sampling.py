@@ -6,7 +6,8 @@ draws never depend on how a run is chunked or spread over threads, and two scena
 with one seed draw the same numbers for every input they share (common random numbers:
 their differences are not sampling noise). Uniform draws go through the Gaussian copula (if the
 scenario correlates inputs) and then each input's quantile function. The uniforms can be
-supplied from outside (Latin hypercube, Sobol designs): :func:`draws_from_uniforms`.
+supplied from outside (Latin hypercube, Sobol designs): :func:`draws_from_uniforms`. The
+quantile functions run family by family (:mod:`stackbound.engine.quantiles`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from stackbound.engine.quantiles import quantiles
 from stackbound.scenario.inputs import Copula, Input
 
 __all__ = ["BLOCK_SIZE", "block_uniforms", "draws_from_uniforms"]
@@ -57,5 +59,5 @@ def draws_from_uniforms(
     with np.errstate(all="ignore"):
         if copula is not None and correlate:
             uniforms = _correlate(uniforms, copula)
-        clipped = np.clip(uniforms, _EPS, 1.0 - _EPS)
-        return {inp.name: inp.dist.ppf(clipped[:, j]) for j, inp in enumerate(inputs)}
+        values = quantiles([inp.dist for inp in inputs], np.clip(uniforms, _EPS, 1.0 - _EPS))
+        return {inp.name: values[j] for j, inp in enumerate(inputs)}

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike, NDArray
 
 from stackbound.engine.evaluate import Draws, evaluate, evaluate_scalar, lagged
 from stackbound.engine.plan import Plan
-from stackbound.scenario.inputs import parts_of
+from stackbound.engine.workspace import Workspace, empty
 from stackbound.scenario.months import format_month
 from stackbound.scenario.schema import (
     METRIC_REFERENCE,
@@ -103,6 +105,8 @@ class Supply:
 
 
 Factor = NDArray[np.float64] | NDArray[np.bool_]
+_name = lru_cache(maxsize=8192)(format_path)
+"""An input's name from its path (the same few hundred paths, every chunk)."""
 
 
 def _times(first: Factor, *factors: Factor | None) -> FloatArray:
@@ -118,12 +122,22 @@ class _Builder:
     """Evaluates a scenario's parameters for one block, months first: every series
     broadcasts to (months, n) and is only materialised where it must be."""
 
-    def __init__(self, plan: Plan, draws: Draws, n: int) -> None:
-        self.plan, self.draws, self.n = plan, draws, n
+    def __init__(self, plan: Plan, draws: Draws, n: int, workspace: Workspace | None = None) -> None:
+        self.plan, self.draws, self.n, self.workspace = plan, draws, n, workspace
         self.scenario = plan.loaded.scenario
         self.months = plan.months
         self.T = len(plan.months)
-        self.parts = parts_of(self.scenario)
+        self.parts = plan.parts
+
+    def array(
+        self, name: str, shape: tuple[int, ...], fill: float | None = None, dtype: DTypeLike = np.float64
+    ) -> NDArray[Any]:
+        """A block array of the supply, from the workspace when there is one (filled with
+        ``fill``, or to be written whole)."""
+        out = empty(self.workspace, f"supply.{name}", shape, dtype)
+        if fill is not None:
+            out.fill(fill)
+        return out
 
     def series(
         self, param: Param | Part | None, path: Path, default: float, months: IntArray | None = None
@@ -138,8 +152,8 @@ class _Builder:
             )
             return self.share(param, path, grid) * total
         if isinstance(param.value, LaunchCurve):
-            return evaluate(param, format_path(path), self.draws, grid, self.launch(param.value, path))
-        return evaluate(param, format_path(path), self.draws, grid)
+            return evaluate(param, _name(path), self.draws, grid, self.launch(param.value, path))
+        return evaluate(param, _name(path), self.draws, grid)
 
     def share(self, part: Part, path: Path, grid: IntArray) -> FloatArray:
         """A part's share of its total over ``grid``; ``rest`` is 1 − the other parts'
@@ -160,7 +174,7 @@ class _Builder:
         product = curve.relative_to or (str(path[1]) if path[0] == "products" else "")
         launch = self.scenario.products[product].launch if product in self.scenario.products else None
         if launch is None:
-            raise TypeError(f"{format_path(path)}: a curve after a launch without a product launch to follow")
+            raise TypeError(f"{_name(path)}: a curve after a launch without a product launch to follow")
         return self.months_int(launch, ("products", product, "launch"), 0.0)
 
     def full(self, param: Param | Part | None, path: Path, default: float) -> FloatArray:
@@ -173,7 +187,7 @@ class _Builder:
         if isinstance(param, Part):  # a share of a count: one number per sample
             one = self.series(param, path, default, np.zeros(1, dtype=np.int64)).reshape(-1)
             return np.broadcast_to(one, (self.n,)).copy()
-        return np.broadcast_to(evaluate_scalar(param, format_path(path), self.draws), (self.n,)).copy()
+        return np.broadcast_to(evaluate_scalar(param, _name(path), self.draws), (self.n,)).copy()
 
     def months_int(self, param: Param | None, path: Path, default: float) -> IntArray:
         return np.rint(self.scalar(param, path, default)).astype(np.int64)
@@ -285,7 +299,7 @@ class _Builder:
         return _times(rate, self.levers(flow.levers, self.months))
 
     def arrivals(self) -> tuple[FloatArray, list[FloatArray | None]]:
-        result = np.empty((len(self.plan.pools), self.T, self.n))  # every pool is written
+        result = self.array("arrivals", (len(self.plan.pools), self.T, self.n))  # every pool is written
         self.die_yield: list[FloatArray | None] = [None] * len(self.plan.pools)
         self.dies_per_start: list[FloatArray | None] = [None] * len(self.plan.pools)
         max_draw: list[FloatArray | None] = []
@@ -337,7 +351,7 @@ def _priorities(b: _Builder) -> FloatArray | None:
     params = [scenario.products[plan.products[v.product]].variants[v.key].priority for v in plan.variants]
     if not any(p.uncertain or not isinstance(p.value, Scalar) for p in params):
         return None
-    out = np.empty((len(params), b.T, b.n))
+    out = b.array("priority", (len(params), b.T, b.n))
     for v, (spec, param) in enumerate(zip(plan.variants, params, strict=True)):
         pname = plan.products[spec.product]
         out[v] = np.broadcast_to(
@@ -391,14 +405,16 @@ def _weights(b: _Builder) -> list[list[FloatArray | None]]:
 def _variant_yield(b: _Builder, pyield: FloatArray) -> FloatArray:
     """Good packages per attempt of each variant: its own ``yield``, else its line's (1
     without a line)."""
-    out = np.ones((len(b.plan.variants), b.T, b.n))
+    out = b.array("variant_yield", (len(b.plan.variants), b.T, b.n))  # every row is written
     for v, spec in enumerate(b.plan.variants):
         pname = b.plan.products[spec.product]
         own = b.scenario.products[pname].variants[spec.key].packaging_yield
         if own is not None:
-            out[v] = b.full(own, ("products", pname, "variants", spec.key, "yield"), 1.0)
+            out[v] = b.series(own, ("products", pname, "variants", spec.key, "yield"), 1.0)
         elif spec.packaging is not None:
             out[v] = pyield[spec.packaging]
+        else:
+            out[v] = 1.0
     return out
 
 
@@ -415,8 +431,8 @@ def _packages_per_wafer(b: _Builder, path: Path, line: PackagingLine) -> FloatAr
 
 def _packaging(b: _Builder) -> tuple[FloatArray, FloatArray, IntArray]:
     lines = b.scenario.packaging
-    capacity = np.empty((len(lines), b.T, b.n))  # every line is written
-    pyield = np.empty((len(lines), b.T, b.n))
+    capacity = b.array("capacity", (len(lines), b.T, b.n))  # every line is written
+    pyield = b.array("packaging_yield", (len(lines), b.T, b.n))
     lag = np.zeros((len(lines), b.n), dtype=np.int64)
     for i, (name, line) in enumerate(lines.items()):
         path: Path = ("packaging", name)
@@ -491,28 +507,25 @@ def _variant_figures(b: _Builder, h100e: FloatArray, bandwidth: FloatArray, pric
 
 def _products(b: _Builder, supply: dict[str, object]) -> None:
     P, T, n = len(b.plan.products), b.T, b.n
-    active = np.ones((P, T, n), dtype=bool)
-    cap = np.full((P, T, n), np.inf)
+    active = b.array("active", (P, T, n), dtype=np.bool_)  # every row is written
+    cap = b.array("demand_cap", (P, T, n))
     delivery = np.zeros((P, n), dtype=np.int64)
     life = np.full((P, n), 10**6, dtype=np.int64)
     h100e, bandwidth, price = np.zeros((P, n)), np.zeros((P, n)), np.zeros((P, n))
-    utilisation = np.ones((P, T, n))
+    utilisation = b.array("utilisation", (P, T, n))
     for p, (name, product) in enumerate(b.scenario.products.items()):
         path: Path = ("products", name)
         window = b.window(product, path, b.months)
-        if window is not None:
-            active[p] = window
-        if product.demand_cap is not None:
-            cap[p] = b.series(product.demand_cap, (*path, "demand_cap"), np.inf)
+        active[p] = True if window is None else window
+        cap[p] = b.series(product.demand_cap, (*path, "demand_cap"), np.inf)
         delivery[p] = b.lag(product.delivery_lag, (*path, "delivery_lag"))
         if product.service_life is not None:
             life[p] = np.maximum(b.months_int(product.service_life, (*path, "service_life"), 0.0), 1)
         h100e[p] = _per_unit_compute(b, name, product)
         bandwidth[p] = _figure(b, name, product, "bandwidth")
         price[p] = _figure(b, name, product, "price")
-        if product.platform is not None:
-            platform = b.scenario.platforms[product.platform]
-            utilisation[p] = b.series(platform.utilisation, ("platforms", product.platform, "utilisation"), 1.0)
+        platform = b.scenario.platforms[product.platform].utilisation if product.platform is not None else None
+        utilisation[p] = b.series(platform, ("platforms", str(product.platform), "utilisation"), 1.0)
     supply.update(active=active, demand_cap=cap, delivery_lag=delivery, service_life=life)
     supply.update(h100e=h100e, bandwidth=bandwidth, price=price, utilisation=utilisation)
     supply.update(_variant_figures(b, h100e, bandwidth, price))
@@ -520,7 +533,7 @@ def _products(b: _Builder, supply: dict[str, object]) -> None:
 
 def _trade(b: _Builder, supply: dict[str, object]) -> None:
     P, T, n = len(b.plan.products), b.T, b.n
-    imports = np.zeros((P, T, n))
+    imports = b.array("imports", (P, T, n), 0.0)
     for name, imp in b.scenario.imports.items():
         path: Path = ("imports", name)
         units = _times(b.series(imp.units, (*path, "units"), 0.0), b.window(imp, path, b.months))
@@ -546,8 +559,8 @@ def _trade(b: _Builder, supply: dict[str, object]) -> None:
 
 def _initial(b: _Builder, supply: dict[str, object]) -> None:
     P, T, n = len(b.plan.products), b.T, b.n
-    wip = np.zeros((P, T, n))
-    base = np.zeros((P, T, n))
+    wip = b.array("work_in_progress", (P, T, n), 0.0)
+    base = b.array("installed_base", (P, T, n), 0.0)
     life = supply["service_life"]
     assert isinstance(life, np.ndarray)
     for i, entry in enumerate(b.scenario.initial.work_in_progress):
@@ -563,12 +576,13 @@ def _initial(b: _Builder, supply: dict[str, object]) -> None:
     supply.update(work_in_progress=wip, installed_base=base)
 
 
-def build_supply(plan: Plan, draws: Draws, n: int) -> Supply:
+def build_supply(plan: Plan, draws: Draws, n: int, workspace: Workspace | None = None) -> Supply:
     """All exogenous arrays for ``n`` samples whose inputs are ``draws``. Extreme inputs
     (1e308 wafers, a 1e-300 mm² die) overflow to inf or nan, carried into the results and
-    flagged by the reports, without numpy's warnings."""
+    flagged by the reports, without numpy's warnings. With a ``workspace`` the largest
+    arrays are the worker's, reused (overwritten) by its next chunk; without, all are fresh."""
     with np.errstate(all="ignore"):
-        b = _Builder(plan, draws, n)
+        b = _Builder(plan, draws, n, workspace)
         arrivals, max_draw = b.arrivals()
         capacity, pyield, plag = _packaging(b)
         bill, slots = _variants(b)

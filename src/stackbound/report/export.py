@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.report.atomic import MANIFEST, atomic_directory, inside, write_manifest, write_text_atomically
 from stackbound.report.jsondoc import json_text
@@ -96,17 +95,18 @@ def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
 
 
 def quarterly_table(result: RunResult) -> pd.DataFrame:
-    """Per quarter, metric and group kept per quarter: mean, P5, P50, P95 over the samples."""
+    """Per quarter, metric and group kept per quarter: mean, P5, P50, P95 over the samples
+    (exact, or within RELATIVE_ERROR when the run kept no per-sample quarterly totals)."""
     rows = []
-    for (metric, group), values in result.quarterly.items():
-        pct = sample_percentiles(values, PERCENTILES)
+    for metric, group in result.quarterly_keys:
+        mean, pct = result.quarterly_mean(metric), result.quarterly_percentiles(metric, PERCENTILES)
         for q, quarter in enumerate(result.quarters):
             rows.append(
                 {
                     "quarter": quarter,
                     "metric": metric,
                     "group": group,
-                    "mean": float(values[:, q].mean()),
+                    "mean": float(mean[q]),
                     "p5": pct[0, q],
                     "p50": pct[1, q],
                     "p95": pct[2, q],
@@ -175,6 +175,7 @@ def _write_tables(folder: Path, loaded: LoadedScenario, result: RunResult, setti
         "seed": result.seed,
         "samples": result.samples,
         "exact": result.exact,
+        "keep": result.keep,
         "levers": result.levers,
         "timings": result.timings,
         "outputs": files,

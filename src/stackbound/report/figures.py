@@ -21,7 +21,6 @@ from typing import Literal
 import numpy as np
 
 from stackbound.analysis.compare import Comparison
-from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.metrics import ANNUAL
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.report.gather import ReportData
@@ -120,8 +119,7 @@ def _floats(values: object) -> tuple[float, ...]:
 
 
 def _annual_band(result: RunResult, metric: str, group: str = "total", name: str | None = None) -> Series:
-    values = result.annual_values(metric, group)
-    p5, p50, p95 = sample_percentiles(values, PERCENTILES)
+    p5, p50, p95 = result.annual_percentiles(metric, group)
     years = tuple(str(y) for y in result.years)
     return Series(name or result.scenario, years, _floats(p50), _floats(p5), _floats(p95))
 
@@ -197,7 +195,7 @@ def _production(data: ReportData, lang: Lang) -> Figure:
     products largest first), each vendor in its own family of shades."""
     base = data.base
     years = tuple(str(y) for y in base.years)
-    made = {p: base.annual_values("units", p).mean(axis=0) for p in base.products}
+    made = {p: base.annual_mean("units", p) for p in base.products}
     made = {p: m for p, m in made.items() if float(m.max()) > 0}
     vendors: dict[str, list[str]] = {}
     for product in sorted(made, key=lambda p: -float(made[p].sum())):

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import numpy as np
 
 from stackbound.analysis.bottlenecks import Bottlenecks, Runout, Segment, bottlenecks
-from stackbound.engine.histogram import sample_percentiles
-from stackbound.engine.results import PERCENTILES, RunResult
+from stackbound.engine.annual import SOURCED, UNSOURCED, UNSOURCED_SHARE
+from stackbound.engine.results import RunResult
 from stackbound.report.dutch import discovery_nl, effect_nl, headline_nl
 from stackbound.report.gather import ReportData, headline_year
 from stackbound.report.i18n import Lang, number, text
@@ -128,7 +128,7 @@ def _leading(data: Findings) -> tuple[Bottlenecks, int, int, int] | None:
     if not any(eligible):
         eligible = [True] * len(yearly.products)
     made = [
-        float(base.annual_values("units", product)[:, base.years.index(data.year)].mean()) if ok else -np.inf
+        float(base.annual_mean("units", product)[base.years.index(data.year)]) if ok else -np.inf
         for product, ok in zip(yearly.products, eligible, strict=True)
     ]
     v = int(np.argmax(made))
@@ -182,9 +182,8 @@ def answer(data: Findings, lang: Lang) -> str:
     products, what binds and from when, and which input moves it most (with a tornado)."""
     base = data.base
     y = base.years.index(data.year)
-    units = base.annual_values("units")[:, y]
-    compute = base.annual_values("compute_added_h100e")[:, y]
-    low, mid, high = sample_percentiles(units, PERCENTILES)
+    low, mid, high = base.annual_percentiles("units")[:, y]
+    compute = base.annual_percentiles("compute_added_h100e", q=[50.0])[0, y]
     first = text(
         lang,
         "answer",
@@ -193,7 +192,7 @@ def answer(data: Findings, lang: Lang) -> str:
         units=number(float(mid), lang),
         low=number(float(low), lang),
         high=number(float(high), lang),
-        compute=number(float(sample_percentiles(compute, [50.0])[0]), lang),
+        compute=number(float(compute), lang),
     )
     parts = [first, _without_unsourced(data, lang), _leading_binding(data, lang), _widest_input(data, lang)]
     return " ".join(part for part in parts if part)
@@ -209,7 +208,7 @@ def years_lines(data: Findings, lang: Lang) -> list[str]:
 
 
 def _series(result: RunResult, metric: str, lang: Lang) -> str:
-    pct = sample_percentiles(result.annual_values(metric), PERCENTILES)
+    pct = result.annual_percentiles(metric)
     return ", ".join(
         f"{year} {number(float(pct[1, y]), lang)} ({number(float(pct[0, y]), lang)}–{number(float(pct[2, y]), lang)})"
         for y, year in enumerate(result.years)
@@ -244,22 +243,22 @@ def scenarios_line(data: Findings, lang: Lang) -> str:
 
 def _without_unsourced(data: Findings, lang: Lang) -> str:
     """How much of the headline comes from products whose specs and bills cite no source,
-    and the headline without them (empty when there are none, or when every product is)."""
+    and the headline without them (empty when there are none, or when every product is):
+    the P50s of their units, of their share of each sample's units and of the others' units."""
     base = data.base
     y = base.years.index(data.year)
     unsourced = [p for p in unsourced_products(data.loaded[0].scenario) if p in base.products]
     if not unsourced or len(unsourced) == len(base.products):
         return ""
-    total = base.annual_values("units")[:, y]
-    part = np.sum([base.annual_values("units", p)[:, y] for p in unsourced], axis=0)
-    if float(np.median(part)) <= 0.0:
+    part = float(base.annual_percentiles("units", UNSOURCED, [50.0])[0, y])
+    if part <= 0.0:
         return ""
-    share = float(np.median(np.divide(part, total, out=np.zeros_like(total), where=total > 0)))
-    rest = float(sample_percentiles(total - part, [50.0])[0])
+    share = float(base.annual_percentiles(UNSOURCED_SHARE, "total", [50.0])[0, y])
+    rest = float(base.annual_percentiles("units", SOURCED, [50.0])[0, y])
     return text(
         lang,
         "answer_unsourced",
-        part=number(float(sample_percentiles(part, [50.0])[0]), lang),
+        part=number(part, lang),
         share=f"{share:.0%}",
         names=", ".join(named(data.loaded[0].scenario, "products", p) for p in unsourced),
         rest=number(rest, lang),

@@ -20,6 +20,7 @@ from stackbound.analysis.bottlenecks import Bottlenecks, bottlenecks
 from stackbound.analysis.compare import Comparison, compare
 from stackbound.analysis.validate import CaseResult, validate
 from stackbound.engine.executors import Executor
+from stackbound.engine.keep import DEFAULT_KEEP, Keep, check_pairs
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import DEFAULT_SAMPLES, run
 from stackbound.errors import SimulationError
@@ -46,6 +47,8 @@ class ReportSettings:
     sobol_samples: int | None = None
     """Sobol' base size (None: the analysis default)."""
     discovery: bool = True
+    keep: Keep = DEFAULT_KEEP
+    """What each run keeps per sample (the report pairs samples, so not ``"none"``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,6 +104,7 @@ def gather(
     from stackbound.analysis.discover import Outcome, discover
     from stackbound.analysis.sensitivity import Output, sobol, tornado
 
+    check_pairs(settings.keep, "the report")
     timings: dict[str, float] = {}
     say = step or (lambda _: None)
 
@@ -114,7 +118,9 @@ def gather(
     for scenario in loaded[len(done) :]:
         say(f"running {scenario.name}")
         started = time.perf_counter()
-        results.append(run(scenario, samples=settings.samples, seed=settings.seed, executor=executor))
+        results.append(
+            run(scenario, samples=settings.samples, seed=settings.seed, executor=executor, keep=settings.keep)
+        )
         timed(f"run {scenario.name}", started)
     base, base_loaded = results[0], loaded[0]
     year = headline_year(base)
@@ -129,8 +135,15 @@ def gather(
     if settings.sensitivity and base_loaded.inputs:
         say("sensitivity: tornado and Sobol'")
         started = time.perf_counter()
-        tornado_result = tornado(base_loaded, output, seed=settings.seed, executor=executor)
-        sobol_result = sobol(base_loaded, output, samples=settings.sobol_samples, seed=settings.seed, executor=executor)
+        tornado_result = tornado(base_loaded, output, seed=settings.seed, executor=executor, keep=settings.keep)
+        sobol_result = sobol(
+            base_loaded,
+            output,
+            samples=settings.sobol_samples,
+            seed=settings.seed,
+            executor=executor,
+            keep=settings.keep,
+        )
         timed("sensitivity", started)
     if settings.discovery and base_loaded.inputs:
         say("scenario discovery")
@@ -138,7 +151,9 @@ def gather(
         values = base.annual_values("units")[:, base.years.index(year)]
         threshold = float(np.percentile(values, 25))
         outcome = Outcome("units", year, "below", threshold)
-        discovery = discover(base_loaded, outcome, samples=settings.samples, seed=settings.seed, executor=executor)
+        discovery = discover(
+            base_loaded, outcome, samples=settings.samples, seed=settings.seed, executor=executor, keep=settings.keep
+        )
         timed("discovery", started)
     return ReportData(
         loaded=tuple(loaded),

@@ -2,10 +2,16 @@
 
 ::
 
-    {"scenario": str, "seed": int, "samples": int, "digest": str,
+    {"scenario": str, "seed": int, "samples": int, "digest": str, "exact": bool,
+     "keep": "annual,quarterly" | "annual" | "none", "percentile_relative_error": float,
+     "levers": {name: str},
      "annual": [{"year", "metric", "group", "mean", "p5", "p50", "p95"}, ...],
      "binding": [{"variant", "year", "constraint", "probability", "starved_by_priority"}, ...],
      "non_finite": [{"path", "year", "metric", "group", "field", "value"}, ...]}
+
+``keep`` is what the run kept per sample (:mod:`~stackbound.engine.keep`);
+``percentile_relative_error`` bounds how far the annual percentiles may lie from the exact
+ones: 0 when per-sample values were kept, else the histograms' bin width.
 
 A number that is not finite (an overflow from extreme inputs) is written as null and
 listed under ``non_finite`` (see :func:`~stackbound.report.jsondoc.finite_document`).
@@ -18,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stackbound.engine.histogram import RELATIVE_ERROR
+from stackbound.engine.keep import keeps_annual
 from stackbound.engine.results import RunResult
 from stackbound.report.jsondoc import finite_document
 
@@ -76,6 +84,8 @@ def summary_document(result: RunResult, metrics: tuple[str, ...] | None = None) 
         "samples": result.samples,
         "digest": result.digest,
         "exact": result.exact,
+        "keep": result.keep,
+        "percentile_relative_error": 0.0 if keeps_annual(result.keep) else RELATIVE_ERROR,
         "levers": result.levers,
         **rows,
         "non_finite": non_finite,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from stackbound.engine.histogram import sample_percentiles
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.report.gather import ReportData
 from stackbound.report.tables import tables
@@ -114,7 +113,7 @@ def wide_table(results: tuple[RunResult, ...], metric: str) -> pd.DataFrame:
         if metric not in result.metrics():
             continue
         for level, group in _levels(result, metric):
-            pct = sample_percentiles(result.annual_values(metric, group), PERCENTILES)
+            pct = result.annual_percentiles(metric, group)
             row: dict[str, object] = {
                 "scenario": result.scenario,
                 "level": level,

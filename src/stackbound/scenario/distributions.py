@@ -21,7 +21,7 @@ from scipy import special
 from stackbound.scenario.text import excerpt
 from stackbound.scenario.units import FRACTION, SIGNED, parse_quantity
 
-__all__ = ["PARSERS", "Distribution", "Reader"]
+__all__ = ["PARSERS", "PERT_GRID", "Distribution", "Reader", "normal_bounds", "pert_shape", "pert_table"]
 
 FloatArray = NDArray[np.float64]
 Reader = Callable[[object], float]
@@ -89,33 +89,44 @@ def _ppf_triangular(d: Distribution, u: FloatArray) -> FloatArray:
     return np.where(u < split, left, right)
 
 
-_PERT_GRID = (1.0 - np.cos(np.linspace(0.0, np.pi, 2**14 + 1))) / 2.0
+PERT_GRID = (1.0 - np.cos(np.linspace(0.0, np.pi, 2**14 + 1))) / 2.0
 """Probabilities spaced densely towards 0 and 1, where a beta quantile is steepest."""
 
 
 @lru_cache(maxsize=4096)
-def _pert_table(alpha: float, beta: float) -> FloatArray:
+def pert_table(alpha: float, beta: float) -> FloatArray:
     """The standard beta quantile on a fine grid of probabilities; linear interpolation in
     it is within 2e-5 of the range (1e-6 away from the extreme tails) of the exact
     quantile, and far faster than calling ``betaincinv`` for every sample."""
-    return np.asarray(special.betaincinv(alpha, beta, _PERT_GRID), dtype=np.float64)
+    return np.asarray(special.betaincinv(alpha, beta, PERT_GRID), dtype=np.float64)
+
+
+def pert_shape(d: Distribution) -> tuple[float, float]:
+    """A (non-degenerate) Beta-PERT's beta shapes α and β, with shape parameter 4."""
+    lo, mode, hi = d.params
+    return 1.0 + 4.0 * (mode - lo) / (hi - lo), 1.0 + 4.0 * (hi - mode) / (hi - lo)
 
 
 def _ppf_pert(d: Distribution, u: FloatArray) -> FloatArray:
     """Beta-PERT with shape 4 (Vose, *Risk Analysis*, 2008, §9.1.3)."""
-    lo, mode, hi = d.params
+    lo, _, hi = d.params
     if hi == lo:
         return np.full(u.shape, lo)
-    alpha = 1.0 + 4.0 * (mode - lo) / (hi - lo)
-    beta = 1.0 + 4.0 * (hi - mode) / (hi - lo)
-    return lo + (hi - lo) * np.interp(u, _PERT_GRID, _pert_table(alpha, beta))
+    return lo + (hi - lo) * np.interp(u, PERT_GRID, pert_table(*pert_shape(d)))
+
+
+def normal_bounds(d: Distribution) -> tuple[float, float]:
+    """A truncated normal's CDF at its lower and upper bounds (0 and 1 where unbounded)."""
+    mean, sd, low, high = d.params
+    a = special.ndtr((low - mean) / sd) if math.isfinite(low) else 0.0
+    b = special.ndtr((high - mean) / sd) if math.isfinite(high) else 1.0
+    return float(a), float(b)
 
 
 def _ppf_normal(d: Distribution, u: FloatArray) -> FloatArray:
     """Normal, truncated to [low, high] by inverting the truncated CDF."""
-    mean, sd, low, high = d.params
-    a = special.ndtr((low - mean) / sd) if math.isfinite(low) else 0.0
-    b = special.ndtr((high - mean) / sd) if math.isfinite(high) else 1.0
+    mean, sd = d.params[:2]
+    a, b = normal_bounds(d)
     return np.asarray(mean + sd * special.ndtri(a + (b - a) * u), dtype=np.float64)
 
 

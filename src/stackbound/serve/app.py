@@ -23,7 +23,7 @@ from stackbound.errors import ScenarioError, SimulationError, StackboundError
 from stackbound.report.export import package_version
 from stackbound.serve.config import ServeConfig
 from stackbound.serve.jobs import JobQueue, QueueFullError
-from stackbound.serve.scenarios import problem_rows
+from stackbound.serve.scenarios import RecentScenarios, problem_rows
 from stackbound.serve.schemas import ErrorBody
 from stackbound.serve.security import Guard
 
@@ -34,11 +34,13 @@ log = logging.getLogger("stackbound.serve")
 
 @dataclass(frozen=True, eq=False)
 class ServeState:
-    """What the routes share: the settings, the job queue and the version runs are made with."""
+    """What the routes share: the settings, the job queue, the version runs are made with
+    and the scenarios of the latest requests."""
 
     config: ServeConfig
     jobs: JobQueue
     version: str
+    scenarios: RecentScenarios
 
 
 def serve_state(request: Request) -> ServeState:
@@ -136,7 +138,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             422: {"model": ErrorBody, "description": "invalid request or scenario"},
         },
     )
-    app.state.serve = ServeState(settings, jobs, package_version())
+    app.state.serve = ServeState(settings, jobs, package_version(), RecentScenarios(settings.scenarios_kept))
     _handlers(app)
     app.include_router(router)
     app.include_router(analyses_router)

@@ -37,6 +37,9 @@ class ServeConfig:
     """The memory the kept results may hold (their arrays), at most; the oldest go first.
     A run of ``china`` at 10,000 samples holds about 130 MB; with the engine's own memory
     the server stays under 2 GB."""
+    scenarios_kept: int = 16
+    """Scenarios of the latest requests kept loaded (about 1 MB each), so that a request asked
+    again is not read and validated again."""
     chunk_size: int = 1_024
     """Samples simulated between two progress reports (and chances to cancel)."""
 

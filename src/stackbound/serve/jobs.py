@@ -5,7 +5,9 @@ which is where a job learns that it was cancelled or ran out of time (it raises,
 engine stops between chunks). At most ``capacity`` jobs are queued or running; past that
 :meth:`JobQueue.submit` raises :class:`QueueFullError`, with the seconds to wait. Finished jobs
 are kept for ``ttl`` seconds, and at most ``max_kept`` of them holding at most
-``max_bytes`` of results (the oldest finished go first; the newest is always kept).
+``max_bytes`` of results (the oldest finished go first; the newest is always kept). A route
+may wait for a job to end without holding a thread (:meth:`JobQueue.settled`, for
+``?wait=``): the worker that finishes the job wakes it.
 
 ::
 
@@ -15,12 +17,14 @@ are kept for ``ttl`` seconds, and at most ``max_kept`` of them holding at most
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -93,6 +97,8 @@ class Job:
     answers: dict[object, object] = field(default_factory=dict, repr=False)
     """Answers already computed from the result (a summary per language and metrics), so
     asking again costs nothing; small beside the result, and freed with it."""
+    wakers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    """Called once the job has ended, by the thread that ended it (:meth:`JobQueue.settled`)."""
 
     @property
     def fraction(self) -> float:
@@ -116,7 +122,8 @@ class JobQueue:
         clock: Callable[[], float] = time.monotonic,
         released: Callable[[], None] = lambda: None,
     ) -> None:
-        """``released`` is called after results were let go (to hand memory back to the OS)."""
+        """``released`` is called after results were let go (to hand memory back to the OS),
+        once the lock is let go: trimming the heap takes 30–80 ms, which no request waits on."""
         self.capacity, self.time_limit, self.ttl = capacity, time_limit, ttl
         self.released = released
         self.max_kept, self.max_bytes, self.clock = max_kept, max_bytes, clock
@@ -134,8 +141,7 @@ class JobQueue:
     def submit(self, job_id: str, kind: str, work: Work, spec: object) -> tuple[Job, bool]:
         """The job ``job_id``: the one kept (queued, running or done; ``False``), or a new
         one queued (``True``). QueueFullError when ``capacity`` jobs are already waiting or running."""
-        with self._lock:
-            self._purge()
+        with self._purged():
             kept = self._jobs.get(job_id)
             if kept is not None and kept.status not in (Status.FAILED, Status.CANCELLED):
                 return kept, False
@@ -148,13 +154,36 @@ class JobQueue:
         return job, True
 
     def get(self, job_id: str) -> Job | None:
-        with self._lock:
-            self._purge()
+        with self._purged():
             return self._jobs.get(job_id)
+
+    async def settled(self, job: Job, timeout: float) -> None:
+        """Return once ``job`` is done, failed or cancelled, or after ``timeout`` seconds,
+        whichever is first; the event loop is free meanwhile (no thread is held)."""
+        loop = asyncio.get_running_loop()
+        ended = asyncio.Event()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+                loop.call_soon_threadsafe(ended.set)
+
+        with self._lock:
+            if job.status not in ACTIVE:
+                return
+            job.wakers.append(wake)
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await ended.wait()
+        finally:
+            with self._lock:
+                if wake in job.wakers:
+                    job.wakers.remove(wake)
 
     def cancel(self, job_id: str) -> Job | None:
         """Cancel a queued job now, a running one at its next chunk; a finished job is
         forgotten (its result freed). None: no such job."""
+        forgotten = False
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None:
@@ -164,14 +193,14 @@ class JobQueue:
                 self._finish(job, Status.CANCELLED, "cancelled before it started")
             elif job.status is not Status.RUNNING:
                 del self._jobs[job_id]
-                job.value = None
-                self.released()
-            return job
+                job.value, forgotten = None, True
+        if forgotten:
+            self.released()
+        return job
 
     def counts(self) -> dict[str, int]:
         """Jobs kept by status, and the bytes their results hold."""
-        with self._lock:
-            self._purge()
+        with self._purged():
             found = {status.value: 0 for status in Status}
             for job in self._jobs.values():
                 found[job.status.value] += 1
@@ -214,10 +243,13 @@ class JobQueue:
             log.exception("job %s (%s) failed", job.id, job.kind)
             self._settle(job, Status.FAILED, "internal error while computing this job (see the server's log)")
         else:
-            with self._lock:
+            with self._purged():
                 job.value, job.nbytes = outcome.value, outcome.nbytes
                 self._finish(job, Status.DONE, None)
-                self._purge()
+            return
+        # Out of the except clause, the traceback is gone, and with it the run's arrays and
+        # its chunks in flight (the engine's pool shuts down): only now can memory go back.
+        self._release_if_idle()
 
     def _progress(self, job: Job) -> Progress:
         started = self.clock()
@@ -235,10 +267,21 @@ class JobQueue:
         with self._lock:
             self._finish(job, status, error)
 
+    def _release_if_idle(self) -> None:
+        """After a job that ended without a result (failed or cancelled): the memory its
+        work held goes back to the OS (``released``), unless another job waits to reuse it."""
+        with self._lock:
+            idle = not any(job.status is Status.QUEUED for job in self._jobs.values())
+        if idle:
+            self.released()
+
     def _finish(self, job: Job, status: Status, error: str | None) -> None:
         """Mark ``job`` finished (the lock held)."""
         job.status, job.error, job.finished = status, error, self.clock()
         job.work = _spent
+        for wake in job.wakers:
+            wake()
+        job.wakers.clear()
         if job.started is not None:
             self._durations = [*self._durations[-19:], job.finished - job.started]
 
@@ -250,8 +293,23 @@ class JobQueue:
         mean = sum(self._durations) / len(self._durations) if self._durations else 1.0
         return max(1, math.ceil(mean * active / self.workers))
 
-    def _purge(self) -> None:
-        """Forget finished jobs past their time, then the oldest past the count and memory bounds."""
+    @contextlib.contextmanager
+    def _purged(self) -> Iterator[None]:
+        """The lock held, finished jobs past their bounds forgotten on the way in and on the
+        way out (a job that finished inside counts), and ``released`` once the lock is let go."""
+        freed = False
+        try:
+            with self._lock:
+                freed = self._purge()
+                yield
+                freed = self._purge() or freed
+        finally:
+            if freed:
+                self.released()
+
+    def _purge(self) -> bool:
+        """Forget finished jobs past their time, then the oldest past the count and memory
+        bounds (the lock held); whether results were let go."""
         now = self.clock()
         finished = sorted(
             (job for job in self._jobs.values() if job.finished is not None and job.status not in ACTIVE),
@@ -266,8 +324,7 @@ class JobQueue:
         for job in dropped:
             del self._jobs[job.id]
             job.value = None
-        if any(job.nbytes for job in dropped):
-            self.released()
+        return any(job.nbytes for job in dropped)
 
 
 def _spent(progress: Progress) -> Finished:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from stackbound.engine.results import RunResult
@@ -15,7 +16,7 @@ from stackbound.scenario.loader import LoadedScenario, load_scenario_text
 from stackbound.serve.app import ServeState, serve_state
 from stackbound.serve.jobs import Job, Status
 from stackbound.serve.runs import RunSpec, job_status, run_id, run_work
-from stackbound.serve.scenarios import UPLOAD, builtin_entries, builtin_text, load_source, problem_rows, scenario_view
+from stackbound.serve.scenarios import UPLOAD, builtin_entries, builtin_text, problem_rows, scenario_view
 from stackbound.serve.schemas import (
     CheckRequest,
     CheckResult,
@@ -26,14 +27,25 @@ from stackbound.serve.schemas import (
     ScenarioEntry,
     ScenarioView,
 )
-from stackbound.serve.tables import FORMATS, TABLES, encode, json_response, run_summary, table
+from stackbound.serve.tables import FORMATS, TABLES, encode, kept_json, run_summary, table
 
-__all__ = ["finished_run", "router", "submitted"]
+__all__ = ["MAX_WAIT_SECONDS", "Wait", "finished_run", "router", "submitted", "waited_status"]
 
 router = APIRouter(prefix="/v1")
 State = Annotated[ServeState, Depends(serve_state)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "no such run, or expired"}}
 NOT_DONE: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody, "description": "the job is not done"}}
+MAX_WAIT_SECONDS = 30.0
+"""The longest a status request may be held (``?wait=``): a client that waits longer asks again."""
+Wait = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description="Seconds to hold the answer while the job is queued or running: it comes the moment "
+        "the job ends, or when the wait is over with the progress so far (0: at once)",
+    ),
+]
 
 
 @router.get("/scenarios", response_model=list[ScenarioEntry])
@@ -85,7 +97,7 @@ def submit_run(body: RunRequest, state: State) -> JSONResponse:
     scenario, the version, the seed and the samples: the same run asked again is answered
     303 to the one kept. 429 with ``Retry-After`` when the queue is full."""
     check_samples(body.samples, state)
-    return submit_spec(RunSpec(load_source(body), body.seed, body.samples, state.version), state)
+    return submit_spec(RunSpec(state.scenarios.load(body), body.seed, body.samples, state.version), state)
 
 
 def submit_spec(spec: RunSpec, state: ServeState) -> JSONResponse:
@@ -112,10 +124,22 @@ def finished_run(run: str, state: ServeState) -> tuple[Job, LoadedScenario]:
     return job, job.spec.loaded
 
 
+async def waited_status(job_id: str, kind: str, wait: float, state: ServeState) -> JobStatus:
+    """A job's status, once it has ended or ``wait`` seconds have passed (``?wait=``). The
+    job is looked up in a thread, as a plain route would: the lookup may let results go,
+    and handing their memory back is no work for the event loop."""
+    job = await run_in_threadpool(kept_job, job_id, kind, state)
+    if wait > 0:
+        await state.jobs.settled(job, wait)
+    return job_status(job, state.jobs.clock())
+
+
 @router.get("/runs/{run}", response_model=JobStatus, responses=NOT_FOUND)
-def run_status(run: str, state: State) -> JobStatus:
-    """A run's status and progress (samples done of samples)."""
-    return job_status(kept_job(run, "run", state), state.jobs.clock())
+async def run_status(run: str, state: State, wait: Wait = 0.0) -> JobStatus:
+    """A run's status and progress (samples done of samples). With ``?wait=`` seconds, the
+    answer is held until the run ends (done, failed or cancelled) or the wait is over: a
+    client learns that its run is done at once, without polling."""
+    return await waited_status(run, "run", wait, state)
 
 
 @router.delete("/runs/{run}", response_model=JobStatus, responses=NOT_FOUND)
@@ -163,10 +187,11 @@ def run_results(
         disposition = f'attachment; filename="{run}-{name}.{chosen}"'
         return Response(data, media_type=FORMATS[chosen], headers={"Content-Disposition": disposition})
     wanted = _metrics(metrics)
-    key = ("summary", wanted, lang)
-    if key not in job.answers:  # computed once per run, language and metrics
-        job.answers[key] = run_summary(run, state.version, loaded, result, wanted, lang).model_dump(mode="json")
-    return json_response(job.answers[key])
+
+    def summary() -> dict[str, Any]:
+        return run_summary(run, state.version, loaded, result, wanted, lang).model_dump(mode="json")
+
+    return kept_json(job.answers, ("summary", wanted, lang), summary)  # once per run, language and metrics
 
 
 def _metrics(metrics: str) -> tuple[str, ...] | None:

@@ -18,9 +18,18 @@ from stackbound.report import findings
 from stackbound.serve.analyses import Subject, analysis_samples
 from stackbound.serve.app import ServeState, serve_state
 from stackbound.serve.jobs import Status
-from stackbound.serve.routes import NOT_DONE, NOT_FOUND, check_samples, finished_run, kept_job, submit_spec, submitted
+from stackbound.serve.routes import (
+    NOT_DONE,
+    NOT_FOUND,
+    Wait,
+    check_samples,
+    finished_run,
+    kept_job,
+    submit_spec,
+    submitted,
+    waited_status,
+)
 from stackbound.serve.runs import AnalysisSpec, RunSpec, analysis_id, analysis_work, job_status
-from stackbound.serve.scenarios import load_source
 from stackbound.serve.schemas import AnalysisRequest, ErrorBody, JobStatus, ScenarioSource
 from stackbound.serve.tables import json_response
 
@@ -72,7 +81,7 @@ def submit_compared(run: str, body: ScenarioSource, state: State) -> JSONRespons
     """Queue the run of another scenario (an overlay, say) with this run's seed and samples,
     to compare with: answered as ``POST /v1/runs``; then ``GET /v1/runs/{run}/compare?with={id}``."""
     base, _ = _result(run, state)
-    return submit_spec(RunSpec(load_source(body), base.seed, base.samples, state.version), state)
+    return submit_spec(RunSpec(state.scenarios.load(body), base.seed, base.samples, state.version), state)
 
 
 @router.post(
@@ -93,9 +102,9 @@ def submit_analysis(run: str, body: AnalysisRequest, state: State) -> JSONRespon
 
 
 @router.get("/analyses/{analysis}", response_model=JobStatus, responses=NOT_FOUND)
-def analysis_status(analysis: str, state: State) -> JobStatus:
-    """An analysis's status and progress."""
-    return job_status(kept_job(analysis, "analysis", state), state.jobs.clock())
+async def analysis_status(analysis: str, state: State, wait: Wait = 0.0) -> JobStatus:
+    """An analysis's status and progress; ``?wait=`` holds the answer until it ends, as for a run."""
+    return await waited_status(analysis, "analysis", wait, state)
 
 
 @router.delete("/analyses/{analysis}", response_model=JobStatus, responses=NOT_FOUND)

@@ -15,7 +15,7 @@ from stackbound.serve.jobs import Job
 from stackbound.serve.routes import NOT_DONE, NOT_FOUND, finished_run
 from stackbound.serve.scenarios import scenario_view
 from stackbound.serve.schemas import About, ScenarioSource
-from stackbound.serve.tables import json_response
+from stackbound.serve.tables import kept_json
 from stackbound.serve.views import (
     comparison_chart,
     fan_chart,
@@ -49,21 +49,14 @@ def _run(run: str, state: ServeState) -> tuple[Job, LoadedScenario, RunResult]:
     return job, loaded, job.value
 
 
-def _cached(job: Job, key: tuple[object, ...], make: Any) -> Response:
-    """An answer computed once per run and key, then kept with the run."""
-    if key not in job.answers:
-        job.answers[key] = make()
-    return json_response(job.answers[key])
-
-
 @router.get("/runs/{run}/charts", responses=DONE)
 def run_chart_list(run: str, state: State, lang: Lang = "en") -> Response:
     """The report's charts of the run as plotly JSON (``{"charts": [{key, title, data,
     layout, config}]}``, each drawn with ``Plotly.react``), and the metrics and groups a fan
     can show (``series``)."""
     job, loaded, result = _run(run, state)
-    return _cached(
-        job,
+    return kept_json(
+        job.answers,
         ("charts", lang),
         lambda: {"charts": run_charts(loaded, result, state.version, lang), "series": series(result)},
     )
@@ -92,7 +85,7 @@ def run_fan(
         raise HTTPException(422, f"{metric} of {group} is kept per year only")
     names = () if name is None else (name, with_name) if other and with_name else (name,)
     key = ("fan", metric, group, by, other, names, lang)
-    return _cached(job, key, lambda: fan_chart(results, metric, group, by, lang, state.version, names))
+    return kept_json(job.answers, key, lambda: fan_chart(results, metric, group, by, lang, state.version, names))
 
 
 @router.get("/runs/{run}/compare/chart", responses={**DONE, 422: {"description": "runs not paired"}})
@@ -110,7 +103,7 @@ def run_compare_chart(
     result = _run(other, state)[2]
     key = ("compare-chart", other, metric, group, lang)
     try:
-        return _cached(job, key, lambda: comparison_chart(base, result, metric, group, lang, state.version))
+        return kept_json(job.answers, key, lambda: comparison_chart(base, result, metric, group, lang, state.version))
     except KeyError as error:
         raise HTTPException(422, str(error.args[0])) from None
 
@@ -120,7 +113,7 @@ def run_inputs(run: str, state: State, bins: Annotated[int, Query(ge=4, le=100)]
     """Each uncertain input's draws in the run as a histogram (``bins`` equal bins from its
     P0.5 to P99.5, the tails in the outer bins), with P5, P50, P95 and the mean."""
     job, loaded, result = _run(run, state)
-    return _cached(job, ("inputs", bins), lambda: {"inputs": input_histograms(loaded, result, bins)})
+    return kept_json(job.answers, ("inputs", bins), lambda: {"inputs": input_histograms(loaded, result, bins)})
 
 
 @router.get("/runs/{run}/graph", responses=DONE)
@@ -134,7 +127,7 @@ def run_graph(run: str, state: State) -> Response:
         fields = [row.field for row in scenario_view(loaded).inputs]
         return graph_view(loaded, result, fields)
 
-    return _cached(job, ("graph",), make)
+    return kept_json(job.answers, ("graph",), make)
 
 
 @router.post("/overlay", responses={200: {"content": {"application/yaml": {}}}})

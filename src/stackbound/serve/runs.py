@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import run
@@ -36,6 +37,12 @@ class RunSpec:
     samples: int
     version: str
 
+    @cached_property
+    def digest(self) -> str:
+        """The scenario's digest, hashed once (every status answer gives it; hashing
+        ``china`` takes 2–3 ms, which polling clients paid on every request)."""
+        return self.loaded.digest
+
 
 @dataclass(frozen=True, eq=False)
 class AnalysisSpec:
@@ -51,7 +58,7 @@ def _digest(fields: dict[str, object]) -> str:
 
 
 def run_id(spec: RunSpec) -> str:
-    fields = {"scenario": spec.loaded.digest, "version": spec.version, "seed": spec.seed, "samples": spec.samples}
+    fields = {"scenario": spec.digest, "version": spec.version, "seed": spec.seed, "samples": spec.samples}
     return _digest(fields)
 
 
@@ -103,7 +110,7 @@ def job_status(job: Job, now: float) -> JobStatus:
         seed=base.seed,
         samples=base.samples,
         version=base.version,
-        digest=base.loaded.digest,
+        digest=base.digest,
         method=None if analysis is None else analysis.request.method,
         run=None if analysis is None else analysis.run_id,
         links=_links(job),

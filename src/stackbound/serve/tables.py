@@ -24,7 +24,7 @@ from stackbound.report.summary import summary_document
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.serve.schemas import BandRow, FindingsText, RunSummary
 
-__all__ = ["FORMATS", "TABLES", "encode", "json_response", "result_bytes", "run_summary", "table"]
+__all__ = ["FORMATS", "TABLES", "encode", "json_response", "kept_json", "result_bytes", "run_summary", "table"]
 
 FORMATS: dict[str, str] = {
     "csv": "text/csv; charset=utf-8",
@@ -77,13 +77,26 @@ def encode(frame: pd.DataFrame, fmt: str) -> bytes:
     return sink.getvalue()
 
 
-def json_response(document: Any) -> Response:
-    """``document`` as strict JSON: a number that is not finite becomes null and is listed
-    under ``non_finite`` (as ``--format json`` writes it), never invalid JSON or a 500."""
+def _json_bytes(document: Any) -> bytes:
     finite, found = finite_document(document)
     if found and isinstance(finite, dict):
         finite["non_finite"] = [*finite.get("non_finite", []), *found]
-    return Response(json_text(finite), media_type="application/json")
+    return json_text(finite).encode()
+
+
+def json_response(document: Any) -> Response:
+    """``document`` as strict JSON: a number that is not finite becomes null and is listed
+    under ``non_finite`` (as ``--format json`` writes it), never invalid JSON or a 500."""
+    return Response(_json_bytes(document), media_type="application/json")
+
+
+def kept_json(answers: dict[object, object], key: tuple[object, ...], make: Callable[[], Any]) -> Response:
+    """The answer ``make()`` as :func:`json_response`, computed and encoded once per key
+    and kept in ``answers`` (a run's), as bytes: asked again, it is only sent."""
+    body = answers.get(key)
+    if not isinstance(body, bytes):
+        body = answers[key] = _json_bytes(make())
+    return Response(body, media_type="application/json")
 
 
 def _bands(rows: list[dict[str, Any]], what: str) -> list[BandRow]:

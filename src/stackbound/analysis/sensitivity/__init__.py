@@ -48,6 +48,7 @@ from stackbound.analysis.sensitivity.delta import DeltaIndex, DeltaResult, delta
 from stackbound.analysis.sensitivity.sobol import SobolIndex, SobolResult, saltelli_design, sobol
 from stackbound.analysis.sensitivity.tornado import Bar, TornadoResult, tornado
 from stackbound.engine.executors import Executor
+from stackbound.engine.keep import DEFAULT_KEEP, Keep
 from stackbound.engine.run import Progress
 from stackbound.scenario.loader import LoadedScenario
 
@@ -87,6 +88,7 @@ class Method(Protocol):
         seed: int = 0,
         progress: Progress | None = None,
         executor: Executor | None = None,
+        keep: Keep = DEFAULT_KEEP,
     ) -> SensitivityResult: ...
 
 

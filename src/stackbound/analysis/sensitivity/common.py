@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from stackbound.engine.budget import Budget, available_memory, check_fits
 from stackbound.engine.executors import Executor
+from stackbound.engine.keep import DEFAULT_KEEP, Keep, check_pairs
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import Progress, run, run_deterministic
 from stackbound.errors import SimulationError
@@ -164,10 +165,19 @@ def _evaluate(
     seed: int,
     progress: Progress | None,
     executor: Executor | None = None,
+    keep: Keep = DEFAULT_KEEP,
 ) -> FloatArray:
+    check_pairs(keep, "sensitivity")
     samples = len(uniforms)
     result = run(
-        loaded, samples=samples, seed=seed, uniforms=uniforms, correlate=correlate, progress=progress, executor=executor
+        loaded,
+        samples=samples,
+        seed=seed,
+        uniforms=uniforms,
+        correlate=correlate,
+        progress=progress,
+        executor=executor,
+        keep=keep,
     )
     return output_values(result, output)
 

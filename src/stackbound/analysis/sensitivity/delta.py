@@ -31,6 +31,7 @@ from stackbound.analysis.sensitivity.common import (
     check_design_fits,
 )
 from stackbound.engine.executors import Executor
+from stackbound.engine.keep import DEFAULT_KEEP, Keep
 from stackbound.engine.run import Progress
 from stackbound.engine.sampling import draws_from_uniforms
 from stackbound.errors import SimulationError
@@ -154,6 +155,7 @@ def delta(
     seed: int = 0,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    keep: Keep = DEFAULT_KEEP,
 ) -> DeltaResult:
     """δ and given-data first-order indices of every factor, from one correlated Monte Carlo
     sample of ``samples`` runs; ``progress`` follows the factors (the slow part)."""
@@ -166,7 +168,7 @@ def delta(
     uniforms = np.random.default_rng(inputs_seed).random((n, len(loaded.inputs)))
     draws = draws_from_uniforms(loaded.inputs, loaded.copula, uniforms, correlate=True)
     x = np.column_stack([draws[inp.name] for inp in loaded.inputs])
-    y = _evaluate(loaded, output, uniforms, True, seed, None, executor)
+    y = _evaluate(loaded, output, uniforms, True, seed, None, executor, keep)
     if np.ptp(y) == 0.0:
         rows = [DeltaIndex(f.name, f.inputs, 0.0, 0.0, 0.0, 0.0, f.label) for f in found]
         return DeltaResult(

@@ -29,6 +29,7 @@ from stackbound.analysis.sensitivity.common import (
     check_design_fits,
 )
 from stackbound.engine.executors import Executor
+from stackbound.engine.keep import DEFAULT_KEEP, Keep
 from stackbound.engine.run import Progress
 from stackbound.scenario.loader import LoadedScenario
 
@@ -111,6 +112,7 @@ def sobol(
     seed: int = 0,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    keep: Keep = DEFAULT_KEEP,
 ) -> SobolResult:
     """First- and total-order Sobol' indices of every factor, with the copula off.
 
@@ -121,7 +123,7 @@ def sobol(
     check_design_fits(n * (len(found) + 2), len(loaded.inputs))
     design_seed, analysis_seed = np.random.SeedSequence(seed).spawn(2)
     design = saltelli_design(found, len(loaded.inputs), n, np.random.default_rng(design_seed))
-    values = _evaluate(loaded, output, design, False, seed, progress, executor)
+    values = _evaluate(loaded, output, design, False, seed, progress, executor, keep)
     notes: list[str] = []
     if loaded.copula is not None:
         notes.append(

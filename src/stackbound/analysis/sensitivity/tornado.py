@@ -29,6 +29,7 @@ from stackbound.analysis.sensitivity.common import (
     _frame,
 )
 from stackbound.engine.executors import Executor
+from stackbound.engine.keep import DEFAULT_KEEP, Keep
 from stackbound.engine.run import Progress
 from stackbound.formatting import number
 from stackbound.scenario.distributions import Distribution
@@ -157,6 +158,7 @@ def tornado(
     seed: int = 0,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    keep: Keep = DEFAULT_KEEP,
 ) -> TornadoResult:
     """Each factor at its P10 and P90 (correlated members moved the way their correlation
     goes), every other input at its median; one engine run of 1 + 2·factors rows. ``samples``
@@ -167,7 +169,7 @@ def tornado(
         rising = np.array(factor.directions) > 0
         uniforms[1 + 2 * k, list(factor.columns)] = np.where(rising, LOW, HIGH)
         uniforms[2 + 2 * k, list(factor.columns)] = np.where(rising, HIGH, LOW)
-    values = _evaluate(loaded, output, uniforms, False, seed, progress, executor)
+    values = _evaluate(loaded, output, uniforms, False, seed, progress, executor, keep)
     tolerance = 1e-6 * max(1.0, abs(float(values[0])))
     bars = []
     for k, f in enumerate(found):

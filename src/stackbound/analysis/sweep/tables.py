@@ -15,6 +15,7 @@ import pandas as pd
 
 from stackbound.analysis.sweep.definition import FloatArray, Output, Point, PointRun, Sweep
 from stackbound.engine.histogram import sample_percentiles
+from stackbound.engine.keep import DEFAULT_KEEP, check_pairs, parse_keep
 from stackbound.engine.results import PERCENTILES, RunResult
 from stackbound.engine.run import run
 from stackbound.errors import SimulationError
@@ -38,6 +39,7 @@ def run_points(sweep: Sweep, run_options: Mapping[str, Any] | None = None) -> It
         raise SimulationError(
             f"a sweep sets {', '.join(clash)} for every point itself; do not pass them as run options"
         )
+    check_pairs(parse_keep(str(options.get("keep", DEFAULT_KEEP))), "sweep")
     for point in sweep.points:
         result = run(point.loaded, samples=sweep.samples, seed=sweep.seed, **options)
         yield PointRun(point, result.digest, {output: _annual(result, output, sweep.years) for output in sweep.outputs})

@@ -9,7 +9,7 @@
 const $ = (id) => document.getElementById(id);
 const LINK_LIMIT = 64 * 1024; // pasted YAML travels in the link up to this many characters (compressed)
 const DEBOUNCE_MS = 700;
-const POLL_MS = 200;
+const WAIT_S = 1; // a status request is held this long while its job runs (?wait=): progress each second, the end at once
 
 const state = { scenario: "china", yaml: null, overrides: {}, levers: {}, seed: 0, samples: 10000 };
 const app = {
@@ -441,6 +441,7 @@ async function submit() {
   app.run = job;
   if (previous && previous.id !== job.id) letGo(previous);
   notice(app.linkNote);
+  showProgress(job); // at once: the first held status comes when the run ends or after WAIT_S
   poll(job.id);
 }
 
@@ -466,24 +467,22 @@ async function poll(id) {
   for (;;) {
     if (ticket !== app.polling) return;
     let job;
-    try { job = (await api("GET", `/v1/runs/${id}`)).data; } catch (error) { reportRunError(error); showProgress(null); return; }
+    try { job = (await api("GET", `/v1/runs/${id}?wait=${WAIT_S}`)).data; } catch (error) { reportRunError(error); showProgress(null); return; }
     if (ticket !== app.polling) return;
     app.run = job;
     showProgress(job);
     if (job.status === "done") { await showRun(job); return; }
     if (job.status === "failed") { notice(`The run failed: ${job.error}`, "error"); return; }
     if (job.status === "cancelled") { notice("The run was cancelled."); return; }
-    await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 
 /* Wait for a run to finish; its last status, or null when it failed, was cancelled or is gone. */
 async function finished(id) {
   for (;;) {
-    const job = (await api("GET", `/v1/runs/${id}`)).data;
+    const job = (await api("GET", `/v1/runs/${id}?wait=${WAIT_S}`)).data;
     if (job.status === "done") return job;
     if (job.status === "failed" || job.status === "cancelled") return null;
-    await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 
@@ -726,11 +725,10 @@ async function analysis(method, extra = {}) {
     job = (await api("POST", `/v1/runs/${shown.id}/analyses`, body)).data;
   } catch (error) { status.textContent = error.message; return null; }
   for (;;) {
-    job = (await api("GET", `/v1/analyses/${job.id}`)).data;
+    job = (await api("GET", `/v1/analyses/${job.id}?wait=${WAIT_S}`)).data;
     status.textContent = `${method}: ${job.status}${job.status === "running" ? ` ${Math.round(job.progress.fraction * 100)}%` : ""}`;
     if (job.status === "done") break;
     if (job.status === "failed" || job.status === "cancelled") return null;
-    await new Promise((r) => setTimeout(r, 300));
   }
   return job;
 }
