@@ -6,14 +6,15 @@ digest, so a new run), waits for each to finish and fetches its results — the 
 analyst sees after moving a control — and asks again for a run already kept (the cache
 hit: ``303`` to the kept run, then its results). It also times the rest of what the workbench
 page fetches to draw a finished run (its charts, input histograms, model graph, fan and
-held stock). Prints median and p95 of each, the target
+held stock), and how soon a run queued behind a running one starts once that one is
+cancelled (``DELETE``; ``--cancels``). Prints median and p95 of each, the target
 (≤ 1.5 s p95 from a lever change on these 2-core machines), the server's memory (RSS) idle,
 at its peak and after the results are deleted, and the load average beside the figures.
 Figures are printed, not asserted. The client waits for a run as the page does, with
 ``GET /v1/runs/{id}?wait=`` (the answer comes the moment the run ends); ``--poll 0.02``
 polls every 20 ms instead, as clients did before ``?wait=``, to compare.
 
-    .venv/bin/python benchmarks/serve_latency.py [--samples 10000] [--changes 8] [--hits 20] [--poll 0]
+    .venv/bin/python benchmarks/serve_latency.py [--samples 10000] [--changes 8] [--hits 20] [--cancels 5] [--poll 0]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -79,6 +81,27 @@ def _submit(client: httpx.Client, body: dict[str, object]) -> str:
     return answer.headers["location"]
 
 
+def _status(client: httpx.Client, location: str) -> dict[str, Any]:
+    return dict(client.get(location).json())
+
+
+def _cancel_to_start(client: httpx.Client, samples: int, seed: int, poll: float) -> float:
+    """Seconds from the ``DELETE`` of a running run to the start of the run queued behind it
+    (jobs run one at a time), polled every 5 ms; both runs are new (their own seeds)."""
+    running = _submit(client, {"scenario": "china", "samples": samples, "seed": seed})
+    queued = _submit(client, {"scenario": "china", "samples": samples, "seed": seed + 1})
+    while _status(client, running)["progress"]["done"] == 0:
+        time.sleep(0.005)
+    asked = time.perf_counter()
+    client.delete(running)
+    while _status(client, queued)["status"] == "queued":
+        time.sleep(0.005)
+    took = time.perf_counter() - asked
+    client.delete(queued)
+    _wait(client, queued, poll)
+    return took
+
+
 def _percentiles(values: list[float]) -> tuple[float, float]:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -90,6 +113,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--changes", type=int, default=8, help="lever changes timed (each a new run)")
     parser.add_argument("--hits", type=int, default=20, help="cache hits timed")
+    parser.add_argument("--cancels", type=int, default=5, help="cancels timed (a running run, one queued behind)")
     parser.add_argument("--poll", type=float, default=0.0, help="poll every POLL seconds instead of ?wait= (0)")
     args = parser.parse_args()
     port = _free_port()
@@ -142,6 +166,7 @@ def main() -> None:
                 _wait(client, location, args.poll)
             time.sleep(1.0)
             after = _rss_mb(server.pid)
+            cancels = [_cancel_to_start(client, args.samples, 1_000 + 2 * k, args.poll) for k in range(args.cancels)]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -162,6 +187,12 @@ def main() -> None:
     print(
         f"  cache hit (303 + results):     median {1000 * hit_mid:.0f} ms, p95 {1000 * hit_p95:.0f} ms over {len(hits)}"
     )
+    if cancels:
+        cancel_mid, cancel_p95 = _percentiles(cancels)
+        print(
+            f"  cancel → the run queued behind starts: median {1000 * cancel_mid:.0f} ms, "
+            f"p95 {1000 * cancel_p95:.0f} ms over {len(cancels)}"
+        )
     print(f"  server memory: idle {idle:.0f} MB, peak {peak:.0f} MB, after deleting the runs {after:.0f} MB")
 
 

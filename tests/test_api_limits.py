@@ -144,6 +144,24 @@ def test_a_full_queue_is_429_with_retry_after_and_cancel_stops_a_run_between_chu
         server.client.delete(again.headers["location"])
 
 
+def test_a_run_queued_behind_a_cancelled_one_runs_once_it_stops() -> None:
+    """One job at a time: the run queued behind starts when the cancelled one has stopped
+    (its chunks under way finished, those only submitted dropped), and runs to the end."""
+    with live_server(max_samples=100_000) as server:
+        first = server.client.post("/v1/runs", json=LONG).headers["location"]
+        queued = server.client.post("/v1/runs", json={**LONG, "samples": 2_048, "seed": 2}).headers["location"]
+        server.wait_running(first)
+        assert server.client.get(queued).json()["status"] == "queued"
+        server.client.delete(first)
+        done = server.wait(queued, timeout=60)
+        stopped = server.client.get(first).json()
+        assert stopped["status"] == "cancelled"
+        assert stopped["progress"]["done"] < LONG["samples"]
+        assert done["status"] == "done"
+        assert done["progress"]["done"] == 2_048
+        assert server.client.get(f"{queued}/results").status_code == 200
+
+
 def test_a_cancelled_run_asked_again_runs_again() -> None:
     with live_server(max_samples=100_000) as server:
         location = server.client.post("/v1/runs", json=LONG).headers["location"]

@@ -14,10 +14,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from stackbound.analysis.bottlenecks import Bottlenecks, bottlenecks
+from stackbound.analysis.bottlenecks import Bottlenecks, bottlenecks, bottlenecks_by_month_and_year
 from stackbound.cli.bottlenecks import command
 from stackbound.engine.run import run
 from stackbound.errors import ScenarioError, SimulationError, StackboundError
+from stackbound.scenario.loader import load_scenario
 from stackbound.scenario.months import parse_month
 from support import AMPLE, load, month, product, scenario
 
@@ -211,3 +212,31 @@ def test_command_bad_scenario_raises_a_stackbound_error(tmp_path: Path) -> None:
     bad = dict(rationed(), horizon={"start": "2025-06", "end": "2025-01"})
     done = CliRunner().invoke(command, [write(tmp_path, bad)])
     assert isinstance(done.exception, StackboundError)
+
+
+def _same(one: Bottlenecks, other: Bottlenecks) -> None:
+    """Every field alike, every array bit for bit."""
+    assert one.to_document() == other.to_document()
+    for got, expected in ((one.probability, other.probability), (one.inactive, other.inactive)):
+        assert got.tobytes() == expected.tobytes()
+    for bands, others in ((one.stranded, other.stranded), (one.runway, other.runway)):
+        for band, expected in zip(bands, others, strict=True):
+            for field in ("mean", "p5", "p50", "p95"):
+                assert getattr(band, field).tobytes() == getattr(expected, field).tobytes()
+
+
+def test_both_periods_at_once_are_each_period_alone() -> None:
+    """The findings read both periods, what both read month by month computed once: the
+    same analysis as two calls (a scenario with stockpiles, stranded stock and runway)."""
+    result = run(load_scenario("example"), samples=512, seed=5)
+    monthly, yearly = bottlenecks_by_month_and_year(result)
+    assert (monthly.by, yearly.by) == ("month", "year")
+    assert monthly.runway
+    assert monthly.stranded
+    assert monthly.runouts
+    _same(monthly, bottlenecks(result, by="month"))
+    _same(yearly, bottlenecks(result, by="year"))
+    ends = [int(np.flatnonzero(result.months // 12 == year)[-1]) for year in result.years]
+    for band, by_month in zip(yearly.stranded + yearly.runway, monthly.stranded + monthly.runway, strict=True):
+        assert band.p50.tolist() == by_month.p50[ends].tolist()  # read at the end of each year
+        assert band.mean.tolist() == by_month.mean[ends].tolist()

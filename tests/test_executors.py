@@ -29,7 +29,8 @@ import psutil
 import pytest
 from distributed import Client, LocalCluster
 
-from stackbound.engine.executors import QUIET_CLUSTER, Dask, Processes
+from stackbound.engine.accumulate import Reduction
+from stackbound.engine.executors import QUIET_CLUSTER, Chunk, Dask, Processes, Rows, Threads
 from stackbound.engine.plan import Plan
 from stackbound.engine.results import RunResult
 from stackbound.engine.run import run
@@ -104,6 +105,34 @@ def pair() -> Iterator[Client]:
 def processes() -> Iterator[Processes]:
     with Processes(2) as pool:
         yield pool
+
+
+# ------------------------------------------------------------------ threads
+
+
+HELD = 2.0
+"""Seconds a chunk under way takes when a run is stopped: far longer than stopping takes."""
+
+
+def test_a_run_stopped_early_on_threads_starts_no_chunk_that_was_only_queued() -> None:
+    """A cancelled run's chunks are no longer taken (its generator closed): the threads
+    finish the chunks under way and drop those submitted but not started, so a server's
+    next job waits for two chunks, not for the window of four (``IN_FLIGHT`` per thread)."""
+    started: list[int] = []
+
+    def work(chunk: Chunk, rows: Rows | None) -> Reduction:
+        first = chunk[0]
+        started.append(first)
+        if first > 0:
+            time.sleep(HELD)  # under way when the run is stopped
+        return first  # type: ignore[return-value]  # what a chunk returns is passed on as it is
+
+    tasks = [((first, []), None) for first in range(12)]
+    reductions = Threads(2).reductions(work, tasks)
+    assert next(reductions) == 0  # chunks 1 and 2 under way, 3 submitted behind them
+    reductions.close()
+    assert set(started) <= {0, 1, 2}
+    assert 3 not in started
 
 
 # ------------------------------------------------------------------ dask

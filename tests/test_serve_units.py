@@ -1,21 +1,30 @@
 """The server's parts on their own, without HTTP: a job queue's waits (a job waited for is
 seen to end at once, a wait that times out leaves nothing behind), the memory it hands back
-after a job ends without a result, and the scenarios of recent requests kept loaded."""
+after a job ends without a result, the scenarios of recent requests kept loaded, and the
+built-ins read once: a change applied to one kept is the scenario read afresh."""
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from stackbound.errors import ScenarioError
+from stackbound.report.jsondoc import finite_document, json_text
+from stackbound.scenario.loader import LoadedScenario, load_overridden_text, load_scenario_text
+from stackbound.scenario.units import DEFECT_DENSITY, WAFER_RATE, parse_quantity
 from stackbound.serve.jobs import Finished, JobQueue, Progress, Status
-from stackbound.serve.scenarios import RecentScenarios
+from stackbound.serve.runs import RunSpec, run_id
+from stackbound.serve.scenarios import OVERRIDES, REQUEST, RecentScenarios, builtin_text, source_changes
 from stackbound.serve.schemas import RunRequest, ScenarioSource
+from stackbound.serve.tables import kept_json
 
 
 @pytest.fixture
@@ -144,3 +153,96 @@ def test_a_request_that_does_not_load_is_not_kept() -> None:
     for _ in range(2):  # its problems found again, each time
         with pytest.raises(ScenarioError, match=r"no\.such\.path"):
             recent.load(source)
+
+
+# ------------------------------------------------------------------ built-ins read once
+
+
+def _fresh(source: ScenarioSource) -> LoadedScenario:
+    """The scenario as every request loaded it before built-ins were kept: read from text."""
+    text = builtin_text(source.scenario or "")
+    changes = source_changes(source)
+    if not changes:
+        return load_scenario_text(text, REQUEST)
+    return load_overridden_text(text, changes, name=REQUEST, file=OVERRIDES)
+
+
+CHANGES = [
+    ScenarioSource(scenario="china"),
+    ScenarioSource(scenario="china", levers={"tool_controls": 0.55}),
+    ScenarioSource(scenario="china", levers={"tool_controls": {"to": [0.4, 0.9]}}),
+    ScenarioSource(scenario="china", overrides={"levers.tool_controls.value": 0.55}),
+    ScenarioSource(scenario="example", levers={"import_licence": 0}, overrides={"name": "example, no licence"}),
+]
+
+
+@pytest.mark.parametrize("source", CHANGES, ids=lambda s: json.dumps(s.model_dump(exclude_defaults=True)))
+def test_a_change_to_a_kept_builtin_is_the_scenario_read_afresh(source: ScenarioSource) -> None:
+    """Applied to the built-in read before, the same data, positions and files, so the same
+    digest and run id; and the built-in kept is left as it was (asked again unchanged, the
+    same digest as read afresh)."""
+    recent = RecentScenarios(size=1)  # each request loaded anew but the first: the built-in is kept
+    recent.load(ScenarioSource(scenario=source.scenario))
+    base = recent.builtin(source.scenario or "")
+    before = copy.deepcopy(base.data)
+    got, expected = recent.load(source), _fresh(source)
+    assert got.digest == expected.digest
+    assert got.data == expected.data
+    assert got.positions.at == expected.positions.at
+    assert (got.files, got.inputs, got.warnings) == (expected.files, expected.inputs, expected.warnings)
+    assert got.scenario == expected.scenario
+    runs = [RunSpec(loaded, 1, 10_000, "v") for loaded in (got, expected)]
+    assert run_id(runs[0]) == run_id(runs[1])
+    assert recent.builtin(source.scenario or "") is base
+    assert base.data == before
+    recent.load(ScenarioSource(scenario="example"))  # lets the request go, not the built-in
+    unchanged = recent.load(ScenarioSource(scenario=source.scenario))
+    assert unchanged.digest == _fresh(ScenarioSource(scenario=source.scenario)).digest
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ScenarioSource(scenario="china", overrides={"no.such.path": 1}),
+        ScenarioSource(scenario="china", levers={"tool_controls": "lots"}),
+    ],
+    ids=["path", "value"],
+)
+def test_a_bad_change_to_a_kept_builtin_says_what_reading_afresh_says(bad: ScenarioSource) -> None:
+    recent = RecentScenarios(size=4)
+    recent.load(ScenarioSource(scenario="china"))
+    with pytest.raises(ScenarioError) as kept:
+        recent.load(bad)
+    with pytest.raises(ScenarioError) as fresh:
+        _fresh(bad)
+    assert kept.value.problems == fresh.value.problems
+
+
+def test_units_read_from_the_kept_readings_convert_as_before() -> None:
+    """pint's readings are kept per text: the same text converts to the same float each
+    time, in every kind, and a text pint cannot read is refused each time."""
+    for raw, kind in (("45k wafer/month", WAFER_RATE), ("540k wafer/year", WAFER_RATE), ("2.5 1/cm^2", DEFECT_DENSITY)):
+        assert parse_quantity(raw, kind) == parse_quantity(raw, kind)
+    assert parse_quantity("540k wafer/year", WAFER_RATE) == 45_000.0
+    for _ in range(2):
+        with pytest.raises(ValueError, match="unknown unit"):
+            parse_quantity("3 furlongs_per_fortnightz", WAFER_RATE)
+
+
+# ------------------------------------------------------------------ answers as JSON
+
+
+def test_an_answer_of_finite_numbers_is_dumped_as_it_is_and_one_without_gets_nulls() -> None:
+    """A document of finite numbers is not walked for non-finite ones first: the same bytes
+    as walked; one with NaN or an infinity still gets null and a ``non_finite`` entry."""
+    finite = {"annual": [{"metric": "units", "p5": 1.5, "p95": np.float64(2.25), "years": (2026, 2027)}]}
+    walked, found = finite_document(finite)
+    assert found == []
+    assert kept_json({}, ("a",), lambda: finite).body == json_text(walked).encode()
+    broken = {"annual": [{"metric": "units", "p5": float("nan"), "p95": np.float32("inf")}]}
+    document = json.loads(kept_json({}, ("b",), lambda: broken).body)
+    assert document["annual"] == [{"metric": "units", "p5": None, "p95": None}]
+    assert [(entry["path"], entry["value"]) for entry in document["non_finite"]] == [
+        ("/annual/0/p5", "nan"),
+        ("/annual/0/p95", "inf"),
+    ]

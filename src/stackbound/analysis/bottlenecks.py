@@ -27,6 +27,7 @@ stockpile runs out (exact, per sample) complete the picture.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -49,6 +50,7 @@ __all__ = [
     "Runout",
     "Segment",
     "bottlenecks",
+    "bottlenecks_by_month_and_year",
 ]
 
 Period = Literal["month", "year"]
@@ -231,39 +233,61 @@ def bottlenecks(result: RunResult, by: Period = "year") -> Bottlenecks:
     """The bottleneck analysis of ``result``, by month or by year."""
     if by not in ("month", "year"):
         raise SimulationError(f"bottlenecks: by must be 'month' or 'year', got {by!r}")
-    membership, ends, periods = _periods(result, by)
+    monthly = _monthly(result)
+    return monthly if by == "month" else _yearly(result, monthly)
+
+
+def bottlenecks_by_month_and_year(result: RunResult) -> tuple[Bottlenecks, Bottlenecks]:
+    """:func:`bottlenecks` of ``result`` by month and by year (the findings of a run read
+    both): the yearly analysis reads the monthly one's headlines, bands and run-out months
+    instead of computing them again."""
+    monthly = _monthly(result)
+    return monthly, _yearly(result, monthly)
+
+
+def _monthly(result: RunResult) -> Bottlenecks:
     counts = np.asarray(result.binding_counts, dtype=np.float64)
-    probability, inactive, starved = _binding(counts @ membership, result.starved_counts @ membership)
-    monthly = _binding(counts, np.asarray(result.starved_counts, dtype=np.float64))
+    probability, inactive, starved = _binding(counts, np.asarray(result.starved_counts, dtype=np.float64))
     products = tuple(v.split("/", 1)[0] for v in result.variants)
     return Bottlenecks(
         scenario=result.scenario,
         seed=result.seed,
         samples=result.samples,
-        by=by,
-        periods=periods,
+        by="month",
+        periods=tuple(format_month(m) for m in result.months),
         variants=result.variants,
         products=products,
         constraints=result.constraint_names[1:],
         probability=probability,
         inactive=inactive,
         starved=starved,
-        headlines=tuple(_headline(result, v, products[v], *monthly) for v in range(len(result.variants))),
-        stranded=tuple(_band(result, key, ends) for key in result.monthly_keys if key[0] == "stranded"),
-        runway=tuple(_band(result, ("runway_months", s), ends, whole=True) for s in result.stockpiles),
+        headlines=tuple(
+            _headline(result, v, products[v], probability, inactive, starved) for v in range(len(result.variants))
+        ),
+        stranded=tuple(_band(result, key) for key in result.monthly_keys if key[0] == "stranded"),
+        runway=tuple(_band(result, ("runway_months", s), whole=True) for s in result.stockpiles),
         runouts=tuple(_runout(result, s) for s in range(len(result.stockpiles))),
     )
 
 
-def _periods(result: RunResult, by: Period) -> tuple[FloatArray, NDArray[np.int64], tuple[str, ...]]:
-    """A (months, periods) 0/1 membership matrix, each period's last month index, labels."""
-    months = result.months
-    if by == "month":
-        return np.eye(len(months)), np.arange(len(months), dtype=np.int64), tuple(format_month(m) for m in months)
-    period = np.searchsorted(np.asarray(result.years), months // 12)
+def _yearly(result: RunResult, monthly: Bottlenecks) -> Bottlenecks:
+    """The analysis by year: the binding counts added up over each year's months, the
+    bands read at each year's last month, the headlines and run-out months as by month."""
+    period = np.searchsorted(np.asarray(result.years), result.months // 12)
     membership = (period[:, None] == np.arange(len(result.years))[None, :]).astype(np.float64)
     ends = np.asarray([np.flatnonzero(period == y)[-1] for y in range(len(result.years))], dtype=np.int64)
-    return membership, ends, tuple(str(y) for y in result.years)
+    counts = np.asarray(result.binding_counts, dtype=np.float64)
+    probability, inactive, starved = _binding(counts @ membership, result.starved_counts @ membership)
+    return dataclasses.replace(
+        monthly,
+        by="year",
+        periods=tuple(str(y) for y in result.years),
+        probability=probability,
+        inactive=inactive,
+        starved=starved,
+        stranded=tuple(_at(band, ends) for band in monthly.stranded),
+        runway=tuple(_at(band, ends) for band in monthly.runway),
+    )
 
 
 def _binding(counts: FloatArray, starved: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -313,15 +337,20 @@ def _headline(
     return Headline(result.variants[v], product, tuple(segments))
 
 
-def _band(result: RunResult, key: tuple[str, str], ends: NDArray[np.int64], whole: bool = False) -> Band:
-    """Mean and percentiles at ``ends``; ``whole`` rounds the percentiles of a series that
-    only takes whole values (runway months) to the nearest, removing the histogram's error
-    wherever it is under half a unit."""
+def _band(result: RunResult, key: tuple[str, str], whole: bool = False) -> Band:
+    """Mean and percentiles of every month; ``whole`` rounds the percentiles of a series
+    that only takes whole values (runway months) to the nearest, removing the histogram's
+    error wherever it is under half a unit."""
     metric, group = key
-    p5, p50, p95 = (result.monthly_percentile(metric, group, q)[ends] for q in PERCENTILES)
+    p5, p50, p95 = (result.monthly_percentile(metric, group, q) for q in PERCENTILES)
     if whole:
         p5, p50, p95 = np.round(p5), np.round(p50), np.round(p95)
-    return Band(group, result.monthly_mean(metric, group)[ends], p5, p50, p95)
+    return Band(group, result.monthly_mean(metric, group), p5, p50, p95)
+
+
+def _at(band: Band, ends: NDArray[np.int64]) -> Band:
+    """A monthly band read at the end of each period (month indices ``ends``)."""
+    return Band(band.name, band.mean[ends], band.p5[ends], band.p50[ends], band.p95[ends])
 
 
 def _runout(result: RunResult, s: int) -> Runout:

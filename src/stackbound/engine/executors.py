@@ -102,7 +102,9 @@ def _in_order(submit: Callable[[Task], _Result], tasks: Iterable[Task], window: 
 
 class Threads:
     """Chunks simulated by ``workers`` threads of this process (the kernels and numpy release
-    the GIL); one thread simulates them in turn."""
+    the GIL); one thread simulates them in turn. A run stopped early (cancelled, failed: its
+    reductions no longer taken) drops the chunks submitted and not yet started, and waits
+    only for those under way: a server's next job starts after them."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -111,8 +113,11 @@ class Threads:
         if self.workers <= 1:
             yield from (work(*task) for task in tasks)
             return
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        try:
             yield from _in_order(lambda task: pool.submit(work, *task), tasks, IN_FLIGHT * self.workers)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ------------------------------------------------------------------ processes

@@ -54,16 +54,25 @@ def open_month(t, static, block, inventory, held, drawable, size, outputs):  # t
     accounts, n = inventory.shape
     for a in range(accounts):
         r_ration, r_runway, line = ration_of[a], runway_of[a], account_line[a]
+        if line:  # a packaging line holds its capacity afresh
+            for i in range(n):
+                inventory[a, i] = account_in[a, t, i]
+        else:
+            for i in range(n):
+                inventory[a, i] += account_in[a, t, i]
         for i in range(n):
-            have = account_in[a, t, i] if line else inventory[a, i] + account_in[a, t, i]
-            inventory[a, i] = have
-            take = have
-            if r_ration >= 0:
-                take = min(take, rations[r_ration, t, i])
-            if r_runway >= 0 and runway_left[r_runway, t, i] > 0.0:
-                take = min(take, (have + runway_after[r_runway, t, i]) / runway_left[r_runway, t, i])
-            held[a, i] = have
-            drawable[a, i] = max(take, 0.0)
+            held[a, i] = inventory[a, i]
+            drawable[a, i] = max(inventory[a, i], 0.0)
+        if r_ration >= 0:
+            for i in range(n):
+                drawable[a, i] = max(min(inventory[a, i], rations[r_ration, t, i]), 0.0)
+        if r_runway >= 0:
+            for i in range(n):
+                have = inventory[a, i]
+                take = have if r_ration < 0 else min(have, rations[r_ration, t, i])
+                if runway_left[r_runway, t, i] > 0.0:
+                    take = min(take, (have + runway_after[r_runway, t, i]) / runway_left[r_runway, t, i])
+                drawable[a, i] = max(take, 0.0)
         for k in range(account_slices.shape[1]):
             s = account_slices[a, k]
             if s < 0:
@@ -236,6 +245,7 @@ def _allocate(t, static, block, left, size, cap_left, market_left, given, use_gi
         drawn[:, t, :] = 0.0
         used[:, t, :] = 0.0
     best, second, room, whole = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    took = np.empty(n)
     code = np.empty(n, np.int64)
     reduced = np.empty(n, np.bool_)
     mine = np.ones(n, np.bool_)
@@ -362,10 +372,14 @@ def _allocate(t, static, block, left, size, cap_left, market_left, given, use_gi
                             room[i] -= taken
                             drawn[a, t, i] += taken
                             used[a, t, i] += taken * vyield[v, t, i]
-                            out = t + variant_lag[v, i]
-                            if k == d and out < months:  # the die's sources: good units pro rata, when out
-                                share = taken / whole[i] if whole[i] > 0.0 else 0.0
-                                origin[g, out, i] += second[i] * share
+                            took[i] = taken
+                        if k == d:  # the die's sources: good units pro rata, when out (a loop
+                            # of its own: its scattered writes would keep the draws from vectorising)
+                            for i in range(n):
+                                out = t + variant_lag[v, i]
+                                if out < months:
+                                    share = took[i] / whole[i] if whole[i] > 0.0 else 0.0
+                                    origin[g, out, i] += second[i] * share
 
 
 @njit(nogil=True, inline="always")
@@ -473,21 +487,23 @@ def _ledger(t, static, block, inventory, held, drawable, left, outputs):  # type
     binding, drawn = outputs[2], outputs[5]
     closing, idle, stranded, policy = outputs[8], outputs[9], outputs[10], outputs[11]
     accounts, n = inventory.shape
-    reach = np.zeros((accounts, n), dtype=np.bool_)
-    here = np.zeros((accounts, n), dtype=np.bool_)
-    elsewhere = np.zeros((accounts, n), dtype=np.bool_)
-    wanted = np.zeros((components, n), dtype=np.bool_)
-    bound = np.zeros((components, n), dtype=np.bool_)
-    hit = np.empty(n, np.bool_)
-    other = np.empty(n, np.bool_)
-    on = np.empty(n, np.bool_)
+    # Marks are bytes combined with bitwise operators, not booleans with ``and``/``not``:
+    # numba compiles the latter to branches, the former to vector code.
+    reach = np.zeros((accounts, n), dtype=np.uint8)
+    here = np.zeros((accounts, n), dtype=np.uint8)
+    elsewhere = np.zeros((accounts, n), dtype=np.uint8)
+    wanted = np.zeros((components, n), dtype=np.uint8)
+    bound = np.zeros((components, n), dtype=np.uint8)
+    hit = np.empty(n, np.uint8)
+    other = np.empty(n, np.uint8)
+    on = np.empty(n, np.uint8)
     everyone = np.ones(n, np.bool_)
     for v in range(variant_product.shape[0]):
         product = variant_product[v]
         if _idle(active, product, t, everyone):  # marks nothing
             continue
         for i in range(n):
-            on[i] = active[product, t, i]
+            on[i] = np.uint8(active[product, t, i])
         for k in range(use_slices.shape[1]):
             c = use_component[v, k]
             if use_code[v, k] < 0:
@@ -496,8 +512,10 @@ def _ledger(t, static, block, inventory, held, drawable, left, outputs):  # type
                 continue
             for i in range(n):  # without branches: they would follow the data
                 code = binding[v, t, i]
-                hit[i] = on[i] & (code == c + 1)
-                other[i] = on[i] & (code != c + 1) & (((code >= 1) & (code <= components)) | (code == code_packaging))
+                mark = np.uint8(code == c + 1)
+                elsewhere_code = np.uint8(((code >= 1) & (code <= components)) | (code == code_packaging))
+                hit[i] = on[i] & mark
+                other[i] = on[i] & (mark ^ np.uint8(1)) & elsewhere_code
                 wanted[c, i] |= on[i]
                 bound[c, i] |= hit[i]
             for j in range(use_slices.shape[2]):
@@ -533,11 +551,11 @@ def _ledger(t, static, block, inventory, held, drawable, left, outputs):  # type
             back = min(kept, rationed + (restricted[i] if bound[c, i] else 0.0))
             rest = kept - back
             closing[a, t, i] = inventory[a, i]
-            lost_owner = wanted[c, i] and not reach[a, i]
-            waiting = wanted[c, i] and reach[a, i] and elsewhere[a, i] and not here[a, i]
+            lost_owner = wanted[c, i] & (reach[a, i] ^ np.uint8(1))
+            waiting = wanted[c, i] & reach[a, i] & elsewhere[a, i] & (here[a, i] ^ np.uint8(1))
             policy[a, t, i] = back + (rest if lost_owner else 0.0)
             stranded[a, t, i] = rest if waiting else 0.0
-            idle[a, t, i] = 0.0 if (lost_owner or waiting) else rest
+            idle[a, t, i] = 0.0 if (lost_owner | waiting) else rest
 
 
 @njit(nogil=True, error_model="numpy")

@@ -32,8 +32,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # annotations only: the loader is the scenario layer's, resul
 
     from stackbound.scenario.loader import LoadedScenario
 
-__all__ = ["PERCENTILES", "SHARES", "AnnualValues", "RunResult"]
+__all__ = ["PERCENTILES", "SHARES", "AnnualValues", "RunResult", "sorted_percentiles"]
 
 PERCENTILES = (5.0, 50.0, 95.0)
 Key = tuple[str, str]
@@ -63,6 +63,9 @@ UNITS = (
     | dict.fromkeys(DERIVED, "count")
 )
 """Each metric's unit, for people (``units``, ``H100e``, ``dies``, ``count``, ``share``)."""
+KEPT_AS_IS = frozenset(m.name for m in ANNUAL) - {*DERIVED, *SHARES, UNSOURCED_SHARE}
+"""Annual metrics whose kept (metric, group) series :meth:`RunResult.annual_values` reads
+as they are (converted to float64), not summed, scaled or divided."""
 TOTALLED = tuple(m.name for m in MONTHLY if m.level == "product")
 """Monthly metrics kept per product, whose monthly total :meth:`RunResult.monthly_table` adds."""
 
@@ -183,7 +186,7 @@ class RunResult:
         else from histograms, within RELATIVE_ERROR of those (0 below
         :data:`~stackbound.engine.histogram.LOW`)."""
         if self.annual_histograms is None:
-            return sample_percentiles(self.annual_values(metric, group), q)
+            return sorted_percentiles(self._kept_series(metric, group, self.annual_values(metric, group)), q)
         if (metric, group) not in self.annual_histograms.keys:
             return self._unsummarised(metric, len(q))
         return self.annual_histograms.percentiles((metric, group), q)
@@ -192,11 +195,28 @@ class RunResult:
         """The mean of a metric for a group, by year, in every keep mode (from the
         per-sample values, or from their sums added in block order)."""
         if self.annual_histograms is None:
-            values = np.asarray(self.annual_values(metric, group))
-            return np.array([values[:, y].mean() for y in range(len(self.years))], dtype=np.float64)
+            return _yearly_means(np.asarray(self.annual_values(metric, group)))
         if (metric, group) not in self.annual_histograms.keys:
             return self._unsummarised(metric, 1).reshape(-1)
         return self.annual_histograms.mean((metric, group), self.samples)
+
+    def _annual_summary(self, metric: str, group: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The mean and the P5, P50, P95 of a metric for a group, by year, as
+        :meth:`annual_mean` and :meth:`annual_percentiles` give them, the per-sample values
+        read once."""
+        if self.annual_histograms is not None:
+            return self.annual_mean(metric, group), self.annual_percentiles(metric, group)
+        values = np.asarray(self.annual_values(metric, group))
+        return _yearly_means(values), sorted_percentiles(self._kept_series(metric, group, values), PERCENTILES)
+
+    def _kept_series(self, metric: str, group: str, values: NDArray[np.float64]) -> NDArray[np.number[Any]]:
+        """The kept float32 series that ``values`` were read from as they are, else
+        ``values`` (a sum of groups, a scaled, derived or share metric): percentiles of
+        either are the same numbers (float32 converts to float64 exactly, and the inverted
+        CDF picks a sample), and sorting float32 is about 40% quicker."""
+        kept = self.annual.get((metric, group))
+        as_kept = metric in KEPT_AS_IS and metric not in self.native_metrics
+        return kept if kept is not None and as_kept else values
 
     def _unsummarised(self, metric: str, rows: int) -> NDArray[np.float64]:
         """Zeros for a group a known metric has no series in, as :meth:`annual_values` reads
@@ -215,8 +235,7 @@ class RunResult:
             if metrics is not None and metric not in metrics:
                 continue
             for group in self.groups(metric):
-                mean = self.annual_mean(metric, group)
-                pct = self.annual_percentiles(metric, group)
+                mean, pct = self._annual_summary(metric, group)
                 for y, year in enumerate(self.years):
                     rows.append(
                         {
@@ -238,7 +257,7 @@ class RunResult:
         mode (exact, or within RELATIVE_ERROR from histograms)."""
         if self.quarterly_histograms is not None:
             return self.quarterly_histograms.percentiles((metric, "total"), q)
-        return sample_percentiles(self._quarterly(metric), q)
+        return sorted_percentiles(self._quarterly(metric), q)
 
     def quarterly_mean(self, metric: str) -> NDArray[np.float64]:
         """The mean of a quarterly total by quarter, in every keep mode."""
@@ -375,3 +394,42 @@ class RunResult:
         table = table[table["constraint"] != "inactive"]
         best = table.loc[table.groupby(["variant", "year"])["probability"].idxmax()]
         return best.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------- percentiles of per-sample values
+
+
+def _yearly_means(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The mean of each column of per-sample values (samples × years), one column at a time."""
+    return np.array([values[:, y].mean() for y in range(values.shape[1])], dtype=np.float64)
+
+
+def sorted_percentiles(values: NDArray[np.number[Any]], q: Sequence[float]) -> NDArray[np.float64]:
+    """:func:`~stackbound.engine.histogram.sample_percentiles` of per-sample ``values``
+    (samples × periods, in their own dtype: a kept float32 series is not converted), bit for
+    bit, from one sort of each column: numpy's vectorised sort is about three times quicker
+    than the selection of several ranks that ``np.percentile`` makes. The inverted CDF picks
+    one sample per percentile, at the rank numpy gives (:func:`_ranks`), so the sorted
+    column's element at that rank is the percentile; a column holding NaN gives NaN, as
+    numpy's does. An array holding −0.0 is handed to ``sample_percentiles``: −0.0 and 0.0
+    are equal, and a sort and a selection may pick either of them."""
+    if values.ndim != 2 or not len(values) or _negative_zero(values):
+        return sample_percentiles(values, q)
+    ordered = np.sort(values, axis=0)
+    picked = ordered[_ranks(len(values), tuple(q))].astype(np.float64)
+    picked[:, np.isnan(ordered[-1])] = np.nan
+    return picked
+
+
+@lru_cache(maxsize=64)
+def _ranks(samples: int, q: tuple[float, ...]) -> NDArray[np.intp]:
+    """The 0-based rank among ``samples`` sorted values that the inverted CDF picks for each
+    percentile ``q``: numpy's own choice, read off the ranks themselves."""
+    ranks = np.asarray(sample_percentiles(np.arange(samples), q), dtype=np.intp)
+    ranks.flags.writeable = False
+    return ranks
+
+
+def _negative_zero(values: NDArray[np.number[Any]]) -> bool:
+    """Whether a float array holds −0.0 (a pass over it: about a tenth of the sort)."""
+    return values.dtype.kind == "f" and bool(np.any(np.signbit(values) & (values == 0)))

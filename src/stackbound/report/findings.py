@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
-from stackbound.analysis.bottlenecks import Bottlenecks, Runout, Segment, bottlenecks
+from stackbound.analysis.bottlenecks import Bottlenecks, Runout, Segment, bottlenecks_by_month_and_year
 from stackbound.engine.annual import SOURCED, UNSOURCED, UNSOURCED_SHARE
 from stackbound.engine.results import RunResult
 from stackbound.report.dutch import discovery_nl, effect_nl, headline_nl
@@ -93,12 +93,13 @@ def run_findings(
     """The findings of ``results`` (the base first, with its scenario first in ``loaded``)
     and, if given, the later ones against the base (:func:`~stackbound.analysis.compare.compare`)."""
     base = results[0]
+    monthly, yearly = bottlenecks_by_month_and_year(base)
     return RunFindings(
         loaded=tuple(loaded),
         results=tuple(results),
         year=headline_year(base),
-        monthly=bottlenecks(base, by="month"),
-        yearly=(bottlenecks(base, by="year"),),
+        monthly=monthly,
+        yearly=(yearly,),
         comparison=comparison,
     )
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from stackbound.analysis.bottlenecks import Bottlenecks, bottlenecks
+from stackbound.analysis.bottlenecks import Bottlenecks, bottlenecks, bottlenecks_by_month_and_year
 from stackbound.analysis.compare import Comparison, compare
 from stackbound.analysis.validate import CaseResult, validate
 from stackbound.engine.executors import Executor
@@ -125,8 +125,8 @@ def gather(
     base, base_loaded = results[0], loaded[0]
     year = headline_year(base)
     started = time.perf_counter()
-    monthly = bottlenecks(base, by="month")
-    yearly = tuple(bottlenecks(r, by="year") for r in results)
+    monthly, base_yearly = bottlenecks_by_month_and_year(base)
+    yearly = (base_yearly, *(bottlenecks(r, by="year") for r in results[1:]))
     comparison = compare(results) if len(results) > 1 else None
     validation = _validation(base_loaded, base)
     timed("bottlenecks, comparison, validation", started)

@@ -25,7 +25,7 @@ from stackbound.scenario.schema import Scenario
 from stackbound.scenario.text import excerpt
 from stackbound.scenario.yamlio import Path, Positions
 
-__all__ = ["LoadedScenario", "load_overridden_text", "load_scenario", "load_scenario_text"]
+__all__ = ["LoadedScenario", "load_overridden_text", "load_resolved", "load_scenario", "load_scenario_text"]
 
 _UNION_TAGS = frozenset({"fab_line", "memory_line", "stockpile", "flow"})
 
@@ -109,7 +109,7 @@ def load_scenario(ref: str | FilePath, *, allow_outside: bool = False) -> Loaded
 def load_scenario_text(text: str, name: str = "<upload>") -> LoadedScenario:
     """Load a scenario from ``text`` (called ``name`` in errors); its ``extends`` may name
     only a built-in scenario. ScenarioError lists every problem."""
-    return _load(resolve_text(text, name))
+    return load_resolved(resolve_text(text, name))
 
 
 def load_overridden_text(
@@ -117,7 +117,17 @@ def load_overridden_text(
 ) -> LoadedScenario:
     """:func:`load_scenario_text`, then each dotted path of ``overrides`` set to its value
     (as an overlay's ``overrides``; problems with them are named ``file``)."""
-    return _load(override(resolve_text(text, name), overrides, file))
+    return load_resolved(resolve_text(text, name), overrides, file=file)
+
+
+def load_resolved(
+    resolved: Resolved, overrides: Mapping[str, Any] | None = None, *, file: str = "<overrides>"
+) -> LoadedScenario:
+    """Validate a scenario already read (:func:`~stackbound.scenario.overlay.resolve_text`),
+    with each dotted path of ``overrides`` set to its value first, as
+    :func:`load_overridden_text` does (None: none, and no ``file`` in the chain).
+    ``resolved`` is left as it was: one reading serves many loads with different changes."""
+    return _load(resolved if overrides is None else override(resolved, overrides, file))
 
 
 def _load(resolved: Resolved) -> LoadedScenario:

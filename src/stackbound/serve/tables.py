@@ -4,6 +4,7 @@ or Arrow. Every number comes from the library (``summary_document``, ``bottlenec
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Callable
 from typing import Any
@@ -78,6 +79,11 @@ def encode(frame: pd.DataFrame, fmt: str) -> bytes:
 
 
 def _json_bytes(document: Any) -> bytes:
+    """``document`` as strict JSON bytes. Most documents hold only finite numbers and are
+    dumped as they are (``json_text`` refuses NaN and infinities); only one that does not
+    is walked by ``finite_document``, which costs as much as the dump."""
+    with contextlib.suppress(ValueError):
+        return json_text(document).encode()
     finite, found = finite_document(document)
     if found and isinstance(finite, dict):
         finite["non_finite"] = [*finite.get("non_finite", []), *found]
@@ -112,7 +118,7 @@ def run_summary(
     with np.errstate(all="ignore"):
         document = summary_document(result, metrics)
         facts = findings.run_findings([loaded], [result])
-        yearly = facts.yearly[0].to_document()
+        yearly = facts.yearly[0]
         timeline = facts.monthly.headlines_document()
         binding = records(result.most_likely_binding())
     text = FindingsText(
@@ -133,8 +139,8 @@ def run_summary(
         annual=document["annual"],
         binding=binding,
         timeline=timeline,
-        stranded=_bands(yearly["stranded"], "component"),
-        runway=_bands(yearly["runway"], "stockpile"),
-        runout=yearly["runout"],
+        stranded=_bands(records(yearly.stranded_frame()), "component"),
+        runway=_bands(records(yearly.runway_frame()), "stockpile"),
+        runout=records(yearly.runout_frame()),
         non_finite=document["non_finite"],
     )

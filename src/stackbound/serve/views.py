@@ -25,7 +25,7 @@ from stackbound.report.interactive import figure_json
 from stackbound.report.sankey import sankey_json
 from stackbound.scenario.loader import LoadedScenario
 from stackbound.scenario.yamlio import read_yaml
-from stackbound.serve.scenarios import UPLOAD, load_source
+from stackbound.serve.scenarios import UPLOAD, load_source, source_changes
 from stackbound.serve.schemas import ScenarioSource
 
 __all__ = [
@@ -143,7 +143,7 @@ def overlay_text(source: ScenarioSource) -> str:
     with the changes merged into its ``overrides``; for an uploaded whole scenario, the
     scenario with the changes applied. The file is checked to load first (ScenarioError)."""
     loaded = load_source(source)  # every problem, before anything is written
-    changes: dict[str, Any] = {**source.overrides, **{f"levers.{k}.value": v for k, v in source.levers.items()}}
+    changes = source_changes(source)
     if source.scenario is not None:
         document: dict[str, Any] = {"stackbound": 1, "extends": source.scenario}
         if changes:
