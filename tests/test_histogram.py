@@ -24,8 +24,8 @@ from stackbound.engine.histogram import (
     RELATIVE_ERROR,
     percentile_from_counts,
     sample_percentiles,
+    sorted_percentiles,
 )
-from stackbound.engine.results import sorted_percentiles
 
 QS = (0.0, 1.0, 5.0, 7.0, 10.0, 25.0, 29.0, 50.0, 57.0, 75.0, 90.0, 95.0, 99.0, 100.0)
 Draw = Callable[[np.random.Generator, int], NDArray[np.float64]]

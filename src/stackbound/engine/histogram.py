@@ -18,6 +18,7 @@ samples) no bound holds: P50 of the samples 1 and 100 is 50.5 there, 1 by the in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Final
 
 import numpy as np
@@ -34,6 +35,7 @@ __all__ = [
     "RELATIVE_ERROR",
     "percentile_from_counts",
     "sample_percentiles",
+    "sorted_percentiles",
 ]
 
 LOW = 1e-3
@@ -106,3 +108,34 @@ def sample_percentiles(values: NDArray[np.number[Any]], q: Sequence[float], axis
         np.percentile(np.asarray(values, dtype=np.float64), list(q), axis=axis, method=PERCENTILE_METHOD),
         dtype=np.float64,
     )
+
+
+def sorted_percentiles(values: NDArray[np.number[Any]], q: Sequence[float]) -> NDArray[np.float64]:
+    """:func:`sample_percentiles` of per-sample ``values``
+    (samples × periods, in their own dtype: a kept float32 series is not converted), bit for
+    bit, from one sort of each column: numpy's vectorised sort is about three times quicker
+    than the selection of several ranks that ``np.percentile`` makes. The inverted CDF picks
+    one sample per percentile, at the rank numpy gives (:func:`_ranks`), so the sorted
+    column's element at that rank is the percentile; a column holding NaN gives NaN, as
+    numpy's does. An array holding −0.0 is handed to ``sample_percentiles``: −0.0 and 0.0
+    are equal, and a sort and a selection may pick either of them."""
+    if values.ndim != 2 or not len(values) or _negative_zero(values):
+        return sample_percentiles(values, q)
+    ordered = np.sort(values, axis=0)
+    picked = ordered[_ranks(len(values), tuple(q))].astype(np.float64)
+    picked[:, np.isnan(ordered[-1])] = np.nan
+    return picked
+
+
+@lru_cache(maxsize=64)
+def _ranks(samples: int, q: tuple[float, ...]) -> NDArray[np.intp]:
+    """The 0-based rank among ``samples`` sorted values that the inverted CDF picks for each
+    percentile ``q``: numpy's own choice, read off the ranks themselves."""
+    ranks = np.asarray(sample_percentiles(np.arange(samples), q), dtype=np.intp)
+    ranks.flags.writeable = False
+    return ranks
+
+
+def _negative_zero(values: NDArray[np.number[Any]]) -> bool:
+    """Whether a float array holds −0.0 (a pass over it: about a tenth of the sort)."""
+    return values.dtype.kind == "f" and bool(np.any(np.signbit(values) & (values == 0)))

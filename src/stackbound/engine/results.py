@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,7 +40,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from stackbound.engine.annual import SHARES, UNSOURCED_SHARE, AnnualReader
-from stackbound.engine.histogram import RELATIVE_ERROR, percentile_from_counts, sample_percentiles
+from stackbound.engine.histogram import RELATIVE_ERROR, percentile_from_counts, sample_percentiles, sorted_percentiles
 from stackbound.engine.keep import DEFAULT_KEEP, Keep, keeps_annual, keeps_quarterly
 from stackbound.engine.labelled import AnnualValues, dataset, month_periods
 from stackbound.engine.metrics import ANNUAL, DERIVED, MONTHLY
@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # annotations only: the loader is the scenario layer's, resul
 
     from stackbound.scenario.loader import LoadedScenario
 
-__all__ = ["PERCENTILES", "SHARES", "AnnualValues", "RunResult", "sorted_percentiles"]
+__all__ = ["PERCENTILES", "SHARES", "AnnualValues", "RunResult"]
 
 PERCENTILES = (5.0, 50.0, 95.0)
 Key = tuple[str, str]
@@ -396,40 +396,9 @@ class RunResult:
         return best.reset_index(drop=True)
 
 
-# ----------------------------------------------------------------- percentiles of per-sample values
+# ----------------------------------------------------------------- means of per-sample values
 
 
 def _yearly_means(values: NDArray[np.float64]) -> NDArray[np.float64]:
     """The mean of each column of per-sample values (samples × years), one column at a time."""
     return np.array([values[:, y].mean() for y in range(values.shape[1])], dtype=np.float64)
-
-
-def sorted_percentiles(values: NDArray[np.number[Any]], q: Sequence[float]) -> NDArray[np.float64]:
-    """:func:`~stackbound.engine.histogram.sample_percentiles` of per-sample ``values``
-    (samples × periods, in their own dtype: a kept float32 series is not converted), bit for
-    bit, from one sort of each column: numpy's vectorised sort is about three times quicker
-    than the selection of several ranks that ``np.percentile`` makes. The inverted CDF picks
-    one sample per percentile, at the rank numpy gives (:func:`_ranks`), so the sorted
-    column's element at that rank is the percentile; a column holding NaN gives NaN, as
-    numpy's does. An array holding −0.0 is handed to ``sample_percentiles``: −0.0 and 0.0
-    are equal, and a sort and a selection may pick either of them."""
-    if values.ndim != 2 or not len(values) or _negative_zero(values):
-        return sample_percentiles(values, q)
-    ordered = np.sort(values, axis=0)
-    picked = ordered[_ranks(len(values), tuple(q))].astype(np.float64)
-    picked[:, np.isnan(ordered[-1])] = np.nan
-    return picked
-
-
-@lru_cache(maxsize=64)
-def _ranks(samples: int, q: tuple[float, ...]) -> NDArray[np.intp]:
-    """The 0-based rank among ``samples`` sorted values that the inverted CDF picks for each
-    percentile ``q``: numpy's own choice, read off the ranks themselves."""
-    ranks = np.asarray(sample_percentiles(np.arange(samples), q), dtype=np.intp)
-    ranks.flags.writeable = False
-    return ranks
-
-
-def _negative_zero(values: NDArray[np.number[Any]]) -> bool:
-    """Whether a float array holds −0.0 (a pass over it: about a tenth of the sort)."""
-    return values.dtype.kind == "f" and bool(np.any(np.signbit(values) & (values == 0)))
