@@ -9,7 +9,9 @@ page fetches to draw a finished run (its charts, input histograms, model graph, 
 held stock), and how soon a run queued behind a running one starts once that one is
 cancelled (``DELETE``; ``--cancels``). Prints median and p95 of each, the target
 (≤ 1.5 s p95 from a lever change on these 2-core machines), the server's memory (RSS) idle,
-at its peak and after the results are deleted, and the load average beside the figures.
+at its peak, 1 s after the results are deleted and once the server has been quiet for
+``release_after_seconds`` (it hands freed memory back then, not while runs follow), and
+the load average beside the figures.
 Figures are printed, not asserted. The client waits for a run as the page does, with
 ``GET /v1/runs/{id}?wait=`` (the answer comes the moment the run ends); ``--poll 0.02``
 polls every 20 ms instead, as clients did before ``?wait=``, to compare.
@@ -30,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from stackbound.serve.config import ServeConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_P95 = 1.5
@@ -165,6 +169,8 @@ def main() -> None:
             for location in deleted:  # one cancelled while running stops at its next chunk
                 _wait(client, location, args.poll)
             time.sleep(1.0)
+            soon = _rss_mb(server.pid)
+            time.sleep(ServeConfig().release_after_seconds + 1.0)  # the server gives memory back once quiet
             after = _rss_mb(server.pid)
             cancels = [_cancel_to_start(client, args.samples, 1_000 + 2 * k, args.poll) for k in range(args.cancels)]
     finally:
@@ -193,7 +199,11 @@ def main() -> None:
             f"  cancel → the run queued behind starts: median {1000 * cancel_mid:.0f} ms, "
             f"p95 {1000 * cancel_p95:.0f} ms over {len(cancels)}"
         )
-    print(f"  server memory: idle {idle:.0f} MB, peak {peak:.0f} MB, after deleting the runs {after:.0f} MB")
+    quiet = ServeConfig().release_after_seconds
+    print(
+        f"  server memory: idle {idle:.0f} MB, peak {peak:.0f} MB, 1 s after deleting the runs {soon:.0f} MB, "
+        f"after {quiet:g} s quiet {after:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

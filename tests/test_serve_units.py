@@ -1,7 +1,8 @@
 """The server's parts on their own, without HTTP: a job queue's waits (a job waited for is
 seen to end at once, a wait that times out leaves nothing behind), the memory it hands back
-after a job ends without a result, the scenarios of recent requests kept loaded, and the
-built-ins read once: a change applied to one kept is the scenario read afresh."""
+after a job ends without a result (once the server has been quiet a while), the scenarios
+of recent requests kept loaded, and the built-ins read once: a change applied to one kept
+is the scenario read afresh."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from stackbound.report.jsondoc import finite_document, json_text
 from stackbound.scenario.loader import LoadedScenario, load_overridden_text, load_scenario_text
 from stackbound.scenario.units import DEFECT_DENSITY, WAFER_RATE, parse_quantity
 from stackbound.serve.jobs import Finished, JobQueue, Progress, Status
+from stackbound.serve.release import QuietRelease
 from stackbound.serve.runs import RunSpec, run_id
 from stackbound.serve.scenarios import OVERRIDES, REQUEST, RecentScenarios, builtin_text, source_changes
 from stackbound.serve.schemas import RunRequest, ScenarioSource
@@ -124,6 +126,63 @@ def test_memory_goes_back_after_a_cancelled_job_unless_another_waits() -> None:
         assert released == [1]
     finally:
         jobs.close(wait=10)
+
+
+def _releases(quiet: float) -> tuple[QuietRelease, list[float]]:
+    calls: list[float] = []
+    return QuietRelease(lambda: calls.append(time.monotonic()), quiet), calls
+
+
+def _until(calls: list[float], count: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(calls) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_memory_goes_back_once_the_server_has_been_quiet_not_before() -> None:
+    """Asked twice, the release is made once, ``quiet`` seconds after the last ask."""
+    releaser, calls = _releases(0.3)
+    try:
+        asked = time.monotonic()
+        releaser.request()
+        time.sleep(0.1)
+        releaser.request()
+        _until(calls, 1)
+        time.sleep(0.4)
+        assert len(calls) == 1
+        assert calls[0] - asked >= 0.4 - 0.02  # the second ask, 0.1 s later, set the time
+    finally:
+        releaser.close()
+
+
+def test_no_memory_goes_back_while_a_job_runs_and_a_job_that_ends_puts_it_off() -> None:
+    """A release asked for while a job runs waits for it to end, then ``quiet`` seconds
+    more (a run that follows soon reuses the memory); with no ask, nothing is released."""
+    releaser, calls = _releases(0.2)
+    try:
+        releaser.started()
+        releaser.request()
+        time.sleep(0.5)
+        assert calls == []
+        ended = time.monotonic()
+        releaser.ended()
+        _until(calls, 1)
+        assert len(calls) == 1
+        assert calls[0] - ended >= 0.2 - 0.02
+        releaser.started()
+        releaser.ended()
+        time.sleep(0.4)
+        assert len(calls) == 1  # nothing more was let go
+    finally:
+        releaser.close()
+
+
+def test_a_closed_release_makes_no_call_still_waiting() -> None:
+    releaser, calls = _releases(0.2)
+    releaser.request()
+    releaser.close()
+    time.sleep(0.3)
+    assert calls == []
 
 
 # ------------------------------------------------------------------ recent scenarios

@@ -117,6 +117,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         max_kept=settings.max_results,
         max_bytes=settings.max_result_bytes,
         released=release_freed_memory,
+        quiet=settings.release_after_seconds,
     )
 
     @asynccontextmanager

@@ -40,6 +40,10 @@ class ServeConfig:
     scenarios_kept: int = 16
     """Scenarios of the latest requests kept loaded (about 1 MB each), so that a request asked
     again is not read and validated again."""
+    release_after_seconds: float = 15.0
+    """Memory that results let go is handed back to the OS once the server has been this
+    long with no job running, starting or ending (:mod:`~stackbound.serve.release`): an
+    analyst moving levers keeps it for the next run, a server left alone gives it back."""
     chunk_size: int = 1_024
     """Samples simulated between two progress reports (and chances to cancel)."""
 

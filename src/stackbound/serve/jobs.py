@@ -31,6 +31,7 @@ from enum import StrEnum
 import numpy as np
 
 from stackbound.errors import StackboundError
+from stackbound.serve.release import QuietRelease
 
 __all__ = ["Finished", "Job", "JobCancelledError", "JobQueue", "QueueFullError", "Status", "TimeLimitError"]
 
@@ -121,11 +122,14 @@ class JobQueue:
         max_bytes: int,
         clock: Callable[[], float] = time.monotonic,
         released: Callable[[], None] = lambda: None,
+        quiet: float = 0.0,
     ) -> None:
         """``released`` is called after results were let go (to hand memory back to the OS),
-        once the lock is let go: trimming the heap takes 30–80 ms, which no request waits on."""
+        in a thread of its own once ``quiet`` seconds have passed with no job running,
+        starting or ending (:class:`~stackbound.serve.release.QuietRelease`): no request
+        waits on the trim, and a run that follows soon reuses the memory."""
         self.capacity, self.time_limit, self.ttl = capacity, time_limit, ttl
-        self.released = released
+        self._release = QuietRelease(released, quiet)
         self.max_kept, self.max_bytes, self.clock = max_kept, max_bytes, clock
         self.workers = workers
         self._jobs: dict[str, Job] = {}
@@ -195,7 +199,7 @@ class JobQueue:
                 del self._jobs[job_id]
                 job.value, forgotten = None, True
         if forgotten:
-            self.released()
+            self._release.request()
         return job
 
     def counts(self) -> dict[str, int]:
@@ -218,6 +222,7 @@ class JobQueue:
         deadline = time.monotonic() + wait
         for thread in self._threads:
             thread.join(max(deadline - time.monotonic(), 0.0))
+        self._release.close(max(deadline - time.monotonic(), 0.0))
 
     # ------------------------------------------------------------------ the workers' side
 
@@ -231,6 +236,7 @@ class JobQueue:
             if job.status is not Status.QUEUED:
                 return
             job.status, job.started = Status.RUNNING, self.clock()
+        self._release.started()
         try:
             outcome = job.work(self._progress(job))
         except JobCancelledError:
@@ -247,6 +253,8 @@ class JobQueue:
                 job.value, job.nbytes = outcome.value, outcome.nbytes
                 self._finish(job, Status.DONE, None)
             return
+        finally:
+            self._release.ended()
         # Out of the except clause, the traceback is gone, and with it the run's arrays and
         # its chunks in flight (the engine's pool shuts down): only now can memory go back.
         self._release_if_idle()
@@ -273,7 +281,7 @@ class JobQueue:
         with self._lock:
             idle = not any(job.status is Status.QUEUED for job in self._jobs.values())
         if idle:
-            self.released()
+            self._release.request()
 
     def _finish(self, job: Job, status: Status, error: str | None) -> None:
         """Mark ``job`` finished (the lock held)."""
@@ -305,7 +313,7 @@ class JobQueue:
                 freed = self._purge() or freed
         finally:
             if freed:
-                self.released()
+                self._release.request()
 
     def _purge(self) -> bool:
         """Forget finished jobs past their time, then the oldest past the count and memory
