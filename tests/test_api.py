@@ -322,6 +322,9 @@ def test_compare_with_another_run_gives_paired_differences(live: Live, example_r
     assert imported
     assert all(d["p50"] <= 0 for d in imported)
     assert "on the same random numbers" in compared["findings"]
+    # One scenario against itself with a lever moved: the changed run is named by the lever.
+    assert compared["scenarios"] == ["example with import_licence=0"]
+    assert "change by: example with import_licence=0 " in compared["findings"]
 
 
 def test_compare_needs_one_seed_and_sample_count(live: Live, example_run: str) -> None:

@@ -163,7 +163,18 @@ class Kernel(CPUDispatcher):
     """
 
     def __call__(self, *args: object, **kwargs: object) -> Any:
-        return super().__call__(*map(writable_arrays, args), **{k: writable_arrays(v) for k, v in kwargs.items()})
+        if kwargs or any(map(_read_only, args)):
+            return super().__call__(*map(writable_arrays, args), **{k: writable_arrays(v) for k, v in kwargs.items()})
+        return super().__call__(*args)  # nothing to copy: called as it is (hundreds of calls a chunk)
+
+
+def _read_only(value: object) -> bool:
+    """Whether ``value`` holds a read-only array (itself, or an element of a tuple)."""
+    if isinstance(value, np.ndarray):
+        return not value.flags.writeable
+    if isinstance(value, tuple):
+        return any(map(_read_only, value))
+    return False
 
 
 def njit(**options: Any) -> Callable[[Callable[..., Any]], Any]:

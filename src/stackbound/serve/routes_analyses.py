@@ -32,6 +32,7 @@ from stackbound.serve.routes import (
 from stackbound.serve.runs import AnalysisSpec, RunSpec, analysis_id, analysis_work, job_status
 from stackbound.serve.schemas import AnalysisRequest, ErrorBody, JobStatus, ScenarioSource
 from stackbound.serve.tables import json_response
+from stackbound.serve.views import paired
 
 __all__ = ["router"]
 
@@ -66,6 +67,7 @@ def run_compare(
     headline output, group and year, with the sentence the terminal gives."""
     base_spec, base = _result(run, state)
     other_spec, result = _result(other, state)
+    result = paired(base, result)
     comparison = compare([base, result])
     facts = findings.run_findings([base_spec.loaded, other_spec.loaded], [base, result], comparison)
     return json_response({**comparison.to_document(), "findings": findings.scenarios_line(facts, lang)})

@@ -9,6 +9,7 @@ run, every histogram the run's own draws (:meth:`RunResult.input_draws`).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Literal
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = [
     "graph_view",
     "input_histograms",
     "overlay_text",
+    "paired",
     "run_charts",
     "series",
 ]
@@ -81,10 +83,23 @@ def fan_chart(
         return figure_json(metric_fan(results, metric, group, by, lang, version, names))
 
 
+def paired(base: RunResult, other: RunResult) -> RunResult:
+    """``other`` as a comparison with ``base`` names it: by its scenario, and, when that is
+    the base's own (the page's A/B: one scenario, a lever moved), with the levers it sets
+    otherwise, so that the answer says which run changed by how much ("china with
+    tool_controls=0.5", not "china" against "china")."""
+    if other.scenario != base.scenario:
+        return other
+    moved = [f"{name}={value}" for name, value in other.levers.items() if base.levers.get(name) != value]
+    label = f"{other.scenario} with {', '.join(moved)}" if moved else f"{other.scenario} as changed"
+    return dataclasses.replace(other, scenario=label)
+
+
 def comparison_chart(
     base: RunResult, other: RunResult, metric: str, group: str, lang: Lang, version: str
 ) -> dict[str, Any]:
     """The paired differences (common random numbers) of ``other`` against ``base``."""
+    other = paired(base, other)
     with np.errstate(all="ignore"):
         comparison = compare([base, other], metrics=(metric,))
         frame = comparison.to_frame()
