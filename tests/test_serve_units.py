@@ -177,6 +177,27 @@ def test_no_memory_goes_back_while_a_job_runs_and_a_job_that_ends_puts_it_off() 
         releaser.close()
 
 
+def test_a_release_that_fails_is_logged_and_the_next_ask_still_served(caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[float] = []
+
+    def release() -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            raise OSError("no trim here")
+
+    releaser = QuietRelease(release, 0.05)
+    try:
+        releaser.request()
+        _until(calls, 1)
+        time.sleep(0.1)
+        releaser.request()
+        _until(calls, 2)
+        assert len(calls) == 2
+        assert "handing freed memory back failed" in caplog.text
+    finally:
+        releaser.close()
+
+
 def test_a_closed_release_makes_no_call_still_waiting() -> None:
     releaser, calls = _releases(0.2)
     releaser.request()

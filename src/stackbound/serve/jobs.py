@@ -256,7 +256,8 @@ class JobQueue:
         finally:
             self._release.ended()
         # Out of the except clause, the traceback is gone, and with it the run's arrays and
-        # its chunks in flight (the engine's pool shuts down): only now can memory go back.
+        # its chunks in flight (the engine's pool shuts down): only now is their memory free
+        # to go back (asked for here, handed back once the server is quiet).
         self._release_if_idle()
 
     def _progress(self, job: Job) -> Progress:

@@ -19,11 +19,14 @@ job running, before it trims: a server left alone still gives its memory back.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 
 __all__ = ["QuietRelease"]
+
+log = logging.getLogger("stackbound.serve")
 
 
 class QuietRelease:
@@ -82,4 +85,7 @@ class QuietRelease:
                 if self._closed:
                     return
                 self._due = None
-            self._release()
+            try:
+                self._release()
+            except Exception:  # a bug: logged; the next ask is still served
+                log.exception("handing freed memory back failed")
